@@ -1,0 +1,50 @@
+//! Stage 3 of a transfer-learning pipeline: token vectors → context-aware vectors.
+//!
+//! A [`ContextualEmbedder`] is a Burn module mapping `[batch, seq, dim]` and a mask of the real
+//! (unpadded) positions `[batch, seq]` to `[batch, seq, hidden]`:
+//!
+//! - [`BagOfEmbeddings`]: the identity; each token keeps its own vector.
+//! - [`Lstm`]: stacked uni- or bidirectional LSTM with dropout between layers; the backward
+//!   direction reads each sequence from its last real token, so padding never leaks in.
+//!
+//! ```
+//! use burn::prelude::*;
+//! use transfer_contextual::{ContextualEmbedder, Lstm, LstmConfig};
+//!
+//! let device = Device::flex();
+//! let lstm = Lstm::from_config(&LstmConfig::new(8, 16).with_bidirectional(true), &device).unwrap();
+//! let x = Tensor::<3>::ones([2, 5, 8], &device);
+//! let mask = Tensor::<2, Bool>::from_data([[true; 5], [true, true, true, false, false]], &device);
+//! assert_eq!(lstm.forward(x, mask).dims(), [2, 5, 32]);
+//! ```
+
+mod bag;
+mod error;
+mod lstm;
+
+use burn::module::{Module, ModuleDisplay};
+use burn::prelude::*;
+use serde::{Serialize, de::DeserializeOwned};
+
+pub use bag::{BagOfEmbeddings, BagOfEmbeddingsConfig};
+pub use error::ContextualError;
+pub use lstm::{Lstm, LstmConfig, LstmState};
+
+/// Token vectors → context-aware vectors, as a Burn module.
+pub trait ContextualEmbedder: Module + ModuleDisplay + Sized {
+    /// Everything needed to rebuild the module (without its weights), saved as JSON.
+    type Config: Serialize + DeserializeOwned + Clone + std::fmt::Debug + Send + Sync;
+
+    /// `[batch, seq, input_dim]` and the mask of real positions `[batch, seq]` →
+    /// `[batch, seq, output_dim]`. Values at padded positions are unspecified.
+    fn forward(&self, embedded: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3>;
+
+    fn input_dim(&self) -> usize;
+
+    fn output_dim(&self) -> usize;
+
+    fn config(&self) -> Self::Config;
+
+    /// A freshly initialised module of this shape.
+    fn from_config(config: &Self::Config, device: &Device) -> Result<Self, ContextualError>;
+}

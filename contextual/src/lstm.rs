@@ -1,0 +1,334 @@
+use burn::module::{Module, Param};
+use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::{sigmoid, tanh};
+use serde::{Deserialize, Serialize};
+
+use crate::error::check;
+use crate::{ContextualEmbedder, ContextualError};
+
+/// Shape of an [`Lstm`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LstmConfig {
+    pub input_dim: usize,
+    /// Hidden size of each direction.
+    pub hidden_dim: usize,
+    #[serde(default = "one")]
+    pub num_layers: usize,
+    #[serde(default)]
+    pub bidirectional: bool,
+    /// Dropout between layers, in [0, 1).
+    #[serde(default)]
+    pub dropout: f64,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl LstmConfig {
+    /// One unidirectional layer without dropout.
+    pub fn new(input_dim: usize, hidden_dim: usize) -> Self {
+        Self {
+            input_dim,
+            hidden_dim,
+            num_layers: 1,
+            bidirectional: false,
+            dropout: 0.0,
+        }
+    }
+
+    pub fn with_num_layers(mut self, num_layers: usize) -> Self {
+        self.num_layers = num_layers;
+        self
+    }
+
+    pub fn with_bidirectional(mut self, bidirectional: bool) -> Self {
+        self.bidirectional = bidirectional;
+        self
+    }
+
+    pub fn with_dropout(mut self, dropout: f64) -> Self {
+        self.dropout = dropout;
+        self
+    }
+
+    fn validate(&self) -> Result<(), ContextualError> {
+        check(self.input_dim > 0, "input_dim", || {
+            "must be at least 1".into()
+        })?;
+        check(self.hidden_dim > 0, "hidden_dim", || {
+            "must be at least 1".into()
+        })?;
+        check(self.num_layers > 0, "num_layers", || {
+            "must be at least 1".into()
+        })?;
+        check(
+            self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout),
+            "dropout",
+            || format!("{} is not in [0, 1)", self.dropout),
+        )
+    }
+}
+
+/// Hidden and cell state of one unidirectional layer, `[batch, hidden]` each.
+#[derive(Debug, Clone)]
+pub struct LstmState {
+    pub hidden: Tensor<2>,
+    pub cell: Tensor<2>,
+}
+
+impl LstmState {
+    /// The same state cut off from the autodiff graph (truncated backpropagation through time).
+    pub fn detach(self) -> Self {
+        Self {
+            hidden: self.hidden.detach(),
+            cell: self.cell.detach(),
+        }
+    }
+}
+
+/// One direction of one layer. Gates in PyTorch order: input, forget, cell, output.
+#[derive(Module, Debug)]
+struct LstmCell {
+    /// `[input, 4 × hidden]`, with the bias of all gates.
+    input: Linear,
+    /// `[hidden, 4 × hidden]`.
+    recurrent: Linear,
+    hidden_dim: usize,
+}
+
+impl LstmCell {
+    fn new(input_dim: usize, hidden_dim: usize, device: &Device) -> Self {
+        let bound = 1.0 / (hidden_dim as f64).sqrt();
+        let init = Initializer::Uniform {
+            min: -bound,
+            max: bound,
+        };
+        let mut input = LinearConfig::new(input_dim, 4 * hidden_dim)
+            .with_initializer(init.clone())
+            .init(device);
+        // Forget-gate bias 1: remember by default (Jozefowicz et al. 2015).
+        let bias: Vec<f32> = (0..4 * hidden_dim)
+            .map(|i| {
+                if (hidden_dim..2 * hidden_dim).contains(&i) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        input.bias = Some(Param::from_tensor(Tensor::from_data(
+            TensorData::new(bias, [4 * hidden_dim]),
+            device,
+        )));
+        let recurrent = LinearConfig::new(hidden_dim, 4 * hidden_dim)
+            .with_bias(false)
+            .with_initializer(init)
+            .init(device);
+        Self {
+            input,
+            recurrent,
+            hidden_dim,
+        }
+    }
+
+    /// Runs the cell left to right over `x: [batch, seq, input]`.
+    fn run(&self, x: Tensor<3>, state: Option<LstmState>) -> (Tensor<3>, LstmState) {
+        let [batch, seq, _] = x.dims();
+        let device = x.device();
+        let projected = self.input.forward(x);
+        let LstmState {
+            mut hidden,
+            mut cell,
+        } = state.unwrap_or_else(|| LstmState {
+            hidden: Tensor::zeros([batch, self.hidden_dim], &device),
+            cell: Tensor::zeros([batch, self.hidden_dim], &device),
+        });
+        let mut outputs = Vec::with_capacity(seq);
+        for step in time_steps(projected) {
+            let gates = (step + self.recurrent.forward(hidden)).chunk(4, 1);
+            let [i, f, g, o]: [Tensor<2>; 4] = gates.try_into().expect("four gates");
+            cell = sigmoid(f) * cell + sigmoid(i) * tanh(g);
+            hidden = sigmoid(o) * tanh(cell.clone());
+            outputs.push(hidden.clone());
+        }
+        (Tensor::stack(outputs, 1), LstmState { hidden, cell })
+    }
+}
+
+/// Splits `[batch, seq, d]` into `seq` tensors `[batch, d]`.
+///
+/// The backward pass of a slice writes a zero tensor of the sliced tensor's full size, so
+/// slicing each step straight out of the sequence costs O(seq²). Slicing blocks of √seq
+/// steps first, then the steps out of each block, costs O(seq·√seq).
+fn time_steps(x: Tensor<3>) -> Vec<Tensor<2>> {
+    let [batch, seq, _] = x.dims();
+    let block = (seq as f64).sqrt().ceil().max(1.0) as usize;
+    let mut steps = Vec::with_capacity(seq);
+    for start in (0..seq).step_by(block) {
+        let end = (start + block).min(seq);
+        let chunk = x.clone().slice([0..batch, start..end]);
+        for t in 0..end - start {
+            steps.push(
+                chunk
+                    .clone()
+                    .slice([0..batch, t..t + 1])
+                    .squeeze_dim::<2>(1),
+            );
+        }
+    }
+    steps
+}
+
+/// For each row, the index that reverses its first `length` positions and leaves the
+/// padding in place; expanded to `[batch, seq, dim]` for `gather`. Its own inverse.
+fn reversal_index(mask: Tensor<2, Bool>, dim: usize) -> Tensor<3, Int> {
+    let [batch, seq] = mask.dims();
+    let device = mask.device();
+    let lengths = mask.int().sum_dim(1).expand([batch, seq]);
+    let positions = Tensor::<1, Int>::arange(0..seq as i64, &device)
+        .unsqueeze::<2>()
+        .expand([batch, seq]);
+    let inside = positions.clone().lower(lengths.clone());
+    let reversed = lengths - positions.clone() - 1;
+    positions
+        .mask_where(inside, reversed)
+        .unsqueeze_dim::<3>(2)
+        .expand([batch, seq, dim])
+}
+
+/// One layer: a forward cell and, when bidirectional, a backward one.
+#[derive(Module, Debug)]
+struct LstmLayer {
+    forward: LstmCell,
+    backward: Option<LstmCell>,
+}
+
+/// A stack of LSTM layers, uni- or bidirectional, with dropout between layers.
+///
+/// Output size is `hidden_dim`, or `2 × hidden_dim` when bidirectional (forward states
+/// then backward states).
+#[derive(Module, Debug)]
+pub struct Lstm {
+    layers: Vec<LstmLayer>,
+    dropout: Dropout,
+    input_dim: usize,
+    hidden_dim: usize,
+    bidirectional: bool,
+}
+
+impl Lstm {
+    /// Runs a unidirectional stack from `states` (one per layer, zeros if `None`), returning
+    /// the top layer's outputs and each layer's final state: what a language model needs to
+    /// carry state from one chunk of text to the next. Dropout is applied between layers.
+    ///
+    /// # Panics
+    /// If the LSTM is bidirectional or `states` has the wrong number of layers.
+    pub fn forward_with_state(
+        &self,
+        x: Tensor<3>,
+        states: Option<Vec<LstmState>>,
+    ) -> (Tensor<3>, Vec<LstmState>) {
+        assert!(
+            !self.bidirectional,
+            "forward_with_state needs a unidirectional LSTM"
+        );
+        let mut states = states.map(|s| s.into_iter().map(Some).collect::<Vec<_>>());
+        if let Some(s) = &states {
+            assert_eq!(s.len(), self.layers.len(), "one state per layer");
+        }
+        let mut x = x;
+        let mut finals = Vec::with_capacity(self.layers.len());
+        for (i, layer) in self.layers.iter().enumerate() {
+            if i > 0 {
+                x = self.dropout.forward(x);
+            }
+            let state = states.as_mut().and_then(|s| s[i].take());
+            let (out, last) = layer.forward.run(x, state);
+            x = out;
+            finals.push(last);
+        }
+        (x, finals)
+    }
+
+    pub fn num_layers(&self) -> usize {
+        self.layers.len()
+    }
+}
+
+impl ContextualEmbedder for Lstm {
+    type Config = LstmConfig;
+
+    fn forward(&self, embedded: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
+        let mut x = embedded;
+        let mut reversal: Option<(usize, Tensor<3, Int>)> = None;
+        for (i, layer) in self.layers.iter().enumerate() {
+            if i > 0 {
+                x = self.dropout.forward(x);
+            }
+            let (forward, _) = layer.forward.run(x.clone(), None);
+            x = match &layer.backward {
+                None => forward,
+                Some(cell) => {
+                    let dim = x.dims()[2];
+                    let index = match &reversal {
+                        Some((d, index)) if *d == dim => index.clone(),
+                        _ => reversal_index(mask.clone(), dim),
+                    };
+                    reversal = Some((dim, index.clone()));
+                    let (backward, _) = cell.run(x.gather(1, index), None);
+                    let out_index = reversal_index(mask.clone(), self.hidden_dim);
+                    Tensor::cat(vec![forward, backward.gather(1, out_index)], 2)
+                }
+            };
+        }
+        x
+    }
+
+    fn input_dim(&self) -> usize {
+        self.input_dim
+    }
+
+    fn output_dim(&self) -> usize {
+        self.hidden_dim * if self.bidirectional { 2 } else { 1 }
+    }
+
+    fn config(&self) -> LstmConfig {
+        LstmConfig {
+            input_dim: self.input_dim,
+            hidden_dim: self.hidden_dim,
+            num_layers: self.layers.len(),
+            bidirectional: self.bidirectional,
+            dropout: self.dropout.prob,
+        }
+    }
+
+    fn from_config(config: &LstmConfig, device: &Device) -> Result<Self, ContextualError> {
+        config.validate()?;
+        let directions = if config.bidirectional { 2 } else { 1 };
+        let layers = (0..config.num_layers)
+            .map(|i| {
+                let input = if i == 0 {
+                    config.input_dim
+                } else {
+                    config.hidden_dim * directions
+                };
+                LstmLayer {
+                    forward: LstmCell::new(input, config.hidden_dim, device),
+                    backward: config
+                        .bidirectional
+                        .then(|| LstmCell::new(input, config.hidden_dim, device)),
+                }
+            })
+            .collect();
+        Ok(Self {
+            layers,
+            dropout: DropoutConfig::new(config.dropout).init(),
+            input_dim: config.input_dim,
+            hidden_dim: config.hidden_dim,
+            bidirectional: config.bidirectional,
+        })
+    }
+}

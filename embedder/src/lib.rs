@@ -1,0 +1,46 @@
+//! Stage 2 of a transfer-learning pipeline: token ids → vectors.
+//!
+//! A [`TokenEmbedder`] is a Burn module mapping ids `[batch, seq]` to `[batch, seq, dim]`:
+//!
+//! - [`LearnedEmbedding`]: a table trained with the task, or initialised from word vectors.
+//!
+//! ```
+//! use burn::prelude::*;
+//! use transfer_embedder::{LearnedEmbedding, LearnedEmbeddingConfig, TokenEmbedder};
+//!
+//! let device = Device::flex();
+//! let embedder = LearnedEmbedding::from_config(&LearnedEmbeddingConfig::new(100, 8), &device)
+//!     .unwrap();
+//! let ids = Tensor::<2, Int>::from_data([[1, 2, 3], [4, 0, 0]], &device);
+//! assert_eq!(embedder.forward(ids).dims(), [2, 3, 8]);
+//! ```
+
+mod error;
+mod learned;
+
+use burn::module::{Module, ModuleDisplay};
+use burn::prelude::*;
+use serde::{Serialize, de::DeserializeOwned};
+
+pub use error::EmbedderError;
+pub use learned::{LearnedEmbedding, LearnedEmbeddingConfig};
+
+/// Token ids → vectors, as a Burn module.
+pub trait TokenEmbedder: Module + ModuleDisplay + Sized {
+    /// Everything needed to rebuild the module (without its weights), saved as JSON.
+    type Config: Serialize + DeserializeOwned + Clone + std::fmt::Debug + Send + Sync;
+
+    /// `[batch, seq]` ids → `[batch, seq, dim]`.
+    fn forward(&self, ids: Tensor<2, Int>) -> Tensor<3>;
+
+    /// The vector size.
+    fn dim(&self) -> usize;
+
+    /// How many ids the table knows.
+    fn vocab_size(&self) -> usize;
+
+    fn config(&self) -> Self::Config;
+
+    /// A freshly initialised module of this shape.
+    fn from_config(config: &Self::Config, device: &Device) -> Result<Self, EmbedderError>;
+}

@@ -1,0 +1,29 @@
+//! Transfer learning for NLP in Rust.
+//!
+//! A modern NLP system has four parts, one crate each, re-exported here:
+//!
+//! | stage | trait | implementations |
+//! | --- | --- | --- |
+//! | [`tokenizer`]: text → token ids | [`Tokenizer`] | word-level, Hugging Face `tokenizer.json` |
+//! | [`embedder`]: ids → vectors | [`TokenEmbedder`] | learned table |
+//! | [`contextual`]: vectors → context-aware vectors | [`ContextualEmbedder`] | bag of embeddings, LSTM |
+//! | [`predictor`]: states → the task's output | [`Predictor`] | pooled classifier, pooled regressor |
+//!
+//! [`TransferPipeline`] composes any four, freezes or fine-tunes each, trains, evaluates,
+//! predicts, saves and loads. Everything runs on Burn's pure-Rust CPU backend
+//! (`Device::flex()`) or, with the `tch` feature, on libtorch (CPU and CUDA).
+
+pub use transfer as pipeline;
+pub use transfer_contextual as contextual;
+pub use transfer_embedder as embedder;
+pub use transfer_predictor as predictor;
+pub use transfer_tokenizer as tokenizer;
+
+pub use transfer::{
+    ClassPrediction, Example, LrSchedule, Metrics, Prediction, Stage, Target, TrainConfig,
+    TrainReport, TransferError, TransferPipeline,
+};
+pub use transfer_contextual::ContextualEmbedder;
+pub use transfer_embedder::TokenEmbedder;
+pub use transfer_predictor::Predictor;
+pub use transfer_tokenizer::Tokenizer;

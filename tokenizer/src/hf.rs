@@ -1,0 +1,194 @@
+use std::path::{Path, PathBuf};
+
+use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+use tokenizers::models::wordpiece::WordPiece;
+use tokenizers::normalizers::BertNormalizer;
+use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+use tokenizers::{AddedToken, Tokenizer as Inner};
+
+use crate::{Encoding, SpecialTokens, Tokenizer, TokenizerError};
+
+/// A Hugging Face tokenizer (WordPiece, BPE, Unigram, …) through the `tokenizers` crate.
+///
+/// The truncation and padding stored in `tokenizer.json` are ignored: the
+/// [`EncodePolicy`](crate::EncodePolicy) given to [`Tokenizer::encode_batch`] decides. Special
+/// tokens are found by name (`[CLS]`/`<s>`, `[SEP]`/`</s>`, `[PAD]`/`<pad>`, …).
+#[derive(Debug, Clone)]
+pub struct HfTokenizer {
+    inner: Inner,
+    special: SpecialTokens,
+    source: PathBuf,
+}
+
+const CANDIDATES: [(&str, [&str; 2]); 5] = [
+    ("pad", ["[PAD]", "<pad>"]),
+    ("unk", ["[UNK]", "<unk>"]),
+    ("cls", ["[CLS]", "<s>"]),
+    ("sep", ["[SEP]", "</s>"]),
+    ("mask", ["[MASK]", "<mask>"]),
+];
+
+impl HfTokenizer {
+    /// Loads a `tokenizer.json`.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, TokenizerError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| TokenizerError::io(path, e))?;
+        let inner = Inner::from_bytes(&bytes).map_err(|e| TokenizerError::Format {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        Self::from_inner(inner, path)
+    }
+
+    /// Builds an uncased BERT WordPiece tokenizer from a `vocab.txt` (one token a line).
+    pub fn from_bert_vocab(
+        path: impl AsRef<Path>,
+        lowercase: bool,
+    ) -> Result<Self, TokenizerError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| TokenizerError::io(path, e))?;
+        let mut vocab = std::collections::HashMap::new();
+        for (id, token) in text.lines().enumerate() {
+            if let Some(first) = vocab.insert(token.to_string(), id as u32) {
+                return Err(TokenizerError::DuplicateToken {
+                    path: path.into(),
+                    token: token.into(),
+                    first,
+                    second: id as u32,
+                });
+            }
+        }
+        if !vocab.contains_key("[UNK]") {
+            return Err(TokenizerError::MissingSpecialToken {
+                path: path.into(),
+                token: "[UNK]".into(),
+            });
+        }
+        let utf8_path = path.to_str().ok_or_else(|| TokenizerError::Format {
+            path: path.into(),
+            message: "the path is not valid UTF-8".into(),
+        })?;
+        let model = WordPiece::from_file(utf8_path)
+            .unk_token("[UNK]".into())
+            .build()
+            .map_err(|e| TokenizerError::Backend(e.to_string()))?;
+        let mut inner = Inner::new(model);
+        inner
+            .with_normalizer(Some(BertNormalizer::new(true, true, None, lowercase)))
+            .map_err(|e| TokenizerError::Backend(e.to_string()))?;
+        inner.with_pre_tokenizer(Some(BertPreTokenizer));
+        inner.with_decoder(Some(WordPieceDecoder::default()));
+        let specials: Vec<AddedToken> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+            .iter()
+            .filter(|t| inner.token_to_id(t).is_some())
+            .map(|t| AddedToken::from(*t, true))
+            .collect();
+        inner
+            .add_special_tokens(specials)
+            .map_err(|e| TokenizerError::Backend(e.to_string()))?;
+        Self::from_inner(inner, path)
+    }
+
+    /// Loads the tokenizer of a model directory in Hugging Face layout: `tokenizer.json`, or
+    /// else `vocab.txt` (lowercased as `tokenizer_config.json` says, default true).
+    pub fn from_pretrained_dir(dir: impl AsRef<Path>) -> Result<Self, TokenizerError> {
+        let dir = dir.as_ref();
+        let json = dir.join("tokenizer.json");
+        if json.exists() {
+            return Self::from_file(json);
+        }
+        let vocab = dir.join("vocab.txt");
+        if vocab.exists() {
+            let lowercase = std::fs::read(dir.join("tokenizer_config.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .and_then(|v| v.get("do_lower_case").and_then(|l| l.as_bool()))
+                .unwrap_or(true);
+            return Self::from_bert_vocab(vocab, lowercase);
+        }
+        Err(TokenizerError::io(
+            json,
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no tokenizer.json nor vocab.txt in the model directory",
+            ),
+        ))
+    }
+
+    fn from_inner(mut inner: Inner, path: &Path) -> Result<Self, TokenizerError> {
+        inner
+            .with_truncation(None)
+            .map_err(|e| TokenizerError::Backend(e.to_string()))?;
+        inner.with_padding(None);
+        let find = |names: &[&str; 2]| names.iter().find_map(|n| inner.token_to_id(n));
+        let [pad, unk, cls, sep, mask] = CANDIDATES.map(|(_, names)| find(&names));
+        let pad = pad.ok_or_else(|| TokenizerError::MissingSpecialToken {
+            path: path.into(),
+            token: "[PAD] or <pad>".into(),
+        })?;
+        Ok(Self {
+            special: SpecialTokens {
+                pad,
+                unk,
+                cls,
+                sep,
+                mask,
+            },
+            inner,
+            source: path.into(),
+        })
+    }
+
+    /// The file this tokenizer was read from.
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// The wrapped `tokenizers` tokenizer.
+    pub fn inner(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl Tokenizer for HfTokenizer {
+    fn tokenize(&self, text: &str) -> Encoding {
+        match self.inner.encode(text, false) {
+            Ok(e) => Encoding {
+                ids: e.get_ids().to_vec(),
+                offsets: e.get_offsets().to_vec(),
+            },
+            // The `tokenizers` pipeline only fails on misconfiguration, which loading checks.
+            Err(_) => Encoding::default(),
+        }
+    }
+
+    fn special_tokens(&self) -> SpecialTokens {
+        self.special
+    }
+
+    fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+
+    fn id_to_token(&self, id: u32) -> Option<String> {
+        self.inner.id_to_token(id)
+    }
+
+    fn decode(&self, ids: &[u32]) -> String {
+        self.inner.decode(ids, true).unwrap_or_default()
+    }
+
+    fn save(&self, path: &Path) -> Result<(), TokenizerError> {
+        self.inner
+            .save(path, false)
+            .map_err(|e| TokenizerError::Backend(format!("{}: {e}", path.display())))
+    }
+
+    fn load(path: &Path) -> Result<Self, TokenizerError> {
+        Self::from_file(path)
+    }
+}

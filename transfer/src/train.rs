@@ -1,0 +1,443 @@
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use burn::module::{ModuleVisitor, Param};
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+use transfer_contextual::ContextualEmbedder;
+use transfer_embedder::TokenEmbedder;
+use transfer_predictor::{Predictor, Task};
+use transfer_tokenizer::Tokenizer;
+
+use crate::data::{Example, split_validation};
+use crate::error::{Result, TransferError};
+use crate::metrics::Metrics;
+use crate::pipeline::{TransferPipeline, batch_tensors, check_examples, targets_tensor};
+use crate::progress;
+use crate::rng::SplitMix64;
+use crate::schedule::LrSchedule;
+use crate::stages::{SetFrozen, Stage, Stages};
+
+/// How [`TransferPipeline::train`] trains: AdamW with a learning-rate schedule, per-stage
+/// learning rates, gradual unfreezing, gradient clipping and early stopping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// The peak learning rate of every stage without its own in `stage_learning_rates`.
+    pub learning_rate: f64,
+    /// Per-stage peak learning rates (discriminative fine-tuning).
+    #[serde(default)]
+    pub stage_learning_rates: BTreeMap<Stage, f64>,
+    pub schedule: LrSchedule,
+    /// AdamW's decoupled weight decay.
+    pub weight_decay: f64,
+    /// Clip the global gradient norm to this.
+    #[serde(default)]
+    pub max_grad_norm: Option<f64>,
+    /// ULMFiT's gradual unfreezing: the first epoch trains only the predictor, the second
+    /// adds the contextual embedder, the third the token embedder. Frozen stages stay frozen.
+    #[serde(default)]
+    pub gradual_unfreezing: bool,
+    /// Share of the training examples held out for validation (stratified), when no
+    /// validation set is given.
+    #[serde(default)]
+    pub validation_fraction: f64,
+    /// Stop after this many epochs without a better validation score, and keep the best
+    /// weights.
+    #[serde(default)]
+    pub early_stopping_patience: Option<usize>,
+    /// Train for more epochs if needed to take at least this many optimizer steps.
+    #[serde(default)]
+    pub min_steps: usize,
+    pub seed: u64,
+    /// Show a progress bar and a line per epoch on stderr.
+    #[serde(default)]
+    pub progress: bool,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 3,
+            batch_size: 32,
+            learning_rate: 1e-3,
+            stage_learning_rates: BTreeMap::new(),
+            schedule: LrSchedule::WarmupLinearDecay {
+                warmup_fraction: 0.1,
+            },
+            weight_decay: 0.01,
+            max_grad_norm: Some(1.0),
+            gradual_unfreezing: false,
+            validation_fraction: 0.0,
+            early_stopping_patience: None,
+            min_steps: 0,
+            seed: 42,
+            progress: false,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// ULMFiT's discriminative learning rates over the stages: the predictor gets
+    /// `learning_rate`, each stage below it `factor` times less (2.6 in the paper).
+    pub fn with_discriminative_rates(mut self, factor: f64) -> Self {
+        let lr = self.learning_rate;
+        self.stage_learning_rates = BTreeMap::from([
+            (Stage::Predictor, lr),
+            (Stage::Contextual, lr / factor),
+            (Stage::Embedder, lr / (factor * factor)),
+        ]);
+        self
+    }
+
+    /// The peak learning rate of `stage`.
+    pub fn learning_rate_of(&self, stage: Stage) -> f64 {
+        self.stage_learning_rates
+            .get(&stage)
+            .copied()
+            .unwrap_or(self.learning_rate)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let invalid = |field, message: String| Err(TransferError::InvalidConfig { field, message });
+        if self.epochs == 0 && self.min_steps == 0 {
+            return invalid(
+                "epochs",
+                "0 epochs and 0 min_steps: nothing to train".into(),
+            );
+        }
+        if self.batch_size == 0 {
+            return invalid("batch_size", "must be at least 1".into());
+        }
+        for (stage, lr) in std::iter::once((None, self.learning_rate)).chain(
+            self.stage_learning_rates
+                .iter()
+                .map(|(s, lr)| (Some(*s), *lr)),
+        ) {
+            if !(lr.is_finite() && lr >= 0.0) {
+                let what = stage.map_or("learning_rate".to_string(), |s| {
+                    format!("{} learning rate", s.name())
+                });
+                return invalid(
+                    "learning_rate",
+                    format!("{what} {lr} is not a finite, non-negative number"),
+                );
+            }
+        }
+        if !(0.0..1.0).contains(&self.validation_fraction) {
+            return invalid(
+                "validation_fraction",
+                format!("{} is not in [0, 1)", self.validation_fraction),
+            );
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return invalid(
+                "weight_decay",
+                format!("{} is not a non-negative number", self.weight_decay),
+            );
+        }
+        if let Some(norm) = self.max_grad_norm
+            && !(norm.is_finite() && norm > 0.0)
+        {
+            return invalid("max_grad_norm", format!("{norm} is not a positive number"));
+        }
+        self.schedule.validate().or_else(|m| invalid("schedule", m))
+    }
+}
+
+/// What happened in one epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    pub epoch: usize,
+    /// Mean training loss over the epoch's steps.
+    pub train_loss: f64,
+    pub validation: Option<Metrics>,
+    /// The stages that were trained.
+    pub trained: Vec<Stage>,
+    pub seconds: f64,
+}
+
+/// What [`TransferPipeline::train`] did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    pub epochs: Vec<EpochReport>,
+    /// The epoch whose weights were kept (early stopping), if validation ran.
+    pub best_epoch: Option<usize>,
+    pub steps: usize,
+    pub seconds: f64,
+}
+
+impl<T, E, C, P> TransferPipeline<T, E, C, P>
+where
+    T: Tokenizer,
+    E: TokenEmbedder,
+    C: ContextualEmbedder,
+    P: Predictor,
+{
+    /// Trains the stages that are not frozen on `examples`, holding out
+    /// `config.validation_fraction` of them for validation.
+    pub fn train(&mut self, examples: &[Example], config: &TrainConfig) -> Result<TrainReport> {
+        let (train, validation) =
+            split_validation(examples, config.validation_fraction, config.seed);
+        let validation = (!validation.is_empty()).then_some(validation.as_slice());
+        self.train_with_validation(&train, validation, config)
+    }
+
+    /// Trains on `train`, validating on `validation` after every epoch when given.
+    pub fn train_with_validation(
+        &mut self,
+        train: &[Example],
+        validation: Option<&[Example]>,
+        config: &TrainConfig,
+    ) -> Result<TrainReport> {
+        config.validate()?;
+        let task = self.task();
+        check_examples("training examples", train, task)?;
+        if let Some(v) = validation {
+            check_examples("validation examples", v, task)?;
+        }
+        let trainable: Vec<Stage> = Stage::ALL
+            .into_iter()
+            .filter(|s| !self.is_frozen(*s))
+            .collect();
+        if trainable.is_empty() {
+            return Err(TransferError::InvalidConfig {
+                field: "frozen",
+                message: "every stage is frozen: nothing to train".into(),
+            });
+        }
+
+        let started = Instant::now();
+        let texts: Vec<&str> = train.iter().map(|e| e.text.as_str()).collect();
+        let encoded = self.encode_all(&texts)?;
+        let pad = self.tokenizer.special_tokens().pad;
+        let steps_per_epoch = train.len().div_ceil(config.batch_size);
+        let epochs = config
+            .epochs
+            .max(config.min_steps.div_ceil(steps_per_epoch));
+        let total_steps = epochs * steps_per_epoch;
+
+        let device = self.device.clone().autodiff();
+        device.seed(config.seed);
+        let mut model = self.stages.clone().train();
+        let mut optimizer = AdamWConfig::new()
+            .with_weight_decay(config.weight_decay as f32)
+            .with_epsilon(1e-8)
+            .init();
+        let mut rng = SplitMix64::new(config.seed);
+        let bar = progress::bar(total_steps as u64, config.progress, "train");
+
+        let mut active: BTreeSet<Stage> = trainable.iter().copied().collect();
+        let mut reports = Vec::with_capacity(epochs);
+        let mut best: Option<(f64, usize, Stages<E, C, P>)> = None;
+        let mut step = 0;
+        for epoch in 0..epochs {
+            let epoch_start = Instant::now();
+            let wanted = trained_in_epoch(&trainable, epoch, config.gradual_unfreezing);
+            for stage in Stage::ALL {
+                if trainable.contains(&stage) && wanted.contains(&stage) != active.contains(&stage)
+                {
+                    model = model.map_stage(stage, SetFrozen(!wanted.contains(&stage)));
+                }
+            }
+            active = wanted;
+
+            let mut loss_sum = 0.0;
+            let batches = shuffled_batches(&encoded, config.batch_size, &mut rng);
+            for batch in &batches {
+                let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
+                let (ids, mask) = batch_tensors(&rows, pad, &device);
+                let examples: Vec<&Example> = batch.iter().map(|&i| &train[i]).collect();
+                let targets = targets_tensor(&examples, &device);
+                let output = model.forward(ids, mask);
+                let loss = model.predictor.loss(output, targets);
+                let value = loss.clone().into_scalar::<f32>();
+                let factor = config.schedule.factor(step, total_steps);
+                if !value.is_finite() {
+                    bar.abandon();
+                    return Err(TransferError::NonFiniteLoss {
+                        epoch,
+                        step,
+                        value,
+                        learning_rate: config.learning_rate * factor,
+                    });
+                }
+                loss_sum += f64::from(value);
+
+                let mut grads = loss.backward();
+                let mut stage_grads: Vec<(Stage, GradientsParams)> = active
+                    .iter()
+                    .map(|&stage| {
+                        let g = match stage {
+                            Stage::Embedder => {
+                                GradientsParams::from_module(&mut grads, &model.embedder)
+                            }
+                            Stage::Contextual => {
+                                GradientsParams::from_module(&mut grads, &model.contextual)
+                            }
+                            Stage::Predictor => {
+                                GradientsParams::from_module(&mut grads, &model.predictor)
+                            }
+                        };
+                        (stage, g)
+                    })
+                    .collect();
+                if let Some(max_norm) = config.max_grad_norm {
+                    clip_global_norm(&model, &mut stage_grads, max_norm);
+                }
+                for (stage, g) in stage_grads {
+                    model = optimizer.step(config.learning_rate_of(stage) * factor, model, g);
+                }
+                step += 1;
+                bar.inc(1);
+                bar.set_message(format!("epoch {} loss {value:.4}", epoch + 1));
+            }
+
+            self.stages = model.valid();
+            let validation_metrics = match validation {
+                Some(v) => Some(self.evaluate(v)?),
+                None => None,
+            };
+            let report = EpochReport {
+                epoch,
+                train_loss: loss_sum / batches.len().max(1) as f64,
+                validation: validation_metrics.clone(),
+                trained: active.iter().copied().collect(),
+                seconds: epoch_start.elapsed().as_secs_f64(),
+            };
+            if config.progress {
+                bar.suspend(|| eprintln!("{}", describe(&report)));
+            }
+            reports.push(report);
+
+            if let Some(metrics) = validation_metrics {
+                let score = match task {
+                    Task::Classification { .. } => metrics.accuracy.unwrap_or(0.0),
+                    Task::Regression { .. } => -metrics.loss,
+                };
+                if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
+                    best = Some((score, epoch, self.stages.clone()));
+                } else if let (Some(patience), Some((_, best_epoch, _))) =
+                    (config.early_stopping_patience, &best)
+                    && epoch - best_epoch >= patience
+                {
+                    break;
+                }
+            }
+        }
+        bar.finish_and_clear();
+
+        let best_epoch = best.as_ref().map(|(_, e, _)| *e);
+        if let Some((_, _, stages)) = best.filter(|_| config.early_stopping_patience.is_some()) {
+            self.stages = stages;
+        }
+        // Stages held back by gradual unfreezing are trainable again afterwards.
+        for stage in trainable {
+            self.stages = self.stages.clone().map_stage(stage, SetFrozen(false));
+        }
+        Ok(TrainReport {
+            epochs: reports,
+            best_epoch,
+            steps: step,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// The stages trained in `epoch`: all of `trainable`, or with gradual unfreezing the top
+/// `epoch + 1` of them (predictor first).
+fn trained_in_epoch(trainable: &[Stage], epoch: usize, gradual: bool) -> BTreeSet<Stage> {
+    let mut stages: Vec<Stage> = trainable.to_vec();
+    if gradual {
+        stages.sort_by(|a, b| b.cmp(a));
+        stages.truncate(epoch + 1);
+    }
+    stages.into_iter().collect()
+}
+
+/// One epoch's batches: a random order, sorted by length within windows of 50 batches so
+/// that each batch pads little, then the batches shuffled.
+fn shuffled_batches(
+    encoded: &[Vec<u32>],
+    batch_size: usize,
+    rng: &mut SplitMix64,
+) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..encoded.len()).collect();
+    rng.shuffle(&mut order);
+    let mut batches = Vec::with_capacity(encoded.len().div_ceil(batch_size));
+    for window in order.chunks_mut(batch_size * 50) {
+        window.sort_by_key(|&i| encoded[i].len());
+        batches.extend(window.chunks(batch_size).map(<[usize]>::to_vec));
+    }
+    rng.shuffle(&mut batches);
+    batches
+}
+
+fn describe(report: &EpochReport) -> String {
+    let mut line = format!(
+        "epoch {}: train loss {:.4} ({:.1}s, trained {:?})",
+        report.epoch + 1,
+        report.train_loss,
+        report.seconds,
+        report.trained
+    );
+    if let Some(m) = &report.validation {
+        line.push_str(&format!(", validation loss {:.4}", m.loss));
+        if let Some(acc) = m.accuracy {
+            line.push_str(&format!(" accuracy {:.2}%", acc * 100.0));
+        }
+    }
+    line
+}
+
+/// Scales all gradients so that their global L2 norm is at most `max_norm`.
+fn clip_global_norm<M: Module>(model: &M, grads: &mut [(Stage, GradientsParams)], max_norm: f64) {
+    let mut norm = SquaredNorm { grads, total: None };
+    model.visit(&mut norm);
+    let Some(total) = norm.total else { return };
+    let global = f64::from(total.into_scalar::<f32>()).sqrt();
+    if global > max_norm {
+        let mut scale = Scale {
+            grads,
+            factor: max_norm / (global + 1e-6),
+        };
+        model.visit(&mut scale);
+    }
+}
+
+struct SquaredNorm<'a> {
+    grads: &'a [(Stage, GradientsParams)],
+    total: Option<Tensor<1>>,
+}
+
+impl ModuleVisitor for SquaredNorm<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        for (_, grads) in self.grads {
+            if let Some(g) = grads.get::<D>(param.id) {
+                let s = g.square().sum();
+                self.total = Some(match self.total.take() {
+                    Some(t) => t + s,
+                    None => s,
+                });
+            }
+        }
+    }
+}
+
+struct Scale<'a> {
+    grads: &'a mut [(Stage, GradientsParams)],
+    factor: f64,
+}
+
+impl ModuleVisitor for Scale<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        for (_, grads) in self.grads.iter_mut() {
+            if let Some(g) = grads.remove::<D>(param.id) {
+                grads.register(param.id, g.mul_scalar(self.factor));
+            }
+        }
+    }
+}
