@@ -18,6 +18,7 @@
 //! assert_eq!(lstm.forward(x, mask).dims(), [2, 5, 32]);
 //! ```
 
+mod any;
 mod bag;
 mod error;
 mod lstm;
@@ -26,6 +27,7 @@ use burn::module::{Module, ModuleDisplay};
 use burn::prelude::*;
 use serde::{Serialize, de::DeserializeOwned};
 
+pub use any::{AnyContextual, AnyContextualConfig};
 pub use bag::{BagOfEmbeddings, BagOfEmbeddingsConfig};
 pub use error::ContextualError;
 pub use lstm::{Lstm, LstmConfig, LstmState};

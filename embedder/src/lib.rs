@@ -15,6 +15,7 @@
 //! assert_eq!(embedder.forward(ids).dims(), [2, 3, 8]);
 //! ```
 
+mod any;
 mod error;
 mod learned;
 
@@ -22,6 +23,7 @@ use burn::module::{Module, ModuleDisplay};
 use burn::prelude::*;
 use serde::{Serialize, de::DeserializeOwned};
 
+pub use any::{AnyEmbedder, AnyEmbedderConfig};
 pub use error::EmbedderError;
 pub use learned::{LearnedEmbedding, LearnedEmbeddingConfig};
 

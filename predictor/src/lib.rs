@@ -24,6 +24,7 @@
 //! assert!(loss.into_scalar::<f32>() > 0.0);
 //! ```
 
+mod any;
 mod classifier;
 mod error;
 mod pooling;
@@ -33,6 +34,7 @@ use burn::module::{Module, ModuleDisplay};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+pub use any::{AnyPredictor, AnyPredictorConfig};
 pub use classifier::{PooledClassifier, PooledClassifierConfig};
 pub use error::PredictorError;
 pub use pooling::{Pooling, pool};

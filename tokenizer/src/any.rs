@@ -7,7 +7,7 @@ use crate::{Encoding, HfTokenizer, SpecialTokens, Tokenizer, TokenizerError, Wor
 #[derive(Debug, Clone)]
 pub enum AnyTokenizer {
     WordLevel(WordLevelTokenizer),
-    Hf(HfTokenizer),
+    Hf(Box<HfTokenizer>),
 }
 
 impl From<WordLevelTokenizer> for AnyTokenizer {
@@ -18,7 +18,7 @@ impl From<WordLevelTokenizer> for AnyTokenizer {
 
 impl From<HfTokenizer> for AnyTokenizer {
     fn from(t: HfTokenizer) -> Self {
-        Self::Hf(t)
+        Self::Hf(Box::new(t))
     }
 }
 
@@ -71,7 +71,7 @@ impl Tokenizer for AnyTokenizer {
         if value.get("type").and_then(|t| t.as_str()) == Some(WORD_LEVEL_KIND) {
             WordLevelTokenizer::load(path).map(Self::WordLevel)
         } else {
-            HfTokenizer::from_file(path).map(Self::Hf)
+            HfTokenizer::from_file(path).map(Self::from)
         }
     }
 }

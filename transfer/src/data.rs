@@ -84,3 +84,42 @@ pub fn split_validation(
     }
     (train, validation)
 }
+
+/// A text with its label as written in a data file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabeledText {
+    pub text: String,
+    pub label: String,
+}
+
+/// Reads JSON lines `{"text": "…", "label": "positive"}` (the label may be a string or an
+/// integer; other fields are ignored). Errors name the file and line.
+pub fn read_jsonl(path: &std::path::Path) -> Result<Vec<LabeledText>> {
+    let content = std::fs::read(path).map_err(|e| TransferError::io(path, e))?;
+    let content = String::from_utf8(content)
+        .map_err(|e| TransferError::format(path, format!("not UTF-8: {e}")))?;
+    let mut out = Vec::new();
+    for (i, line) in content.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at =
+            |message: String| TransferError::format(path, format!("line {}: {message}", i + 1));
+        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| at(e.to_string()))?;
+        let text = value
+            .get("text")
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| at("no string field \"text\"".into()))?;
+        let label = match value.get("label") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            Some(serde_json::Value::Bool(b)) => b.to_string(),
+            _ => return Err(at("no string or number field \"label\"".into())),
+        };
+        out.push(LabeledText {
+            text: text.to_string(),
+            label,
+        });
+    }
+    Ok(out)
+}

@@ -49,7 +49,7 @@ mod stages;
 mod train;
 
 pub use checkpoint::{FORMAT, MANIFEST};
-pub use data::{Example, Target};
+pub use data::{Example, LabeledText, Target};
 pub use error::{Result, TransferError};
 pub use fsutil::write_atomic;
 pub use metrics::{Metrics, classification_scores};

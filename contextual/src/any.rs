@@ -1,0 +1,73 @@
+use burn::module::Module;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    BagOfEmbeddings, BagOfEmbeddingsConfig, ContextualEmbedder, ContextualError, Lstm, LstmConfig,
+};
+
+/// Any contextual embedder of this crate, chosen at run time (the `transfer` CLI uses it).
+#[derive(Module, Debug)]
+pub enum AnyContextual {
+    Bag(BagOfEmbeddings),
+    Lstm(Lstm),
+}
+
+/// The config of an [`AnyContextual`], tagged with its `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AnyContextualConfig {
+    Bag(BagOfEmbeddingsConfig),
+    Lstm(LstmConfig),
+}
+
+impl From<BagOfEmbeddings> for AnyContextual {
+    fn from(c: BagOfEmbeddings) -> Self {
+        Self::Bag(c)
+    }
+}
+
+impl From<Lstm> for AnyContextual {
+    fn from(c: Lstm) -> Self {
+        Self::Lstm(c)
+    }
+}
+
+impl ContextualEmbedder for AnyContextual {
+    type Config = AnyContextualConfig;
+
+    fn forward(&self, embedded: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
+        match self {
+            Self::Bag(c) => c.forward(embedded, mask),
+            Self::Lstm(c) => c.forward(embedded, mask),
+        }
+    }
+
+    fn input_dim(&self) -> usize {
+        match self {
+            Self::Bag(c) => c.input_dim(),
+            Self::Lstm(c) => c.input_dim(),
+        }
+    }
+
+    fn output_dim(&self) -> usize {
+        match self {
+            Self::Bag(c) => c.output_dim(),
+            Self::Lstm(c) => c.output_dim(),
+        }
+    }
+
+    fn config(&self) -> AnyContextualConfig {
+        match self {
+            Self::Bag(c) => AnyContextualConfig::Bag(c.config()),
+            Self::Lstm(c) => AnyContextualConfig::Lstm(c.config()),
+        }
+    }
+
+    fn from_config(config: &AnyContextualConfig, device: &Device) -> Result<Self, ContextualError> {
+        Ok(match config {
+            AnyContextualConfig::Bag(c) => Self::Bag(BagOfEmbeddings::from_config(c, device)?),
+            AnyContextualConfig::Lstm(c) => Self::Lstm(Lstm::from_config(c, device)?),
+        })
+    }
+}

@@ -1,0 +1,60 @@
+use burn::module::Module;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{EmbedderError, LearnedEmbedding, LearnedEmbeddingConfig, TokenEmbedder};
+
+/// Any token embedder of this crate, chosen at run time (the `transfer` CLI uses it).
+#[derive(Module, Debug)]
+pub enum AnyEmbedder {
+    Learned(LearnedEmbedding),
+}
+
+/// The config of an [`AnyEmbedder`], tagged with its `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AnyEmbedderConfig {
+    Learned(LearnedEmbeddingConfig),
+}
+
+impl From<LearnedEmbedding> for AnyEmbedder {
+    fn from(e: LearnedEmbedding) -> Self {
+        Self::Learned(e)
+    }
+}
+
+impl TokenEmbedder for AnyEmbedder {
+    type Config = AnyEmbedderConfig;
+
+    fn forward(&self, ids: Tensor<2, Int>) -> Tensor<3> {
+        match self {
+            Self::Learned(e) => e.forward(ids),
+        }
+    }
+
+    fn dim(&self) -> usize {
+        match self {
+            Self::Learned(e) => e.dim(),
+        }
+    }
+
+    fn vocab_size(&self) -> usize {
+        match self {
+            Self::Learned(e) => e.vocab_size(),
+        }
+    }
+
+    fn config(&self) -> AnyEmbedderConfig {
+        match self {
+            Self::Learned(e) => AnyEmbedderConfig::Learned(e.config()),
+        }
+    }
+
+    fn from_config(config: &AnyEmbedderConfig, device: &Device) -> Result<Self, EmbedderError> {
+        Ok(match config {
+            AnyEmbedderConfig::Learned(c) => {
+                Self::Learned(LearnedEmbedding::from_config(c, device)?)
+            }
+        })
+    }
+}

@@ -1,0 +1,131 @@
+//! The `transfer` command: train, evaluate and use pipelines from the shell.
+
+mod data;
+mod train;
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use transfer_nlp::contextual::AnyContextual;
+use transfer_nlp::embedder::AnyEmbedder;
+use transfer_nlp::pipeline::device::parse_device;
+use transfer_nlp::predictor::AnyPredictor;
+use transfer_nlp::tokenizer::AnyTokenizer;
+use transfer_nlp::{Prediction, TransferPipeline};
+
+/// A pipeline whose stages are chosen when it is built or loaded.
+pub type CliPipeline = TransferPipeline<AnyTokenizer, AnyEmbedder, AnyContextual, AnyPredictor>;
+
+pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+#[derive(Parser)]
+#[command(
+    name = "transfer",
+    version,
+    about = "Transfer learning for NLP: train, evaluate and use pipelines"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a pipeline on labelled texts and save it.
+    Train(train::TrainArgs),
+    /// Accuracy, macro-F1 and loss of a saved pipeline on labelled texts (JSON).
+    Evaluate(EvaluateArgs),
+    /// Predict the label of each text: one JSON object a line.
+    Predict(PredictArgs),
+}
+
+#[derive(clap::Args)]
+struct EvaluateArgs {
+    /// A directory written by `transfer train`.
+    #[arg(long)]
+    model: PathBuf,
+    #[command(flatten)]
+    data: data::DataArgs,
+    /// How many test texts (balanced, seeded); all by default.
+    #[arg(long)]
+    test_size: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// cpu, tch, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+#[derive(clap::Args)]
+struct PredictArgs {
+    /// A directory written by `transfer train`.
+    #[arg(long)]
+    model: PathBuf,
+    /// cpu, tch, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Texts to label; without any, one text per line of standard input.
+    texts: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(args) => train::run(args),
+        Command::Evaluate(args) => evaluate(args),
+        Command::Predict(args) => predict(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            let mut source = error.source();
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn evaluate(args: EvaluateArgs) -> CliResult {
+    let device = parse_device(&args.device)?;
+    let pipeline = CliPipeline::load(&args.model, &device)?;
+    let texts = args
+        .data
+        .load(data::Split::Test, args.test_size, args.seed)?;
+    let examples = data::to_examples(&texts, pipeline.labels())?;
+    let metrics = pipeline.evaluate(&examples)?;
+    println!("{}", serde_json::to_string(&metrics)?);
+    Ok(())
+}
+
+fn predict(args: PredictArgs) -> CliResult {
+    let device = parse_device(&args.device)?;
+    let pipeline = CliPipeline::load(&args.model, &device)?;
+    let texts = if args.texts.is_empty() {
+        std::io::stdin()
+            .lock()
+            .lines()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("standard input: {e}"))?
+    } else {
+        args.texts
+    };
+    let predictions = pipeline.predict(&texts)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (text, prediction) in texts.iter().zip(predictions) {
+        let line = match prediction {
+            Prediction::Class(c) => serde_json::json!({
+                "text": text, "label": c.label, "probability": c.probability,
+            }),
+            Prediction::Values { values } => serde_json::json!({ "text": text, "values": values }),
+        };
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! Bad input gives a typed error naming the file, field or example: in the library and as a
+//! nonzero exit of the CLI, never a panic.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use burn::prelude::Device;
+use common::*;
+use transfer_nlp::*;
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("transfer-bad-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn saved_pipeline(name: &str) -> PathBuf {
+    let train = examples(false, 64, 1);
+    let pipeline = word_pipeline(&train, Arch::Bag, &Device::flex());
+    let dir = tempdir(name);
+    pipeline.save(&dir).unwrap();
+    dir
+}
+
+fn edit_manifest(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = dir.join(transfer_nlp::pipeline::MANIFEST);
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut value);
+    std::fs::write(&path, serde_json::to_vec(&value).unwrap()).unwrap();
+}
+
+/// Runs the CLI; returns its exit code and stderr.
+fn cli(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_transfer"))
+        .args(args)
+        .output()
+        .expect("run transfer");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "the CLI panicked: {stderr}");
+    (out.status.code().unwrap_or(-1), stderr)
+}
+
+#[test]
+fn an_unknown_config_field_names_the_file_and_the_field() {
+    let dir = saved_pipeline("unknown-field");
+    edit_manifest(&dir, |v| v["predictor"]["bogus_option"] = 3.into());
+    let err = AnyPipeline::load(&dir, &Device::flex()).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, TransferError::Format { .. }), "{err:?}");
+    assert!(
+        message.contains("pipeline.json") && message.contains("bogus_option"),
+        "{message}"
+    );
+    let (code, stderr) = cli(&["predict", "--model", dir.to_str().unwrap(), "fine"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("bogus_option"), "{stderr}");
+
+    edit_manifest(&dir, |v| {
+        v["predictor"]
+            .as_object_mut()
+            .unwrap()
+            .remove("bogus_option");
+        v["contextual"]["kind"] = "transformer_xl".into();
+    });
+    let message = AnyPipeline::load(&dir, &Device::flex())
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("transformer_xl"), "{message}");
+}
+
+#[test]
+fn missing_files_name_their_path() {
+    let err = AnyPipeline::load("/nonexistent/model", &Device::flex()).unwrap_err();
+    assert!(matches!(err, TransferError::Io { .. }));
+    assert!(
+        err.to_string().contains("/nonexistent/model/pipeline.json"),
+        "{err}"
+    );
+
+    let dir = saved_pipeline("missing-weights");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "safetensors") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let message = AnyPipeline::load(&dir, &Device::flex())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains(".safetensors") && message.contains("not found"),
+        "{message}"
+    );
+
+    let (code, stderr) = cli(&[
+        "evaluate",
+        "--model",
+        "/nonexistent/model",
+        "--data",
+        "/nonexistent/reviews.jsonl",
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("/nonexistent/model"), "{stderr}");
+}
+
+#[test]
+fn weights_that_do_not_fit_the_config_are_an_error() {
+    let dir = saved_pipeline("wrong-shape");
+    edit_manifest(&dir, |v| v["embedder"]["dim"] = 16.into());
+    edit_manifest(&dir, |v| v["contextual"]["dim"] = 16.into());
+    edit_manifest(&dir, |v| v["predictor"]["input_dim"] = 16.into());
+    let err = AnyPipeline::load(&dir, &Device::flex()).unwrap_err();
+    assert!(matches!(err, TransferError::Weights { .. }), "{err:?}");
+    assert!(err.to_string().contains("embedder"), "{err}");
+}
+
+#[test]
+fn empty_texts_and_empty_datasets_are_typed_errors() {
+    let device = Device::flex();
+    let train = examples(false, 64, 2);
+    let mut pipeline = word_pipeline(&train, Arch::Bag, &device);
+    let config = TrainConfig {
+        epochs: 1,
+        ..TrainConfig::default()
+    };
+
+    let err = pipeline.train(&[], &config).unwrap_err();
+    assert!(matches!(err, TransferError::EmptyDataset { .. }), "{err:?}");
+
+    let mut with_empty = train.clone();
+    with_empty[5].text = "  \n".into();
+    match pipeline.train(&with_empty, &config).unwrap_err() {
+        TransferError::EmptyText { index: 5, .. } => {}
+        other => panic!("{other:?}"),
+    }
+    let mut bad_class = train.clone();
+    bad_class[7].target = Target::Class(9);
+    assert!(matches!(
+        pipeline.train(&bad_class, &config).unwrap_err(),
+        TransferError::BadTarget { index: 7, .. }
+    ));
+    assert!(matches!(
+        pipeline.predict(&["good", ""]).unwrap_err(),
+        TransferError::EmptyText { index: 1, .. }
+    ));
+    let mut bad = config.clone();
+    bad.batch_size = 0;
+    assert!(matches!(
+        pipeline.train(&train, &bad).unwrap_err(),
+        TransferError::InvalidConfig {
+            field: "batch_size",
+            ..
+        }
+    ));
+
+    let dir = tempdir("empty-data");
+    let empty = dir.join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let out = dir.join("model");
+    let (code, stderr) = cli(&[
+        "train",
+        "--data",
+        empty.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("empty"), "{stderr}");
+    let broken = dir.join("broken.jsonl");
+    std::fs::write(
+        &broken,
+        "{\"text\": \"fine\", \"label\": \"pos\"}\n{\"txt\": \"typo\"}\n",
+    )
+    .unwrap();
+    let (code, stderr) = cli(&[
+        "train",
+        "--data",
+        broken.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("broken.jsonl") && stderr.contains("line 2"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn stages_that_do_not_fit_together_are_refused() {
+    use transfer_nlp::contextual::{AnyContextual, BagOfEmbeddings};
+    let device = Device::flex();
+    let train = examples(false, 32, 3);
+    let good = word_pipeline(&train, Arch::Bag, &device);
+    let stages = good.stages();
+    let err = TransferPipeline::new(
+        good.tokenizer().clone(),
+        stages.embedder.clone(),
+        AnyContextual::from(BagOfEmbeddings::new(7)),
+        stages.predictor.clone(),
+        &device,
+    )
+    .unwrap_err();
+    assert!(matches!(err, TransferError::StageMismatch(_)), "{err:?}");
+}

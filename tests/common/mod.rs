@@ -1,0 +1,120 @@
+//! Shared by the integration tests: the real assets and small pipelines built on them.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use burn::prelude::Device;
+use transfer_nlp::contextual::{AnyContextual, BagOfEmbeddings, Lstm, LstmConfig};
+use transfer_nlp::embedder::{AnyEmbedder, LearnedEmbedding, LearnedEmbeddingConfig};
+use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts, Sentiment, balanced_sample};
+use transfer_nlp::predictor::{AnyPredictor, PooledClassifier, PooledClassifierConfig, Pooling};
+use transfer_nlp::tokenizer::{AnyTokenizer, EncodePolicy, VocabularyConfig, WordLevelTokenizer};
+use transfer_nlp::*;
+
+pub type AnyPipeline = TransferPipeline<AnyTokenizer, AnyEmbedder, AnyContextual, AnyPredictor>;
+
+/// `$TRANSFER_ASSETS`, which cargo sets to `../shared` (see .cargo/config.toml).
+pub fn assets() -> PathBuf {
+    transfer_nlp::pipeline::assets::asset_dir().expect("TRANSFER_ASSETS must point at the assets")
+}
+
+pub fn minilm_dir() -> PathBuf {
+    assets().join("models/all-MiniLM-L6-v2")
+}
+
+/// The labelled IMDB reviews, read once per test binary.
+pub fn imdb() -> &'static Imdb {
+    static IMDB: OnceLock<Imdb> = OnceLock::new();
+    IMDB.get_or_init(|| {
+        Imdb::load(Imdb::default_path().unwrap(), ImdbParts::LABELLED).expect("IMDB tarball")
+    })
+}
+
+/// `n` balanced training (or test) reviews as examples.
+pub fn examples(test: bool, n: usize, seed: u64) -> Vec<Example> {
+    let reviews = if test { &imdb().test } else { &imdb().train };
+    balanced_sample(reviews, n, seed)
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.example())
+        .collect()
+}
+
+#[derive(Clone, Copy)]
+pub enum Arch {
+    Bag,
+    BiLstm,
+}
+
+/// Word-level tokenizer (vocabulary from `train`), 32-d learned embeddings, the given
+/// contextual stage and a mean-pooled linear head, on `device`.
+pub fn word_pipeline(train: &[Example], arch: Arch, device: &Device) -> AnyPipeline {
+    let texts: Vec<&str> = train.iter().map(|e| e.text.as_str()).collect();
+    let vocab = VocabularyConfig {
+        min_count: 2,
+        max_size: 8000,
+        lowercase: true,
+    };
+    let tokenizer = WordLevelTokenizer::train(&texts, &vocab).unwrap();
+    let embedder = LearnedEmbedding::from_config(
+        &LearnedEmbeddingConfig::new(tokenizer.vocab_size(), 32).with_init_std(0.1),
+        device,
+    )
+    .unwrap();
+    let contextual: AnyContextual = match arch {
+        Arch::Bag => BagOfEmbeddings::new(32).into(),
+        Arch::BiLstm => {
+            Lstm::from_config(&LstmConfig::new(32, 16).with_bidirectional(true), device)
+                .unwrap()
+                .into()
+        }
+    };
+    let head = PooledClassifier::from_config(
+        &PooledClassifierConfig::new(contextual.output_dim(), 2).with_pooling(Pooling::Mean),
+        device,
+    )
+    .unwrap();
+    TransferPipeline::new(
+        AnyTokenizer::from(tokenizer),
+        AnyEmbedder::from(embedder),
+        contextual,
+        AnyPredictor::from(head),
+        device,
+    )
+    .unwrap()
+    .with_labels(Sentiment::LABELS)
+    .unwrap()
+    .with_encode_policy(EncodePolicy::new(128))
+}
+
+/// Every float parameter of a module, flattened, in visiting order.
+pub fn params<M: burn::module::Module>(module: &M) -> Vec<f32> {
+    struct Collect(Vec<f32>);
+    impl burn::module::ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<burn::Tensor<D>>) {
+            self.0.extend(
+                param
+                    .val()
+                    .into_data()
+                    .convert::<f32>()
+                    .try_to_vec::<f32>()
+                    .unwrap(),
+            );
+        }
+    }
+    let mut c = Collect(Vec::new());
+    module.visit(&mut c);
+    c.0
+}
+
+/// Mean absolute difference between two parameter lists.
+pub fn mean_change(before: &[f32], after: &[f32]) -> f64 {
+    assert_eq!(before.len(), after.len());
+    before
+        .iter()
+        .zip(after)
+        .map(|(a, b)| f64::from((a - b).abs()))
+        .sum::<f64>()
+        / before.len() as f64
+}
