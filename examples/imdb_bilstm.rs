@@ -59,7 +59,7 @@ fn main() -> Result<(), TransferError> {
     )?;
     let mut pipeline = TransferPipeline::new(tokenizer, embedder, lstm, head, &device)?
         .with_labels(Sentiment::LABELS)?
-        .with_encode_policy(EncodePolicy::new(256));
+        .with_encode_policy(EncodePolicy::new(256))?;
 
     let config = TrainConfig {
         epochs: 6,

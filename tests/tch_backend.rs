@@ -1,6 +1,7 @@
 //! The same pipelines on libtorch (CPU): training, freezing, and weights that move between
 //! backends. Run with `cargo test --features tch` (see .ci/run for the libtorch set-up).
 #![cfg(feature = "tch")]
+#![allow(deprecated)] // burn marks its tch backend deprecated
 
 mod common;
 

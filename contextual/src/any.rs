@@ -3,7 +3,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BagOfEmbeddings, BagOfEmbeddingsConfig, ContextualEmbedder, ContextualError, Lstm, LstmConfig,
+    BagOfEmbeddings, BagOfEmbeddingsConfig, BertEncoder, BertEncoderConfig, ContextualEmbedder,
+    ContextualError, Lstm, LstmConfig,
 };
 
 /// Any contextual embedder of this crate, chosen at run time (the `transfer` CLI uses it).
@@ -11,6 +12,7 @@ use crate::{
 pub enum AnyContextual {
     Bag(BagOfEmbeddings),
     Lstm(Lstm),
+    Bert(BertEncoder),
 }
 
 /// The config of an [`AnyContextual`], tagged with its `kind`.
@@ -19,6 +21,7 @@ pub enum AnyContextual {
 pub enum AnyContextualConfig {
     Bag(BagOfEmbeddingsConfig),
     Lstm(LstmConfig),
+    Bert(BertEncoderConfig),
 }
 
 impl From<BagOfEmbeddings> for AnyContextual {
@@ -33,6 +36,12 @@ impl From<Lstm> for AnyContextual {
     }
 }
 
+impl From<BertEncoder> for AnyContextual {
+    fn from(c: BertEncoder) -> Self {
+        Self::Bert(c)
+    }
+}
+
 impl ContextualEmbedder for AnyContextual {
     type Config = AnyContextualConfig;
 
@@ -40,6 +49,7 @@ impl ContextualEmbedder for AnyContextual {
         match self {
             Self::Bag(c) => c.forward(embedded, mask),
             Self::Lstm(c) => c.forward(embedded, mask),
+            Self::Bert(c) => c.forward(embedded, mask),
         }
     }
 
@@ -47,6 +57,7 @@ impl ContextualEmbedder for AnyContextual {
         match self {
             Self::Bag(c) => c.input_dim(),
             Self::Lstm(c) => c.input_dim(),
+            Self::Bert(c) => c.input_dim(),
         }
     }
 
@@ -54,6 +65,7 @@ impl ContextualEmbedder for AnyContextual {
         match self {
             Self::Bag(c) => c.output_dim(),
             Self::Lstm(c) => c.output_dim(),
+            Self::Bert(c) => c.output_dim(),
         }
     }
 
@@ -61,6 +73,7 @@ impl ContextualEmbedder for AnyContextual {
         match self {
             Self::Bag(c) => AnyContextualConfig::Bag(c.config()),
             Self::Lstm(c) => AnyContextualConfig::Lstm(c.config()),
+            Self::Bert(c) => AnyContextualConfig::Bert(c.config()),
         }
     }
 
@@ -68,6 +81,7 @@ impl ContextualEmbedder for AnyContextual {
         Ok(match config {
             AnyContextualConfig::Bag(c) => Self::Bag(BagOfEmbeddings::from_config(c, device)?),
             AnyContextualConfig::Lstm(c) => Self::Lstm(Lstm::from_config(c, device)?),
+            AnyContextualConfig::Bert(c) => Self::Bert(BertEncoder::from_config(c, device)?),
         })
     }
 }

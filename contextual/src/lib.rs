@@ -4,6 +4,8 @@
 //! (unpadded) positions `[batch, seq]` to `[batch, seq, hidden]`:
 //!
 //! - [`BagOfEmbeddings`]: the identity; each token keeps its own vector.
+//! - [`BertEncoder`]: BERT's transformer layers (post-LayerNorm, GELU), loadable from any
+//!   BERT-architecture checkpoint in Hugging Face layout (see `transfer::hf`).
 //! - [`Lstm`]: stacked uni- or bidirectional LSTM with dropout between layers; the backward
 //!   direction reads each sequence from its last real token, so padding never leaks in.
 //!
@@ -20,6 +22,7 @@
 
 mod any;
 mod bag;
+mod bert;
 mod error;
 mod lstm;
 
@@ -29,6 +32,10 @@ use serde::{Serialize, de::DeserializeOwned};
 
 pub use any::{AnyContextual, AnyContextualConfig};
 pub use bag::{BagOfEmbeddings, BagOfEmbeddingsConfig};
+pub use bert::{
+    BertAttention, BertEncoder, BertEncoderConfig, BertIntermediate, BertLayer, BertResidualOutput,
+    BertSelfAttention, HiddenAct,
+};
 pub use error::ContextualError;
 pub use lstm::{Lstm, LstmConfig, LstmState};
 

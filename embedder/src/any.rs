@@ -2,12 +2,16 @@ use burn::module::Module;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{EmbedderError, LearnedEmbedding, LearnedEmbeddingConfig, TokenEmbedder};
+use crate::{
+    BertEmbeddings, BertEmbeddingsConfig, EmbedderError, LearnedEmbedding, LearnedEmbeddingConfig,
+    TokenEmbedder,
+};
 
 /// Any token embedder of this crate, chosen at run time (the `transfer` CLI uses it).
 #[derive(Module, Debug)]
 pub enum AnyEmbedder {
     Learned(LearnedEmbedding),
+    Bert(BertEmbeddings),
 }
 
 /// The config of an [`AnyEmbedder`], tagged with its `kind`.
@@ -15,11 +19,18 @@ pub enum AnyEmbedder {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AnyEmbedderConfig {
     Learned(LearnedEmbeddingConfig),
+    Bert(BertEmbeddingsConfig),
 }
 
 impl From<LearnedEmbedding> for AnyEmbedder {
     fn from(e: LearnedEmbedding) -> Self {
         Self::Learned(e)
+    }
+}
+
+impl From<BertEmbeddings> for AnyEmbedder {
+    fn from(e: BertEmbeddings) -> Self {
+        Self::Bert(e)
     }
 }
 
@@ -29,24 +40,35 @@ impl TokenEmbedder for AnyEmbedder {
     fn forward(&self, ids: Tensor<2, Int>) -> Tensor<3> {
         match self {
             Self::Learned(e) => e.forward(ids),
+            Self::Bert(e) => e.forward(ids),
         }
     }
 
     fn dim(&self) -> usize {
         match self {
             Self::Learned(e) => e.dim(),
+            Self::Bert(e) => e.dim(),
         }
     }
 
     fn vocab_size(&self) -> usize {
         match self {
             Self::Learned(e) => e.vocab_size(),
+            Self::Bert(e) => e.vocab_size(),
+        }
+    }
+
+    fn max_sequence_length(&self) -> Option<usize> {
+        match self {
+            Self::Learned(e) => e.max_sequence_length(),
+            Self::Bert(e) => e.max_sequence_length(),
         }
     }
 
     fn config(&self) -> AnyEmbedderConfig {
         match self {
             Self::Learned(e) => AnyEmbedderConfig::Learned(e.config()),
+            Self::Bert(e) => AnyEmbedderConfig::Bert(e.config()),
         }
     }
 
@@ -55,6 +77,7 @@ impl TokenEmbedder for AnyEmbedder {
             AnyEmbedderConfig::Learned(c) => {
                 Self::Learned(LearnedEmbedding::from_config(c, device)?)
             }
+            AnyEmbedderConfig::Bert(c) => Self::Bert(BertEmbeddings::from_config(c, device)?),
         })
     }
 }

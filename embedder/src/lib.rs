@@ -2,7 +2,9 @@
 //!
 //! A [`TokenEmbedder`] is a Burn module mapping ids `[batch, seq]` to `[batch, seq, dim]`:
 //!
-//! - [`LearnedEmbedding`]: a table trained with the task, or initialised from word vectors.
+//! - [`LearnedEmbedding`]: a table trained with the task, or initialised from word vectors
+//!   ([`WordVectors`]: GloVe text, word2vec text and binary, plain or gzipped).
+//! - [`BertEmbeddings`]: BERT's word + position + token-type embeddings and LayerNorm.
 //!
 //! ```
 //! use burn::prelude::*;
@@ -16,16 +18,20 @@
 //! ```
 
 mod any;
+mod bert;
 mod error;
 mod learned;
+mod word_vectors;
 
 use burn::module::{Module, ModuleDisplay};
 use burn::prelude::*;
 use serde::{Serialize, de::DeserializeOwned};
 
 pub use any::{AnyEmbedder, AnyEmbedderConfig};
+pub use bert::{BertEmbeddings, BertEmbeddingsConfig};
 pub use error::EmbedderError;
 pub use learned::{LearnedEmbedding, LearnedEmbeddingConfig};
+pub use word_vectors::{Coverage, OovPolicy, VectorFormat, WordVectors};
 
 /// Token ids → vectors, as a Burn module.
 pub trait TokenEmbedder: Module + ModuleDisplay + Sized {
@@ -40,6 +46,11 @@ pub trait TokenEmbedder: Module + ModuleDisplay + Sized {
 
     /// How many ids the table knows.
     fn vocab_size(&self) -> usize;
+
+    /// The longest sequence the embedder handles (a position table's size), if limited.
+    fn max_sequence_length(&self) -> Option<usize> {
+        None
+    }
 
     fn config(&self) -> Self::Config;
 

@@ -1,6 +1,8 @@
 //! Shared by the integration tests: the real assets and small pipelines built on them.
 #![allow(dead_code)]
 
+pub mod golden;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -86,6 +88,7 @@ pub fn word_pipeline(train: &[Example], arch: Arch, device: &Device) -> AnyPipel
     .with_labels(Sentiment::LABELS)
     .unwrap()
     .with_encode_policy(EncodePolicy::new(128))
+    .unwrap()
 }
 
 /// Every float parameter of a module, flattened, in visiting order.

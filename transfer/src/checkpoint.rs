@@ -141,7 +141,7 @@ where
             device,
         )?
         .with_labels(manifest.labels)?
-        .with_encode_policy(manifest.encode_policy);
+        .with_encode_policy(manifest.encode_policy)?;
         load_weights(&mut pipeline.stages, &dir.join(&manifest.weights))?;
         for stage in manifest.frozen {
             pipeline.frozen.insert(stage);

@@ -27,6 +27,7 @@ pub fn parse_device(name: &str) -> Result<Device> {
 }
 
 #[cfg(feature = "tch")]
+#[allow(deprecated)] // burn marks tch deprecated; libtorch is one of our two backends.
 fn libtorch(_name: &str, cuda: Option<usize>) -> Result<Device> {
     Ok(match cuda {
         None => Device::libtorch(),

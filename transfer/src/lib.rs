@@ -39,6 +39,7 @@ pub mod data;
 pub mod device;
 mod error;
 mod fsutil;
+pub mod hf;
 pub mod imdb;
 mod metrics;
 mod pipeline;

@@ -64,7 +64,7 @@ where
 {
     /// Composes four stages built on `device`, checking that they fit together: the
     /// tokenizer's ids fit the embedder's table, and each stage's output size is the next
-    /// one's input size. Texts are cut at 256 tokens until
+    /// one's input size. Texts are cut at 256 tokens (or the embedder's limit) until
     /// [`with_encode_policy`](Self::with_encode_policy) says otherwise.
     pub fn new(
         tokenizer: T,
@@ -94,6 +94,7 @@ where
                 predictor.input_dim()
             )));
         }
+        let policy = EncodePolicy::new(embedder.max_sequence_length().map_or(256, |m| m.min(256)));
         let labels = match predictor.task() {
             Task::Classification { num_classes } => {
                 (0..num_classes).map(|c| c.to_string()).collect()
@@ -108,7 +109,7 @@ where
                 predictor,
             },
             labels,
-            policy: EncodePolicy::new(256),
+            policy,
             frozen: BTreeSet::new(),
             device: device.clone(),
             inference_batch_size: 64,
@@ -133,10 +134,19 @@ where
         }
     }
 
-    /// Sets the maximum length, truncation and padding of the texts.
-    pub fn with_encode_policy(mut self, policy: EncodePolicy) -> Self {
+    /// Sets the maximum length, truncation and padding of the texts. The maximum length
+    /// may not exceed what the embedder handles (BERT's position table).
+    pub fn with_encode_policy(mut self, policy: EncodePolicy) -> Result<Self> {
+        if let Some(limit) = self.stages.embedder.max_sequence_length()
+            && policy.max_length > limit
+        {
+            return Err(TransferError::InvalidConfig {
+                field: "max_length",
+                message: format!("{} is longer than the embedder's {limit} positions", policy.max_length),
+            });
+        }
         self.policy = policy;
-        self
+        Ok(self)
     }
 
     /// Texts per batch in [`predict`](Self::predict) and [`evaluate`](Self::evaluate).

@@ -162,7 +162,7 @@ pub fn run(args: TrainArgs) -> CliResult {
         &device,
     )?
     .with_labels(labels)?
-    .with_encode_policy(EncodePolicy::new(args.max_length));
+    .with_encode_policy(EncodePolicy::new(args.max_length))?;
     let report = pipeline.train(&examples, &config)?;
     pipeline.save(&args.out)?;
     println!(

@@ -1,0 +1,268 @@
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::{gelu, gelu_approximate, relu};
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
+use serde::{Deserialize, Serialize};
+
+use crate::error::check;
+use crate::{ContextualEmbedder, ContextualError};
+
+/// The feed-forward activation (`hidden_act` in `config.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HiddenAct {
+    /// Exact GELU with erf (`gelu`).
+    Gelu,
+    /// Tanh approximation (`gelu_new`, `gelu_pytorch_tanh`).
+    GeluApproximate,
+    Relu,
+}
+
+impl HiddenAct {
+    fn parse(name: &str) -> Result<Self, ContextualError> {
+        match name {
+            "gelu" => Ok(Self::Gelu),
+            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Ok(Self::GeluApproximate),
+            "relu" => Ok(Self::Relu),
+            other => Err(ContextualError::InvalidConfig {
+                field: "hidden_act",
+                message: format!("{other:?} is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)"),
+            }),
+        }
+    }
+
+    fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            Self::Gelu => gelu(x),
+            Self::GeluApproximate => gelu_approximate(x),
+            Self::Relu => relu(x),
+        }
+    }
+}
+
+/// Shape of a [`BertEncoder`]; field names as in Hugging Face's `config.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BertEncoderConfig {
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    pub hidden_act: HiddenAct,
+    pub layer_norm_eps: f64,
+    pub hidden_dropout_prob: f64,
+}
+
+impl BertEncoderConfig {
+    /// The fields of a Hugging Face BERT `config.json` this stage uses (the rest is ignored).
+    pub fn from_hf_json(json: &serde_json::Value) -> Result<Self, ContextualError> {
+        let usize_field = |name: &'static str| {
+            json.get(name)
+                .and_then(|v| v.as_u64())
+                .map(|v| v as usize)
+                .ok_or(ContextualError::InvalidConfig {
+                    field: name,
+                    message: "missing from config.json or not a non-negative integer".into(),
+                })
+        };
+        let f64_field = |name: &'static str, default: f64| match json.get(name) {
+            None => Ok(default),
+            Some(v) => v.as_f64().ok_or(ContextualError::InvalidConfig {
+                field: name,
+                message: "not a number".into(),
+            }),
+        };
+        let act = json.get("hidden_act").and_then(|v| v.as_str()).unwrap_or("gelu");
+        Ok(Self {
+            hidden_size: usize_field("hidden_size")?,
+            num_hidden_layers: usize_field("num_hidden_layers")?,
+            num_attention_heads: usize_field("num_attention_heads")?,
+            intermediate_size: usize_field("intermediate_size")?,
+            hidden_act: HiddenAct::parse(act)?,
+            layer_norm_eps: f64_field("layer_norm_eps", 1e-12)?,
+            hidden_dropout_prob: f64_field("hidden_dropout_prob", 0.1)?,
+        })
+    }
+
+    fn validate(&self) -> Result<(), ContextualError> {
+        check(self.hidden_size > 0, "hidden_size", || "must be at least 1".into())?;
+        check(self.num_hidden_layers > 0, "num_hidden_layers", || "must be at least 1".into())?;
+        check(self.intermediate_size > 0, "intermediate_size", || "must be at least 1".into())?;
+        check(
+            self.num_attention_heads > 0 && self.hidden_size.is_multiple_of(self.num_attention_heads),
+            "num_attention_heads",
+            || format!("{} heads do not divide hidden size {}", self.num_attention_heads, self.hidden_size),
+        )?;
+        check(self.layer_norm_eps.is_finite() && self.layer_norm_eps > 0.0, "layer_norm_eps", || {
+            format!("{} is not positive", self.layer_norm_eps)
+        })?;
+        check((0.0..1.0).contains(&self.hidden_dropout_prob), "hidden_dropout_prob", || {
+            format!("{} is not in [0, 1)", self.hidden_dropout_prob)
+        })
+    }
+}
+
+/// Hugging Face's `attention.self`: query, key and value projections.
+#[derive(Module, Debug)]
+pub struct BertSelfAttention {
+    pub query: Linear,
+    pub key: Linear,
+    pub value: Linear,
+    num_heads: usize,
+}
+
+/// Hugging Face's `attention.output` and `output`: a projection, dropout, then the residual
+/// and LayerNorm (post-LN).
+#[derive(Module, Debug)]
+pub struct BertResidualOutput {
+    pub dense: Linear,
+    /// Hugging Face's `LayerNorm`.
+    pub layer_norm: LayerNorm,
+    dropout: Dropout,
+}
+
+#[derive(Module, Debug)]
+pub struct BertAttention {
+    /// Hugging Face's `self` (a Rust keyword).
+    pub self_attention: BertSelfAttention,
+    pub output: BertResidualOutput,
+}
+
+#[derive(Module, Debug)]
+pub struct BertIntermediate {
+    pub dense: Linear,
+}
+
+/// One transformer layer.
+#[derive(Module, Debug)]
+pub struct BertLayer {
+    pub attention: BertAttention,
+    pub intermediate: BertIntermediate,
+    pub output: BertResidualOutput,
+}
+
+/// BERT's encoder: post-LayerNorm transformer layers with padding masked out of attention.
+/// Field names mirror Hugging Face's `encoder.*` tensors (`layer.0.attention.self.query`).
+///
+/// Attention-probability dropout is not applied (the fused attention kernels have none);
+/// hidden-state dropout is.
+#[derive(Module, Debug)]
+pub struct BertEncoder {
+    pub layer: Vec<BertLayer>,
+    #[module(skip)]
+    hidden_act: HiddenAct,
+    intermediate_size: usize,
+    layer_norm_eps: f64,
+    hidden_dropout_prob: f64,
+}
+
+impl BertSelfAttention {
+    fn forward(&self, x: Tensor<3>, masked: Tensor<4, Bool>) -> Tensor<3> {
+        let [batch, seq, hidden] = x.dims();
+        let heads = self.num_heads;
+        let split = |t: Tensor<3>| t.reshape([batch, seq, heads, hidden / heads]).swap_dims(1, 2);
+        let context = attention(
+            split(self.query.forward(x.clone())),
+            split(self.key.forward(x.clone())),
+            split(self.value.forward(x)),
+            Some(masked),
+            None,
+            AttentionModuleOptions::default(),
+        );
+        context.swap_dims(1, 2).reshape([batch, seq, hidden])
+    }
+}
+
+impl BertResidualOutput {
+    fn forward(&self, x: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
+        self.layer_norm
+            .forward(self.dropout.forward(self.dense.forward(x)) + residual)
+    }
+}
+
+impl BertLayer {
+    fn forward(&self, x: Tensor<3>, masked: Tensor<4, Bool>, act: HiddenAct) -> Tensor<3> {
+        let attended = self.attention.self_attention.forward(x.clone(), masked);
+        let x = self.attention.output.forward(attended, x);
+        let inner = act.apply(self.intermediate.dense.forward(x.clone()));
+        self.output.forward(inner, x)
+    }
+}
+
+impl ContextualEmbedder for BertEncoder {
+    type Config = BertEncoderConfig;
+
+    fn forward(&self, embedded: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
+        let [batch, seq, _] = embedded.dims();
+        let heads = self.layer[0].attention.self_attention.num_heads;
+        // true where a query must not look: padded keys.
+        let masked = mask
+            .bool_not()
+            .reshape([batch, 1, 1, seq])
+            .expand([batch, heads, seq, seq]);
+        self.layer
+            .iter()
+            .fold(embedded, |x, layer| layer.forward(x, masked.clone(), self.hidden_act))
+    }
+
+    fn input_dim(&self) -> usize {
+        self.layer[0].attention.self_attention.query.weight.shape().dims::<2>()[0]
+    }
+
+    fn output_dim(&self) -> usize {
+        self.input_dim()
+    }
+
+    fn config(&self) -> BertEncoderConfig {
+        BertEncoderConfig {
+            hidden_size: self.input_dim(),
+            num_hidden_layers: self.layer.len(),
+            num_attention_heads: self.layer[0].attention.self_attention.num_heads,
+            intermediate_size: self.intermediate_size,
+            hidden_act: self.hidden_act,
+            layer_norm_eps: self.layer_norm_eps,
+            hidden_dropout_prob: self.hidden_dropout_prob,
+        }
+    }
+
+    fn from_config(config: &BertEncoderConfig, device: &Device) -> Result<Self, ContextualError> {
+        config.validate()?;
+        let h = config.hidden_size;
+        let linear = |i, o| {
+            LinearConfig::new(i, o)
+                .with_initializer(Initializer::Normal { mean: 0.0, std: 0.02 })
+                .init(device)
+        };
+        let residual = |i| BertResidualOutput {
+            dense: linear(i, h),
+            layer_norm: LayerNormConfig::new(h).with_epsilon(config.layer_norm_eps).init(device),
+            dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+        };
+        let layer = (0..config.num_hidden_layers)
+            .map(|_| BertLayer {
+                attention: BertAttention {
+                    self_attention: BertSelfAttention {
+                        query: linear(h, h),
+                        key: linear(h, h),
+                        value: linear(h, h),
+                        num_heads: config.num_attention_heads,
+                    },
+                    output: residual(h),
+                },
+                intermediate: BertIntermediate {
+                    dense: linear(h, config.intermediate_size),
+                },
+                output: residual(config.intermediate_size),
+            })
+            .collect();
+        Ok(Self {
+            layer,
+            hidden_act: config.hidden_act,
+            intermediate_size: config.intermediate_size,
+            layer_norm_eps: config.layer_norm_eps,
+            hidden_dropout_prob: config.hidden_dropout_prob,
+        })
+    }
+}

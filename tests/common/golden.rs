@@ -1,0 +1,98 @@
+//! The Hugging Face reference outputs of all-MiniLM-L6-v2 (`$TRANSFER_ASSETS/golden`).
+
+use burn::prelude::*;
+use safetensors::SafeTensors;
+use transfer_nlp::pipeline::hf::PretrainedBert;
+use transfer_nlp::tokenizer::{EncodePolicy, Tokenizer};
+use transfer_nlp::{ContextualEmbedder, TokenEmbedder};
+
+pub struct Golden {
+    pub texts: Vec<String>,
+    bytes: Vec<u8>,
+}
+
+impl Golden {
+    pub fn load() -> Self {
+        let dir = super::assets().join("golden/all-MiniLM-L6-v2");
+        let meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("reference.json")).unwrap()).unwrap();
+        let texts = meta["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["text"].as_str().unwrap().to_string())
+            .collect();
+        Self { texts, bytes: std::fs::read(dir.join("reference.safetensors")).unwrap() }
+    }
+
+    fn tensor(&self, name: &str) -> (Vec<usize>, Vec<u8>) {
+        let st = SafeTensors::deserialize(&self.bytes).unwrap();
+        let t = st.tensor(name).unwrap();
+        (t.shape().to_vec(), t.data().to_vec())
+    }
+
+    pub fn i64s(&self, name: &str) -> (Vec<usize>, Vec<i64>) {
+        let (shape, data) = self.tensor(name);
+        (shape, data.chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect())
+    }
+
+    pub fn f32s(&self, name: &str) -> (Vec<usize>, Vec<f32>) {
+        let (shape, data) = self.tensor(name);
+        (shape, data.chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect())
+    }
+}
+
+/// Hidden states of `texts` at max length `max_length`: ids `[batch, seq]`, mask, and
+/// states `[batch, seq, hidden]` as f32.
+pub fn hidden_states(model: &PretrainedBert, texts: &[&str], max_length: usize, device: &Device) -> (Vec<u32>, Vec<bool>, usize, Vec<f32>) {
+    let batch = model.tokenizer.encode_batch(texts, &EncodePolicy::new(max_length)).unwrap();
+    let ids: Vec<i64> = batch.ids.iter().map(|&i| i64::from(i)).collect();
+    let shape = [batch.batch_size, batch.seq_len];
+    let ids_t = Tensor::<2, Int>::from_data(TensorData::new(ids, shape), device);
+    let mask_t = Tensor::<2, Bool>::from_data(TensorData::new(batch.attention_mask.clone(), shape), device);
+    let states = model.encoder.forward(model.embeddings.forward(ids_t), mask_t);
+    let states = states.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+    (batch.ids, batch.attention_mask, batch.seq_len, states)
+}
+
+/// Checks token ids and `last_hidden_state` against the reference: the padded batch at max
+/// length 128 and each text alone at 512. Returns the largest absolute difference.
+pub fn check_against_reference(device: &Device) -> f32 {
+    let golden = Golden::load();
+    let model = PretrainedBert::load(super::minilm_dir(), device).unwrap();
+    let hidden = 384;
+    let texts: Vec<&str> = golden.texts.iter().map(String::as_str).collect();
+
+    let (ids, mask, seq, states) = hidden_states(&model, &texts, 128, device);
+    let (ref_shape, ref_ids) = golden.i64s("batch.input_ids");
+    let (_, ref_mask) = golden.i64s("batch.attention_mask");
+    let (_, ref_states) = golden.f32s("batch.last_hidden_state");
+    assert_eq!(ref_shape, vec![texts.len(), seq], "padded length");
+    let mut worst = 0.0f32;
+    for row in 0..texts.len() {
+        for pos in 0..seq {
+            let i = row * seq + pos;
+            assert_eq!(i64::from(ids[i]), ref_ids[i], "batch id of text {row} at {pos}");
+            assert_eq!(mask[i], ref_mask[i] == 1, "batch mask of text {row} at {pos}");
+            if mask[i] {
+                for d in 0..hidden {
+                    worst = worst.max((states[i * hidden + d] - ref_states[i * hidden + d]).abs());
+                }
+            }
+        }
+    }
+
+    for (case, text) in texts.iter().enumerate() {
+        let (ids, _, seq, states) = hidden_states(&model, &[text], 512, device);
+        let (_, ref_ids) = golden.i64s(&format!("case{case}.input_ids"));
+        let (_, ref_states) = golden.f32s(&format!("case{case}.last_hidden_state"));
+        let ids: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
+        assert_eq!(ids, ref_ids, "ids of case {case}");
+        assert_eq!(states.len(), seq * hidden);
+        for (a, b) in states.iter().zip(&ref_states) {
+            worst = worst.max((a - b).abs());
+        }
+    }
+    assert!(worst < 1e-4, "largest difference from transformers: {worst}");
+    worst
+}
