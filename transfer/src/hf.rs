@@ -170,3 +170,42 @@ pub fn export_bert(
     write_atomic(&weights, &bytes)?;
     Ok(dir.to_path_buf())
 }
+
+impl PretrainedBert {
+    /// Sentence embeddings as sentence-transformers computes them for this family: hidden
+    /// states mean-pooled over the attention mask, then L2-normalised. Texts are cut at
+    /// `max_length` tokens and run in batches of `batch_size` of similar lengths.
+    pub fn sentence_embeddings<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        max_length: usize,
+        batch_size: usize,
+    ) -> Result<Vec<Vec<f32>>> {
+        let limit = self.embeddings.max_sequence_length().unwrap_or(usize::MAX);
+        if max_length > limit {
+            return Err(TransferError::InvalidConfig {
+                field: "max_length",
+                message: format!("{max_length} is longer than the model's {limit} positions"),
+            });
+        }
+        let policy = transfer_tokenizer::EncodePolicy::new(max_length);
+        let encoded: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(t.as_ref(), &policy).map(|(e, _)| e.ids))
+            .collect::<std::result::Result<_, _>>()?;
+        let device = self.embeddings.devices().into_iter().next().unwrap_or_default();
+        let pad = self.tokenizer.special_tokens().pad;
+        let mut out = vec![Vec::new(); texts.len()];
+        for batch in crate::pipeline::length_sorted_batches(&encoded, batch_size) {
+            let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
+            let (ids, mask) = crate::pipeline::batch_tensors(&rows, pad, &device);
+            let states = self.encoder.forward(self.embeddings.forward(ids), mask.clone());
+            let pooled = transfer_predictor::pool(states, mask, transfer_predictor::Pooling::Mean);
+            let norms = pooled.clone().square().sum_dim(1).sqrt().clamp_min(1e-12);
+            for (&i, row) in batch.iter().zip(crate::pipeline::rows_of(pooled / norms)) {
+                out[i] = row;
+            }
+        }
+        Ok(out)
+    }
+}

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use transfer_nlp::contextual::AnyContextual;
 use transfer_nlp::embedder::AnyEmbedder;
 use transfer_nlp::pipeline::device::parse_device;
+use transfer_nlp::pipeline::hf::{PretrainedBert, export_bert};
 use transfer_nlp::predictor::AnyPredictor;
 use transfer_nlp::tokenizer::AnyTokenizer;
 use transfer_nlp::{Prediction, TransferPipeline};
@@ -39,6 +40,37 @@ enum Command {
     Evaluate(EvaluateArgs),
     /// Predict the label of each text: one JSON object a line.
     Predict(PredictArgs),
+    /// Sentence embeddings from a pretrained BERT-family model: one JSON object a line.
+    Embed(EmbedArgs),
+    /// Save a trained BERT pipeline's tokenizer and encoder in Hugging Face layout.
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// A directory written by `transfer train --arch bert`.
+    #[arg(long)]
+    model: PathBuf,
+    /// Where to write config.json, model.safetensors and tokenizer.json.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct EmbedArgs {
+    /// A model directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json).
+    #[arg(long)]
+    model: PathBuf,
+    /// Tokens per text, the rest cut off.
+    #[arg(long, default_value_t = 256)]
+    max_length: usize,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// cpu, tch, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Texts to embed; without any, one text per line of standard input.
+    texts: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -76,6 +108,8 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Evaluate(args) => evaluate(args),
         Command::Predict(args) => predict(args),
+        Command::Embed(args) => embed(args),
+        Command::Export(args) => export(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -103,18 +137,52 @@ fn evaluate(args: EvaluateArgs) -> CliResult {
     Ok(())
 }
 
+/// The texts given as arguments, or else the lines of standard input.
+fn texts_or_stdin(texts: Vec<String>) -> CliResult<Vec<String>> {
+    if !texts.is_empty() {
+        return Ok(texts);
+    }
+    Ok(std::io::stdin()
+        .lock()
+        .lines()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("standard input: {e}"))?)
+}
+
+fn export(args: ExportArgs) -> CliResult {
+    let pipeline = CliPipeline::load(&args.model, &burn::prelude::Device::flex())?;
+    let stages = pipeline.stages();
+    match (pipeline.tokenizer(), &stages.embedder, &stages.contextual) {
+        (AnyTokenizer::Hf(tokenizer), AnyEmbedder::Bert(embeddings), AnyContextual::Bert(encoder)) => {
+            export_bert(tokenizer, embeddings, encoder, &args.out)?;
+            println!("{}", serde_json::json!({ "exported": args.out }));
+            Ok(())
+        }
+        _ => Err(format!(
+            "{}: only pipelines with a Hugging Face tokenizer, BERT embeddings and a BERT encoder export",
+            args.model.display()
+        )
+        .into()),
+    }
+}
+
+fn embed(args: EmbedArgs) -> CliResult {
+    let device = parse_device(&args.device)?;
+    let model = PretrainedBert::load(&args.model, &device)?;
+    let texts = texts_or_stdin(args.texts)?;
+    let embeddings = model.sentence_embeddings(&texts, args.max_length, args.batch_size)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (text, embedding) in texts.iter().zip(embeddings) {
+        writeln!(out, "{}", serde_json::json!({ "text": text, "embedding": embedding }))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
 fn predict(args: PredictArgs) -> CliResult {
     let device = parse_device(&args.device)?;
     let pipeline = CliPipeline::load(&args.model, &device)?;
-    let texts = if args.texts.is_empty() {
-        std::io::stdin()
-            .lock()
-            .lines()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("standard input: {e}"))?
-    } else {
-        args.texts
-    };
+    let texts = texts_or_stdin(args.texts)?;
     let predictions = pipeline.predict(&texts)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (text, prediction) in texts.iter().zip(predictions) {

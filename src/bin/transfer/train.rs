@@ -4,12 +4,15 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use transfer_nlp::contextual::{AnyContextual, BagOfEmbeddings, Lstm, LstmConfig};
-use transfer_nlp::embedder::{AnyEmbedder, LearnedEmbedding, LearnedEmbeddingConfig};
+use transfer_nlp::embedder::{
+    AnyEmbedder, LearnedEmbedding, LearnedEmbeddingConfig, OovPolicy, WordVectors,
+};
+use transfer_nlp::pipeline::hf::PretrainedBert;
 use transfer_nlp::pipeline::device::parse_device;
 use transfer_nlp::predictor::{AnyPredictor, PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_nlp::tokenizer::{AnyTokenizer, EncodePolicy, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::{
-    ContextualEmbedder, LrSchedule, Predictor, TokenEmbedder, Tokenizer, TrainConfig,
+    ContextualEmbedder, LrSchedule, Predictor, Stage, TokenEmbedder, Tokenizer, TrainConfig,
 };
 
 use crate::data::{self, DataArgs};
@@ -23,6 +26,11 @@ pub enum Arch {
     Lstm,
     /// Word-level tokenizer, learned embeddings, no context (a bag of embeddings).
     Bag,
+    /// Word-level tokenizer, GloVe/word2vec vectors (--vectors), bidirectional LSTM.
+    GloveBilstm,
+    /// A pretrained BERT-family model (--pretrained): its WordPiece tokenizer, embeddings and
+    /// encoder.
+    Bert,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -58,6 +66,17 @@ pub struct TrainArgs {
     train_size: Option<usize>,
     #[arg(long, value_enum, default_value = "bilstm")]
     arch: Arch,
+    /// The model directory (Hugging Face layout) for --arch bert; by default
+    /// $TRANSFER_ASSETS/models/all-MiniLM-L6-v2.
+    #[arg(long)]
+    pretrained: Option<PathBuf>,
+    /// Word vectors for --arch glove-bilstm; by default
+    /// $TRANSFER_ASSETS/vectors/glove.6B.50d.100k.txt.gz.
+    #[arg(long)]
+    vectors: Option<PathBuf>,
+    /// Stages to keep as they are: embedder, contextual, predictor (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    freeze: Vec<Stage>,
     #[arg(long, default_value_t = 64)]
     embedding_dim: usize,
     /// Hidden size of each LSTM direction.
@@ -78,12 +97,15 @@ pub struct TrainArgs {
     /// Words seen fewer times become [UNK].
     #[arg(long, default_value_t = 2)]
     min_count: usize,
-    #[arg(long, default_value_t = 6)]
-    epochs: usize,
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    #[arg(long, default_value_t = 3e-3)]
-    lr: f64,
+    /// Epochs (default 6, or 3 for --arch bert).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Examples per step (default 32, or 16 for --arch bert).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Peak learning rate (default 3e-3, or 5e-5 for --arch bert).
+    #[arg(long)]
+    lr: Option<f64>,
     #[arg(long, default_value_t = 0.0)]
     validation_fraction: f64,
     #[arg(long, default_value_t = 1)]
@@ -101,11 +123,10 @@ pub struct TrainArgs {
 
 pub fn run(args: TrainArgs) -> CliResult {
     let device = parse_device(&args.device)?;
-    let texts = args
-        .data
-        .load(data::Split::Train, args.train_size, args.seed)?;
+    let texts = args.data.load(data::Split::Train, args.train_size, args.seed)?;
     let labels = args.data.labels(&texts);
     let examples = data::to_examples(&texts, &labels)?;
+    let bert = matches!(args.arch, Arch::Bert);
     let config = match &args.config {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -113,9 +134,9 @@ pub fn run(args: TrainArgs) -> CliResult {
                 .map_err(|e| format!("{}: {e}", path.display()))?
         }
         None => TrainConfig {
-            epochs: args.epochs,
-            batch_size: args.batch_size,
-            learning_rate: args.lr,
+            epochs: args.epochs.unwrap_or(if bert { 3 } else { 6 }),
+            batch_size: args.batch_size.unwrap_or(if bert { 16 } else { 32 }),
+            learning_rate: args.lr.unwrap_or(if bert { 5e-5 } else { 3e-3 }),
             schedule: LrSchedule::WarmupLinearDecay {
                 warmup_fraction: 0.1,
             },
@@ -126,43 +147,12 @@ pub fn run(args: TrainArgs) -> CliResult {
         },
     };
 
-    let corpus: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-    let vocab = VocabularyConfig {
-        min_count: args.min_count,
-        max_size: args.vocab_size,
-        lowercase: true,
-    };
-    let tokenizer = WordLevelTokenizer::train(&corpus, &vocab)?;
-    let embedder = LearnedEmbedding::from_config(
-        &LearnedEmbeddingConfig::new(tokenizer.vocab_size(), args.embedding_dim).with_init_std(0.1),
-        &device,
-    )?;
-    let lstm = |bidirectional| {
-        LstmConfig::new(args.embedding_dim, args.hidden_dim)
-            .with_num_layers(args.layers)
-            .with_bidirectional(bidirectional)
-            .with_dropout(if args.layers > 1 { args.dropout } else { 0.0 })
-    };
-    let contextual: AnyContextual = match args.arch {
-        Arch::Bilstm => Lstm::from_config(&lstm(true), &device)?.into(),
-        Arch::Lstm => Lstm::from_config(&lstm(false), &device)?.into(),
-        Arch::Bag => BagOfEmbeddings::new(args.embedding_dim).into(),
-    };
-    let head = PooledClassifier::from_config(
-        &PooledClassifierConfig::new(contextual.output_dim(), labels.len())
-            .with_pooling(args.pooling.into())
-            .with_dropout(args.dropout),
-        &device,
-    )?;
-    let mut pipeline = CliPipeline::new(
-        AnyTokenizer::from(tokenizer),
-        AnyEmbedder::from(embedder),
-        contextual,
-        AnyPredictor::from(head),
-        &device,
-    )?
-    .with_labels(labels)?
-    .with_encode_policy(EncodePolicy::new(args.max_length))?;
+    let mut pipeline = build(&args, &examples, labels.len(), &device)?.with_labels(labels)?;
+    let policy = EncodePolicy::new(args.max_length);
+    pipeline = pipeline.with_encode_policy(policy)?;
+    for stage in &args.freeze {
+        pipeline.freeze(*stage);
+    }
     let report = pipeline.train(&examples, &config)?;
     pipeline.save(&args.out)?;
     println!(
@@ -178,4 +168,78 @@ pub fn run(args: TrainArgs) -> CliResult {
         })
     );
     Ok(())
+}
+
+/// The untrained (or pretrained) stages the flags describe.
+fn build(
+    args: &TrainArgs,
+    examples: &[transfer_nlp::Example],
+    num_classes: usize,
+    device: &burn::prelude::Device,
+) -> CliResult<CliPipeline> {
+    let assets = || transfer_nlp::pipeline::assets::asset_dir();
+    let (tokenizer, embedder, contextual): (AnyTokenizer, AnyEmbedder, AnyContextual) = match args.arch {
+        Arch::Bert => {
+            let dir = match &args.pretrained {
+                Some(dir) => dir.clone(),
+                None => assets()?.join("models/all-MiniLM-L6-v2"),
+            };
+            let bert = PretrainedBert::load(&dir, device)?;
+            (bert.tokenizer.into(), bert.embeddings.into(), bert.encoder.into())
+        }
+        _ => {
+            let corpus: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+            let vocab = VocabularyConfig {
+                min_count: args.min_count,
+                max_size: args.vocab_size,
+                lowercase: true,
+            };
+            let tokenizer = WordLevelTokenizer::train(&corpus, &vocab)?;
+            let embedder = match args.arch {
+                Arch::GloveBilstm => {
+                    let path = match &args.vectors {
+                        Some(path) => path.clone(),
+                        None => assets()?.join("vectors/glove.6B.50d.100k.txt.gz"),
+                    };
+                    let vectors = WordVectors::load(&path)?;
+                    device.seed(args.seed);
+                    let (embedder, coverage) =
+                        vectors.embedding_for(&tokenizer, OovPolicy::RandomWithVectorScale, device)?;
+                    eprintln!(
+                        "{}: covers {} of {} vocabulary words ({:.1}%)",
+                        path.display(),
+                        coverage.found,
+                        coverage.vocab_words,
+                        100.0 * coverage.fraction()
+                    );
+                    embedder
+                }
+                _ => LearnedEmbedding::from_config(
+                    &LearnedEmbeddingConfig::new(tokenizer.vocab_size(), args.embedding_dim)
+                        .with_init_std(0.1),
+                    device,
+                )?,
+            };
+            let dim = embedder.dim();
+            let lstm = |bidirectional| {
+                LstmConfig::new(dim, args.hidden_dim)
+                    .with_num_layers(args.layers)
+                    .with_bidirectional(bidirectional)
+                    .with_dropout(if args.layers > 1 { args.dropout } else { 0.0 })
+            };
+            let contextual: AnyContextual = match args.arch {
+                Arch::Lstm => Lstm::from_config(&lstm(false), device)?.into(),
+                Arch::Bag => BagOfEmbeddings::new(dim).into(),
+                _ => Lstm::from_config(&lstm(true), device)?.into(),
+            };
+            (tokenizer.into(), embedder.into(), contextual)
+        }
+    };
+    let head = PooledClassifier::from_config(
+        &PooledClassifierConfig::new(contextual.output_dim(), num_classes)
+            .with_pooling(args.pooling.into())
+            .with_dropout(args.dropout),
+        device,
+    )?;
+    Ok(CliPipeline::new(tokenizer, embedder, contextual, AnyPredictor::from(head), device)?)
 }
