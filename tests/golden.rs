@@ -14,7 +14,9 @@ fn minilm_matches_transformers_on_flex() {
 #[test]
 fn sentence_embeddings_match_sentence_transformers() {
     let golden = common::golden::Golden::load();
-    let model = transfer_nlp::pipeline::hf::PretrainedBert::load(common::minilm_dir(), &Device::flex()).unwrap();
+    let model =
+        transfer_nlp::pipeline::hf::PretrainedBert::load(common::minilm_dir(), &Device::flex())
+            .unwrap();
     let ours = model.sentence_embeddings(&golden.texts, 128, 3).unwrap();
     let (shape, reference) = golden.f32s("batch.sentence_embedding");
     assert_eq!(shape, vec![golden.texts.len(), 384]);
@@ -22,19 +24,42 @@ fn sentence_embeddings_match_sentence_transformers() {
         let norm: f32 = embedding.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-5);
         for (d, x) in embedding.iter().enumerate() {
-            assert!((x - reference[row * 384 + d]).abs() < 1e-5, "text {row}, dim {d}");
+            assert!(
+                (x - reference[row * 384 + d]).abs() < 1e-5,
+                "text {row}, dim {d}"
+            );
         }
     }
 
     // The CLI prints the same, one JSON object a line.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_transfer"))
-        .args(["embed", "--model", common::minilm_dir().to_str().unwrap(), "--max-length", "128"])
+        .args([
+            "embed",
+            "--model",
+            common::minilm_dir().to_str().unwrap(),
+            "--max-length",
+            "128",
+        ])
         .arg(&golden.texts[1])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(line["text"], golden.texts[1].as_str());
-    let printed: Vec<f32> = line["embedding"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
-    assert!(printed.iter().zip(&ours[1]).all(|(a, b)| (a - b).abs() < 1e-6));
+    let printed: Vec<f32> = line["embedding"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    assert!(
+        printed
+            .iter()
+            .zip(&ours[1])
+            .all(|(a, b)| (a - b).abs() < 1e-6)
+    );
 }

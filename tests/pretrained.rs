@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
 use common::*;
-use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
+use safetensors::tensor::{Dtype, TensorView};
+use transfer_nlp::TransferError;
 use transfer_nlp::embedder::{OovPolicy, WordVectors};
 use transfer_nlp::pipeline::hf::PretrainedBert;
 use transfer_nlp::tokenizer::{Tokenizer, VocabularyConfig, WordLevelTokenizer};
-use transfer_nlp::TransferError;
 
 /// A copy of the MiniLM directory where `edit` may replace files; the rest are links.
 fn model_copy(name: &str, edit: impl FnOnce(&Path)) -> PathBuf {
@@ -34,7 +34,9 @@ fn replace(dir: &Path, file: &str, bytes: &[u8]) {
 
 /// The MiniLM weights rewritten by `f`, which maps (name, dtype, shape, data) to a tensor to
 /// keep (possibly changed) or `None` to drop.
-fn rewrite_weights(f: impl Fn(&str, Dtype, &[usize], &[u8]) -> Option<(Dtype, Vec<usize>, Vec<u8>)>) -> Vec<u8> {
+fn rewrite_weights(
+    f: impl Fn(&str, Dtype, &[usize], &[u8]) -> Option<(Dtype, Vec<usize>, Vec<u8>)>,
+) -> Vec<u8> {
     let bytes = std::fs::read(minilm_dir().join("model.safetensors")).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
     let kept: Vec<(String, (Dtype, Vec<usize>, Vec<u8>))> = st
@@ -75,10 +77,16 @@ fn fp16_and_bf16_checkpoints_load_as_fp32() {
     let reference = PretrainedBert::load(minilm_dir(), &device).unwrap();
     let (_, _, _, expected) = golden::hidden_states(&reference, &text, 64, &device);
     for (dtype, tolerance) in [(Dtype::F16, 0.02), (Dtype::BF16, 0.15)] {
-        let dir = model_copy(&format!("{dtype:?}"), |d| replace(d, "model.safetensors", &half_precision(dtype)));
+        let dir = model_copy(&format!("{dtype:?}"), |d| {
+            replace(d, "model.safetensors", &half_precision(dtype))
+        });
         let model = PretrainedBert::load(&dir, &device).unwrap();
         let (_, _, _, states) = golden::hidden_states(&model, &text, 64, &device);
-        let worst = states.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        let worst = states
+            .iter()
+            .zip(&expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
         assert!(worst < tolerance, "{dtype:?}: {worst}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -90,12 +98,20 @@ fn bad_checkpoints_are_typed_errors_naming_file_and_tensor() {
     let full = std::fs::read(minilm_dir().join("model.safetensors")).unwrap();
     let load = |dir: &Path| PretrainedBert::load(dir, &device).unwrap_err();
 
-    let truncated = model_copy("truncated", |d| replace(d, "model.safetensors", &full[..full.len() / 2]));
+    let truncated = model_copy("truncated", |d| {
+        replace(d, "model.safetensors", &full[..full.len() / 2])
+    });
     let err = load(&truncated);
     assert!(matches!(err, TransferError::Weights { .. }), "{err:?}");
     assert!(err.to_string().contains("model.safetensors"), "{err}");
 
-    let garbage = model_copy("garbage", |d| replace(d, "model.safetensors", b"\xff\xff\xff\xff\xff\xff\xff\x7fnot a header"));
+    let garbage = model_copy("garbage", |d| {
+        replace(
+            d,
+            "model.safetensors",
+            b"\xff\xff\xff\xff\xff\xff\xff\x7fnot a header",
+        )
+    });
     assert!(load(&garbage).to_string().contains("model.safetensors"));
 
     let empty = model_copy("empty", |d| replace(d, "model.safetensors", b""));
@@ -103,21 +119,35 @@ fn bad_checkpoints_are_typed_errors_naming_file_and_tensor() {
 
     let missing_name = "encoder.layer.3.output.dense.weight";
     let missing = model_copy("missing", |d| {
-        replace(d, "model.safetensors", &rewrite_weights(|n, dt, s, b| (n != missing_name).then(|| (dt, s.to_vec(), b.to_vec()))))
+        replace(
+            d,
+            "model.safetensors",
+            &rewrite_weights(|n, dt, s, b| {
+                (n != missing_name).then(|| (dt, s.to_vec(), b.to_vec()))
+            }),
+        )
     });
     let err = load(&missing).to_string();
     assert!(err.contains("layer.3.output.dense.weight"), "{err}");
 
-    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(minilm_dir().join("config.json")).unwrap()).unwrap();
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(minilm_dir().join("config.json")).unwrap()).unwrap();
     let mut wider = config.clone();
     wider["intermediate_size"] = 1024.into();
-    let shape = model_copy("shape", |d| replace(d, "config.json", &serde_json::to_vec(&wider).unwrap()));
+    let shape = model_copy("shape", |d| {
+        replace(d, "config.json", &serde_json::to_vec(&wider).unwrap())
+    });
     let err = load(&shape).to_string();
-    assert!(err.contains("model.safetensors") && err.contains("intermediate.dense"), "{err}");
+    assert!(
+        err.contains("model.safetensors") && err.contains("intermediate.dense"),
+        "{err}"
+    );
 
     let mut small = config.clone();
     small["vocab_size"] = 1000.into();
-    let other_tokenizer = model_copy("tokenizer", |d| replace(d, "config.json", &serde_json::to_vec(&small).unwrap()));
+    let other_tokenizer = model_copy("tokenizer", |d| {
+        replace(d, "config.json", &serde_json::to_vec(&small).unwrap())
+    });
     let err = load(&other_tokenizer);
     assert!(matches!(err, TransferError::StageMismatch(_)), "{err:?}");
     assert!(err.to_string().contains("tokenizer.json"), "{err}");
@@ -130,22 +160,45 @@ fn bad_checkpoints_are_typed_errors_naming_file_and_tensor() {
 
     let mut unknown_act = config;
     unknown_act["hidden_act"] = "swish".into();
-    let act = model_copy("act", |d| replace(d, "config.json", &serde_json::to_vec(&unknown_act).unwrap()));
+    let act = model_copy("act", |d| {
+        replace(d, "config.json", &serde_json::to_vec(&unknown_act).unwrap())
+    });
     let err = load(&act).to_string();
-    assert!(err.contains("config.json") && err.contains("hidden_act"), "{err}");
+    assert!(
+        err.contains("config.json") && err.contains("hidden_act"),
+        "{err}"
+    );
 
-    for dir in [truncated, garbage, empty, missing, shape, other_tokenizer, no_tokenizer, act] {
+    for dir in [
+        truncated,
+        garbage,
+        empty,
+        missing,
+        shape,
+        other_tokenizer,
+        no_tokenizer,
+        act,
+    ] {
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
 
 #[test]
 fn vocab_txt_alone_gives_the_same_ids_as_tokenizer_json() {
-    let from_json = PretrainedBert::load(minilm_dir(), &Device::flex()).unwrap().tokenizer;
-    let only_vocab = model_copy("vocab-only", |d| std::fs::remove_file(d.join("tokenizer.json")).unwrap());
-    let from_vocab = transfer_nlp::tokenizer::HfTokenizer::from_pretrained_dir(&only_vocab).unwrap();
+    let from_json = PretrainedBert::load(minilm_dir(), &Device::flex())
+        .unwrap()
+        .tokenizer;
+    let only_vocab = model_copy("vocab-only", |d| {
+        std::fs::remove_file(d.join("tokenizer.json")).unwrap()
+    });
+    let from_vocab =
+        transfer_nlp::tokenizer::HfTokenizer::from_pretrained_dir(&only_vocab).unwrap();
     for text in golden::Golden::load().texts {
-        assert_eq!(from_vocab.tokenize(&text).ids, from_json.tokenize(&text).ids, "{text}");
+        assert_eq!(
+            from_vocab.tokenize(&text).ids,
+            from_json.tokenize(&text).ids,
+            "{text}"
+        );
     }
     std::fs::remove_dir_all(only_vocab).unwrap();
 }
@@ -156,10 +209,20 @@ fn glove_covers_most_of_an_imdb_vocabulary() {
     assert_eq!((vectors.len(), vectors.dim()), (100_000, 50));
     let train = examples(false, 2000, 1);
     let texts: Vec<&str> = train.iter().map(|e| e.text.as_str()).collect();
-    let tokenizer = WordLevelTokenizer::train(&texts, &VocabularyConfig { min_count: 2, max_size: 20_000, lowercase: true }).unwrap();
+    let tokenizer = WordLevelTokenizer::train(
+        &texts,
+        &VocabularyConfig {
+            min_count: 2,
+            max_size: 20_000,
+            lowercase: true,
+        },
+    )
+    .unwrap();
     let device = Device::flex();
     device.seed(1);
-    let (embedding, coverage) = vectors.embedding_for(&tokenizer, OovPolicy::RandomWithVectorScale, &device).unwrap();
+    let (embedding, coverage) = vectors
+        .embedding_for(&tokenizer, OovPolicy::RandomWithVectorScale, &device)
+        .unwrap();
     eprintln!(
         "GloVe 6B-50d (100k words) covers {} of {} IMDB vocabulary words ({:.1}%); missing e.g. {:?}",
         coverage.found,
@@ -171,6 +234,9 @@ fn glove_covers_most_of_an_imdb_vocabulary() {
     // Rows hold the vectors of their tokens; padding is zero.
     let table = params(&embedding);
     let id = tokenizer.token_to_id("movie").unwrap() as usize;
-    assert_eq!(&table[id * 50..(id + 1) * 50], vectors.get("movie").unwrap());
+    assert_eq!(
+        &table[id * 50..(id + 1) * 50],
+        vectors.get("movie").unwrap()
+    );
     assert!(table[..50].iter().all(|&x| x == 0.0));
 }

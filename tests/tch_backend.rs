@@ -17,11 +17,23 @@ fn libtorch_trains_freezes_and_shares_weights_with_flex() {
     let mut pipeline = word_pipeline(&train, Arch::BiLstm, &device);
     pipeline.freeze(Stage::Predictor);
     let head = params(&pipeline.stages().predictor);
-    let config = TrainConfig { epochs: 1, learning_rate: 1e-2, seed: 3, ..TrainConfig::default() };
+    let config = TrainConfig {
+        epochs: 1,
+        learning_rate: 1e-2,
+        seed: 3,
+        ..TrainConfig::default()
+    };
     pipeline.train(&train, &config).unwrap();
-    assert_eq!(params(&pipeline.stages().predictor), head, "frozen head changed on libtorch");
+    assert_eq!(
+        params(&pipeline.stages().predictor),
+        head,
+        "frozen head changed on libtorch"
+    );
     pipeline.unfreeze(Stage::Predictor);
-    let config = TrainConfig { epochs: 3, ..config };
+    let config = TrainConfig {
+        epochs: 3,
+        ..config
+    };
     pipeline.train(&train, &config).unwrap();
     let metrics = pipeline.evaluate(&test).unwrap();
     assert!(metrics.accuracy.unwrap() > 0.65, "{metrics:?}");
@@ -35,7 +47,10 @@ fn libtorch_trains_freezes_and_shares_weights_with_flex() {
     for (x, y) in a.iter().zip(&b) {
         let (x, y) = (x.as_class().unwrap(), y.as_class().unwrap());
         assert_eq!(x.class, y.class);
-        assert!((x.probability - y.probability).abs() < 1e-4, "{x:?} vs {y:?}");
+        assert!(
+            (x.probability - y.probability).abs() < 1e-4,
+            "{x:?} vs {y:?}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,5 +1,7 @@
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{
+    Dropout, DropoutConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
+};
 use burn::prelude::*;
 use burn::tensor::activation::{gelu, gelu_approximate, relu};
 use burn::tensor::module::attention;
@@ -28,7 +30,9 @@ impl HiddenAct {
             "relu" => Ok(Self::Relu),
             other => Err(ContextualError::InvalidConfig {
                 field: "hidden_act",
-                message: format!("{other:?} is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)"),
+                message: format!(
+                    "{other:?} is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)"
+                ),
             }),
         }
     }
@@ -74,7 +78,10 @@ impl BertEncoderConfig {
                 message: "not a number".into(),
             }),
         };
-        let act = json.get("hidden_act").and_then(|v| v.as_str()).unwrap_or("gelu");
+        let act = json
+            .get("hidden_act")
+            .and_then(|v| v.as_str())
+            .unwrap_or("gelu");
         Ok(Self {
             hidden_size: usize_field("hidden_size")?,
             num_hidden_layers: usize_field("num_hidden_layers")?,
@@ -87,20 +94,36 @@ impl BertEncoderConfig {
     }
 
     fn validate(&self) -> Result<(), ContextualError> {
-        check(self.hidden_size > 0, "hidden_size", || "must be at least 1".into())?;
-        check(self.num_hidden_layers > 0, "num_hidden_layers", || "must be at least 1".into())?;
-        check(self.intermediate_size > 0, "intermediate_size", || "must be at least 1".into())?;
-        check(
-            self.num_attention_heads > 0 && self.hidden_size.is_multiple_of(self.num_attention_heads),
-            "num_attention_heads",
-            || format!("{} heads do not divide hidden size {}", self.num_attention_heads, self.hidden_size),
-        )?;
-        check(self.layer_norm_eps.is_finite() && self.layer_norm_eps > 0.0, "layer_norm_eps", || {
-            format!("{} is not positive", self.layer_norm_eps)
+        check(self.hidden_size > 0, "hidden_size", || {
+            "must be at least 1".into()
         })?;
-        check((0.0..1.0).contains(&self.hidden_dropout_prob), "hidden_dropout_prob", || {
-            format!("{} is not in [0, 1)", self.hidden_dropout_prob)
-        })
+        check(self.num_hidden_layers > 0, "num_hidden_layers", || {
+            "must be at least 1".into()
+        })?;
+        check(self.intermediate_size > 0, "intermediate_size", || {
+            "must be at least 1".into()
+        })?;
+        check(
+            self.num_attention_heads > 0
+                && self.hidden_size.is_multiple_of(self.num_attention_heads),
+            "num_attention_heads",
+            || {
+                format!(
+                    "{} heads do not divide hidden size {}",
+                    self.num_attention_heads, self.hidden_size
+                )
+            },
+        )?;
+        check(
+            self.layer_norm_eps.is_finite() && self.layer_norm_eps > 0.0,
+            "layer_norm_eps",
+            || format!("{} is not positive", self.layer_norm_eps),
+        )?;
+        check(
+            (0.0..1.0).contains(&self.hidden_dropout_prob),
+            "hidden_dropout_prob",
+            || format!("{} is not in [0, 1)", self.hidden_dropout_prob),
+        )
     }
 }
 
@@ -162,7 +185,10 @@ impl BertSelfAttention {
     fn forward(&self, x: Tensor<3>, masked: Tensor<4, Bool>) -> Tensor<3> {
         let [batch, seq, hidden] = x.dims();
         let heads = self.num_heads;
-        let split = |t: Tensor<3>| t.reshape([batch, seq, heads, hidden / heads]).swap_dims(1, 2);
+        let split = |t: Tensor<3>| {
+            t.reshape([batch, seq, heads, hidden / heads])
+                .swap_dims(1, 2)
+        };
         let context = attention(
             split(self.query.forward(x.clone())),
             split(self.key.forward(x.clone())),
@@ -202,13 +228,19 @@ impl ContextualEmbedder for BertEncoder {
             .bool_not()
             .reshape([batch, 1, 1, seq])
             .expand([batch, heads, seq, seq]);
-        self.layer
-            .iter()
-            .fold(embedded, |x, layer| layer.forward(x, masked.clone(), self.hidden_act))
+        self.layer.iter().fold(embedded, |x, layer| {
+            layer.forward(x, masked.clone(), self.hidden_act)
+        })
     }
 
     fn input_dim(&self) -> usize {
-        self.layer[0].attention.self_attention.query.weight.shape().dims::<2>()[0]
+        self.layer[0]
+            .attention
+            .self_attention
+            .query
+            .weight
+            .shape()
+            .dims::<2>()[0]
     }
 
     fn output_dim(&self) -> usize {
@@ -232,12 +264,17 @@ impl ContextualEmbedder for BertEncoder {
         let h = config.hidden_size;
         let linear = |i, o| {
             LinearConfig::new(i, o)
-                .with_initializer(Initializer::Normal { mean: 0.0, std: 0.02 })
+                .with_initializer(Initializer::Normal {
+                    mean: 0.0,
+                    std: 0.02,
+                })
                 .init(device)
         };
         let residual = |i| BertResidualOutput {
             dense: linear(i, h),
-            layer_norm: LayerNormConfig::new(h).with_epsilon(config.layer_norm_eps).init(device),
+            layer_norm: LayerNormConfig::new(h)
+                .with_epsilon(config.layer_norm_eps)
+                .init(device),
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
         };
         let layer = (0..config.num_hidden_layers)

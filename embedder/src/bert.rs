@@ -1,5 +1,7 @@
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
+};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -27,10 +29,13 @@ impl BertEmbeddingsConfig {
             })
         };
         let usize_field = |name: &'static str| {
-            field(name)?.as_u64().map(|v| v as usize).ok_or(EmbedderError::InvalidConfig {
-                field: name,
-                message: "not a non-negative integer".into(),
-            })
+            field(name)?
+                .as_u64()
+                .map(|v| v as usize)
+                .ok_or(EmbedderError::InvalidConfig {
+                    field: name,
+                    message: "not a non-negative integer".into(),
+                })
         };
         let f64_field = |name: &'static str, default: f64| match json.get(name) {
             None => Ok(default),
@@ -43,7 +48,10 @@ impl BertEmbeddingsConfig {
             vocab_size: usize_field("vocab_size")?,
             hidden_size: usize_field("hidden_size")?,
             max_position_embeddings: usize_field("max_position_embeddings")?,
-            type_vocab_size: json.get("type_vocab_size").and_then(|v| v.as_u64()).unwrap_or(2) as usize,
+            type_vocab_size: json
+                .get("type_vocab_size")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(2) as usize,
             layer_norm_eps: f64_field("layer_norm_eps", 1e-12)?,
             hidden_dropout_prob: f64_field("hidden_dropout_prob", 0.1)?,
         })
@@ -62,10 +70,16 @@ impl BertEmbeddingsConfig {
             }
         }
         if !(self.layer_norm_eps.is_finite() && self.layer_norm_eps > 0.0) {
-            return invalid("layer_norm_eps", format!("{} is not positive", self.layer_norm_eps));
+            return invalid(
+                "layer_norm_eps",
+                format!("{} is not positive", self.layer_norm_eps),
+            );
         }
         if !(0.0..1.0).contains(&self.hidden_dropout_prob) {
-            return invalid("hidden_dropout_prob", format!("{} is not in [0, 1)", self.hidden_dropout_prob));
+            return invalid(
+                "hidden_dropout_prob",
+                format!("{} is not in [0, 1)", self.hidden_dropout_prob),
+            );
         }
         Ok(())
     }
@@ -95,7 +109,12 @@ impl TokenEmbedder for BertEmbeddings {
         let words = self.word_embeddings.forward(ids);
         let positions = Tensor::<1, Int>::arange(0..seq as i64, &device).unsqueeze::<2>();
         let positions = self.position_embeddings.forward(positions);
-        let types = self.token_type_embeddings.weight.val().slice([0..1]).unsqueeze::<3>();
+        let types = self
+            .token_type_embeddings
+            .weight
+            .val()
+            .slice([0..1])
+            .unsqueeze::<3>();
         let dim = self.dim();
         let x = words + positions.expand([batch, seq, dim]) + types.expand([batch, seq, dim]);
         self.dropout.forward(self.layer_norm.forward(x))
@@ -128,7 +147,10 @@ impl TokenEmbedder for BertEmbeddings {
         config.validate()?;
         let table = |rows| {
             EmbeddingConfig::new(rows, config.hidden_size)
-                .with_initializer(Initializer::Normal { mean: 0.0, std: 0.02 })
+                .with_initializer(Initializer::Normal {
+                    mean: 0.0,
+                    std: 0.02,
+                })
                 .init(device)
         };
         Ok(Self {

@@ -73,9 +73,7 @@ impl WordVectors {
             VectorFormat::Word2VecBinary
         } else {
             let mut first = String::new();
-            open(path)?
-                .read_line(&mut first)
-                .map_err(|e| io(path, e))?;
+            open(path)?.read_line(&mut first).map_err(|e| io(path, e))?;
             let fields: Vec<&str> = first.split_whitespace().collect();
             if fields.len() == 2 && fields.iter().all(|f| f.parse::<usize>().is_ok()) {
                 VectorFormat::Word2VecText
@@ -86,7 +84,10 @@ impl WordVectors {
         Self::load_format(path, format)
     }
 
-    pub fn load_format(path: impl AsRef<Path>, format: VectorFormat) -> Result<Self, EmbedderError> {
+    pub fn load_format(
+        path: impl AsRef<Path>,
+        format: VectorFormat,
+    ) -> Result<Self, EmbedderError> {
         let path = path.as_ref();
         let mut reader = open(path)?;
         let mut vectors = Self {
@@ -101,11 +102,15 @@ impl WordVectors {
             VectorFormat::Word2VecText | VectorFormat::Word2VecBinary => {
                 let mut header = String::new();
                 reader.read_line(&mut header).map_err(|e| io(path, e))?;
-                let (count, dim) = parse_header(&header).ok_or_else(|| EmbedderError::VectorLine {
-                    path: path.into(),
-                    line: 1,
-                    message: format!("expected a header \"<count> <dim>\", found {:?}", header.trim_end()),
-                })?;
+                let (count, dim) =
+                    parse_header(&header).ok_or_else(|| EmbedderError::VectorLine {
+                        path: path.into(),
+                        line: 1,
+                        message: format!(
+                            "expected a header \"<count> <dim>\", found {:?}",
+                            header.trim_end()
+                        ),
+                    })?;
                 if format == VectorFormat::Word2VecText {
                     vectors.read_text(&mut reader, 1, Some(dim))?;
                 } else {
@@ -114,7 +119,10 @@ impl WordVectors {
                 if vectors.words.len() != count {
                     return Err(EmbedderError::Format {
                         path: path.into(),
-                        message: format!("the header announces {count} vectors but the file has {}", vectors.words.len()),
+                        message: format!(
+                            "the header announces {count} vectors but the file has {}",
+                            vectors.words.len()
+                        ),
                     });
                 }
             }
@@ -128,7 +136,12 @@ impl WordVectors {
         Ok(vectors)
     }
 
-    fn push(&mut self, word: String, values: impl IntoIterator<Item = f32>, line: usize) -> Result<(), EmbedderError> {
+    fn push(
+        &mut self,
+        word: String,
+        values: impl IntoIterator<Item = f32>,
+        line: usize,
+    ) -> Result<(), EmbedderError> {
         if self.index.contains_key(&word) {
             return Err(EmbedderError::VectorLine {
                 path: self.source.clone(),
@@ -144,13 +157,20 @@ impl WordVectors {
 
     /// Text lines `word v1 … vd` (the word may itself hold spaces: the last `dim` fields are
     /// the values). `dim` is the header's, or the first line's.
-    fn read_text(&mut self, reader: &mut impl BufRead, lines_before: usize, dim: Option<usize>) -> Result<(), EmbedderError> {
+    fn read_text(
+        &mut self,
+        reader: &mut impl BufRead,
+        lines_before: usize,
+        dim: Option<usize>,
+    ) -> Result<(), EmbedderError> {
         let mut dim = dim;
         let mut line = String::new();
         let mut number = lines_before;
         loop {
             line.clear();
-            let read = reader.read_line(&mut line).map_err(|e| io(&self.source, e))?;
+            let read = reader
+                .read_line(&mut line)
+                .map_err(|e| io(&self.source, e))?;
             if read == 0 {
                 break;
             }
@@ -175,14 +195,19 @@ impl WordVectors {
             let split = fields.len() - width;
             let mut values = Vec::with_capacity(width);
             for field in &fields[split..] {
-                let v: f32 = field
-                    .parse()
-                    .map_err(|_| bad(format!("{field:?} is not a number ({width} values expected)")))?;
+                let v: f32 = field.parse().map_err(|_| {
+                    bad(format!(
+                        "{field:?} is not a number ({width} values expected)"
+                    ))
+                })?;
                 values.push(v);
             }
             // Extra fields are part of the word only if they are not numbers.
             if split > 1 && fields[1].parse::<f32>().is_ok() {
-                return Err(bad(format!("{} values where every vector has {width}", fields.len() - 1)));
+                return Err(bad(format!(
+                    "{} values where every vector has {width}",
+                    fields.len() - 1
+                )));
             }
             self.dim = width;
             self.push(fields[..split].join(" "), values, number)?;
@@ -196,18 +221,24 @@ impl WordVectors {
         let mut word = Vec::new();
         loop {
             word.clear();
-            reader.read_until(b' ', &mut word).map_err(|e| io(&self.source, e))?;
+            reader
+                .read_until(b' ', &mut word)
+                .map_err(|e| io(&self.source, e))?;
             let w = String::from_utf8_lossy(&word).trim().to_string();
             if w.is_empty() {
                 break;
             }
             let entry = self.words.len() + 1;
-            reader.read_exact(&mut raw).map_err(|e| EmbedderError::VectorLine {
-                path: self.source.clone(),
-                line: entry + 1,
-                message: format!("vector {entry} ({w:?}) is cut short: {e}"),
-            })?;
-            let values = raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            reader
+                .read_exact(&mut raw)
+                .map_err(|e| EmbedderError::VectorLine {
+                    path: self.source.clone(),
+                    line: entry + 1,
+                    message: format!("vector {entry} ({w:?}) is cut short: {e}"),
+                })?;
+            let values = raw
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
             self.push(w, values, entry + 1)?;
         }
         Ok(())
@@ -252,7 +283,10 @@ impl WordVectors {
                 .into_data()
                 .convert::<f32>()
                 .try_to_vec::<f32>()
-                .map_err(|e| EmbedderError::Format { path: self.source.clone(), message: format!("{e:?}") })?
+                .map_err(|e| EmbedderError::Format {
+                    path: self.source.clone(),
+                    message: format!("{e:?}"),
+                })?
         } else {
             vec![0.0; rows * self.dim]
         };
@@ -270,7 +304,9 @@ impl WordVectors {
             if special.contains(id) {
                 continue;
             }
-            let Some(token) = tokenizer.id_to_token(id) else { continue };
+            let Some(token) = tokenizer.id_to_token(id) else {
+                continue;
+            };
             coverage.vocab_words += 1;
             match self.get(&token).or_else(|| self.get(&token.to_lowercase())) {
                 Some(v) => {
@@ -281,14 +317,23 @@ impl WordVectors {
                 None => {}
             }
         }
-        Ok((LearnedEmbedding::from_weights(table, rows, self.dim, device)?, coverage))
+        Ok((
+            LearnedEmbedding::from_weights(table, rows, self.dim, device)?,
+            coverage,
+        ))
     }
 
     /// Standard deviation of all values.
     fn std(&self) -> f64 {
         let n = self.values.len().max(1) as f64;
         let mean = self.values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-        (self.values.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n).sqrt()
+        (self
+            .values
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / n)
+            .sqrt()
     }
 }
 
@@ -309,7 +354,10 @@ fn io(path: &Path, source: std::io::Error) -> EmbedderError {
 fn open(path: &Path) -> Result<Box<dyn BufRead>, EmbedderError> {
     let file = std::fs::File::open(path).map_err(|e| io(path, e))?;
     Ok(if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(file)))
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::read::MultiGzDecoder::new(file),
+        ))
     } else {
         Box::new(BufReader::with_capacity(1 << 20, file))
     })
@@ -360,14 +408,19 @@ mod tests {
         ] {
             let path = write(name, content.as_bytes());
             match WordVectors::load(&path) {
-                Err(EmbedderError::VectorLine { path: p, line: l, .. }) => {
+                Err(EmbedderError::VectorLine {
+                    path: p, line: l, ..
+                }) => {
                     assert_eq!((p, l), (path.clone(), line), "{name}")
                 }
                 other => panic!("{name}: {other:?}"),
             }
         }
         let cut = write("cut.bin", b"1 4\nword \x00\x00\x80");
-        assert!(matches!(WordVectors::load(&cut), Err(EmbedderError::VectorLine { .. })));
+        assert!(matches!(
+            WordVectors::load(&cut),
+            Err(EmbedderError::VectorLine { .. })
+        ));
         // A header may not make the reader allocate gigabytes.
         let huge = write("huge.bin", b"1 4000000000\nword \x00");
         assert!(WordVectors::load(&huge).is_err());

@@ -22,7 +22,10 @@ impl Golden {
             .iter()
             .map(|c| c["text"].as_str().unwrap().to_string())
             .collect();
-        Self { texts, bytes: std::fs::read(dir.join("reference.safetensors")).unwrap() }
+        Self {
+            texts,
+            bytes: std::fs::read(dir.join("reference.safetensors")).unwrap(),
+        }
     }
 
     fn tensor(&self, name: &str) -> (Vec<usize>, Vec<u8>) {
@@ -33,25 +36,50 @@ impl Golden {
 
     pub fn i64s(&self, name: &str) -> (Vec<usize>, Vec<i64>) {
         let (shape, data) = self.tensor(name);
-        (shape, data.chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect())
+        (
+            shape,
+            data.chunks(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
+        )
     }
 
     pub fn f32s(&self, name: &str) -> (Vec<usize>, Vec<f32>) {
         let (shape, data) = self.tensor(name);
-        (shape, data.chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect())
+        (
+            shape,
+            data.chunks(4)
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
+        )
     }
 }
 
 /// Hidden states of `texts` at max length `max_length`: ids `[batch, seq]`, mask, and
 /// states `[batch, seq, hidden]` as f32.
-pub fn hidden_states(model: &PretrainedBert, texts: &[&str], max_length: usize, device: &Device) -> (Vec<u32>, Vec<bool>, usize, Vec<f32>) {
-    let batch = model.tokenizer.encode_batch(texts, &EncodePolicy::new(max_length)).unwrap();
+pub fn hidden_states(
+    model: &PretrainedBert,
+    texts: &[&str],
+    max_length: usize,
+    device: &Device,
+) -> (Vec<u32>, Vec<bool>, usize, Vec<f32>) {
+    let batch = model
+        .tokenizer
+        .encode_batch(texts, &EncodePolicy::new(max_length))
+        .unwrap();
     let ids: Vec<i64> = batch.ids.iter().map(|&i| i64::from(i)).collect();
     let shape = [batch.batch_size, batch.seq_len];
     let ids_t = Tensor::<2, Int>::from_data(TensorData::new(ids, shape), device);
-    let mask_t = Tensor::<2, Bool>::from_data(TensorData::new(batch.attention_mask.clone(), shape), device);
-    let states = model.encoder.forward(model.embeddings.forward(ids_t), mask_t);
-    let states = states.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+    let mask_t =
+        Tensor::<2, Bool>::from_data(TensorData::new(batch.attention_mask.clone(), shape), device);
+    let states = model
+        .encoder
+        .forward(model.embeddings.forward(ids_t), mask_t);
+    let states = states
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap();
     (batch.ids, batch.attention_mask, batch.seq_len, states)
 }
 
@@ -72,8 +100,16 @@ pub fn check_against_reference(device: &Device) -> f32 {
     for row in 0..texts.len() {
         for pos in 0..seq {
             let i = row * seq + pos;
-            assert_eq!(i64::from(ids[i]), ref_ids[i], "batch id of text {row} at {pos}");
-            assert_eq!(mask[i], ref_mask[i] == 1, "batch mask of text {row} at {pos}");
+            assert_eq!(
+                i64::from(ids[i]),
+                ref_ids[i],
+                "batch id of text {row} at {pos}"
+            );
+            assert_eq!(
+                mask[i],
+                ref_mask[i] == 1,
+                "batch mask of text {row} at {pos}"
+            );
             if mask[i] {
                 for d in 0..hidden {
                     worst = worst.max((states[i * hidden + d] - ref_states[i * hidden + d]).abs());
@@ -93,6 +129,9 @@ pub fn check_against_reference(device: &Device) -> f32 {
             worst = worst.max((a - b).abs());
         }
     }
-    assert!(worst < 1e-4, "largest difference from transformers: {worst}");
+    assert!(
+        worst < 1e-4,
+        "largest difference from transformers: {worst}"
+    );
     worst
 }

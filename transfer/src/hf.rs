@@ -68,7 +68,8 @@ impl PretrainedBert {
         let in_config = |e: String| TransferError::format(&config_path, e);
         let embeddings_config =
             BertEmbeddingsConfig::from_hf_json(&json).map_err(|e| in_config(e.to_string()))?;
-        let encoder_config = BertEncoderConfig::from_hf_json(&json).map_err(|e| in_config(e.to_string()))?;
+        let encoder_config =
+            BertEncoderConfig::from_hf_json(&json).map_err(|e| in_config(e.to_string()))?;
 
         let tokenizer = HfTokenizer::from_pretrained_dir(dir)?;
         if tokenizer.vocab_size() > embeddings_config.vocab_size {
@@ -106,10 +107,12 @@ fn load_hf_weights(model: &mut HfBert, path: &Path) -> Result<()> {
         .with_from_adapter(PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32)))
         .validate(true);
     let mut store = hf_to_burn_names(store);
-    model.load_from(&mut store).map_err(|e| TransferError::Weights {
-        path: path.into(),
-        message: e.to_string(),
-    })?;
+    model
+        .load_from(&mut store)
+        .map_err(|e| TransferError::Weights {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
     Ok(())
 }
 
@@ -150,7 +153,10 @@ pub fn export_bert(
         "exported_by": concat!("transfer-nlp ", env!("CARGO_PKG_VERSION")),
     });
     let config_path = dir.join("config.json");
-    write_atomic(&config_path, &serde_json::to_vec_pretty(&config).map_err(|e| TransferError::format(&config_path, e))?)?;
+    write_atomic(
+        &config_path,
+        &serde_json::to_vec_pretty(&config).map_err(|e| TransferError::format(&config_path, e))?,
+    )?;
     tokenizer.save(&dir.join("tokenizer.json"))?;
 
     let model = HfBert {
@@ -166,7 +172,9 @@ pub fn export_bert(
     model
         .save_into(&mut store)
         .map_err(|e| TransferError::format(&weights, e))?;
-    let bytes = store.get_bytes().map_err(|e| TransferError::format(&weights, e))?;
+    let bytes = store
+        .get_bytes()
+        .map_err(|e| TransferError::format(&weights, e))?;
     write_atomic(&weights, &bytes)?;
     Ok(dir.to_path_buf())
 }
@@ -191,15 +199,26 @@ impl PretrainedBert {
         let policy = transfer_tokenizer::EncodePolicy::new(max_length);
         let encoded: Vec<Vec<u32>> = texts
             .iter()
-            .map(|t| self.tokenizer.encode(t.as_ref(), &policy).map(|(e, _)| e.ids))
+            .map(|t| {
+                self.tokenizer
+                    .encode(t.as_ref(), &policy)
+                    .map(|(e, _)| e.ids)
+            })
             .collect::<std::result::Result<_, _>>()?;
-        let device = self.embeddings.devices().into_iter().next().unwrap_or_default();
+        let device = self
+            .embeddings
+            .devices()
+            .into_iter()
+            .next()
+            .unwrap_or_default();
         let pad = self.tokenizer.special_tokens().pad;
         let mut out = vec![Vec::new(); texts.len()];
         for batch in crate::pipeline::length_sorted_batches(&encoded, batch_size) {
             let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
             let (ids, mask) = crate::pipeline::batch_tensors(&rows, pad, &device);
-            let states = self.encoder.forward(self.embeddings.forward(ids), mask.clone());
+            let states = self
+                .encoder
+                .forward(self.embeddings.forward(ids), mask.clone());
             let pooled = transfer_predictor::pool(states, mask, transfer_predictor::Pooling::Mean);
             let norms = pooled.clone().square().sum_dim(1).sqrt().clamp_min(1e-12);
             for (&i, row) in batch.iter().zip(crate::pipeline::rows_of(pooled / norms)) {

@@ -34,6 +34,7 @@
 //! ```
 
 pub mod assets;
+pub mod baselines;
 mod checkpoint;
 pub mod data;
 pub mod device;

@@ -142,7 +142,10 @@ where
         {
             return Err(TransferError::InvalidConfig {
                 field: "max_length",
-                message: format!("{} is longer than the embedder's {limit} positions", policy.max_length),
+                message: format!(
+                    "{} is longer than the embedder's {limit} positions",
+                    policy.max_length
+                ),
             });
         }
         self.policy = policy;

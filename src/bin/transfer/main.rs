@@ -173,7 +173,11 @@ fn embed(args: EmbedArgs) -> CliResult {
     let embeddings = model.sentence_embeddings(&texts, args.max_length, args.batch_size)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (text, embedding) in texts.iter().zip(embeddings) {
-        writeln!(out, "{}", serde_json::json!({ "text": text, "embedding": embedding }))?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({ "text": text, "embedding": embedding })
+        )?;
     }
     out.flush()?;
     Ok(())

@@ -7,8 +7,8 @@ use transfer_nlp::contextual::{AnyContextual, BagOfEmbeddings, Lstm, LstmConfig}
 use transfer_nlp::embedder::{
     AnyEmbedder, LearnedEmbedding, LearnedEmbeddingConfig, OovPolicy, WordVectors,
 };
-use transfer_nlp::pipeline::hf::PretrainedBert;
 use transfer_nlp::pipeline::device::parse_device;
+use transfer_nlp::pipeline::hf::PretrainedBert;
 use transfer_nlp::predictor::{AnyPredictor, PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_nlp::tokenizer::{AnyTokenizer, EncodePolicy, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::{
@@ -123,7 +123,9 @@ pub struct TrainArgs {
 
 pub fn run(args: TrainArgs) -> CliResult {
     let device = parse_device(&args.device)?;
-    let texts = args.data.load(data::Split::Train, args.train_size, args.seed)?;
+    let texts = args
+        .data
+        .load(data::Split::Train, args.train_size, args.seed)?;
     let labels = args.data.labels(&texts);
     let examples = data::to_examples(&texts, &labels)?;
     let bert = matches!(args.arch, Arch::Bert);
@@ -178,68 +180,82 @@ fn build(
     device: &burn::prelude::Device,
 ) -> CliResult<CliPipeline> {
     let assets = || transfer_nlp::pipeline::assets::asset_dir();
-    let (tokenizer, embedder, contextual): (AnyTokenizer, AnyEmbedder, AnyContextual) = match args.arch {
-        Arch::Bert => {
-            let dir = match &args.pretrained {
-                Some(dir) => dir.clone(),
-                None => assets()?.join("models/all-MiniLM-L6-v2"),
-            };
-            let bert = PretrainedBert::load(&dir, device)?;
-            (bert.tokenizer.into(), bert.embeddings.into(), bert.encoder.into())
-        }
-        _ => {
-            let corpus: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-            let vocab = VocabularyConfig {
-                min_count: args.min_count,
-                max_size: args.vocab_size,
-                lowercase: true,
-            };
-            let tokenizer = WordLevelTokenizer::train(&corpus, &vocab)?;
-            let embedder = match args.arch {
-                Arch::GloveBilstm => {
-                    let path = match &args.vectors {
-                        Some(path) => path.clone(),
-                        None => assets()?.join("vectors/glove.6B.50d.100k.txt.gz"),
-                    };
-                    let vectors = WordVectors::load(&path)?;
-                    device.seed(args.seed);
-                    let (embedder, coverage) =
-                        vectors.embedding_for(&tokenizer, OovPolicy::RandomWithVectorScale, device)?;
-                    eprintln!(
-                        "{}: covers {} of {} vocabulary words ({:.1}%)",
-                        path.display(),
-                        coverage.found,
-                        coverage.vocab_words,
-                        100.0 * coverage.fraction()
-                    );
-                    embedder
-                }
-                _ => LearnedEmbedding::from_config(
-                    &LearnedEmbeddingConfig::new(tokenizer.vocab_size(), args.embedding_dim)
-                        .with_init_std(0.1),
-                    device,
-                )?,
-            };
-            let dim = embedder.dim();
-            let lstm = |bidirectional| {
-                LstmConfig::new(dim, args.hidden_dim)
-                    .with_num_layers(args.layers)
-                    .with_bidirectional(bidirectional)
-                    .with_dropout(if args.layers > 1 { args.dropout } else { 0.0 })
-            };
-            let contextual: AnyContextual = match args.arch {
-                Arch::Lstm => Lstm::from_config(&lstm(false), device)?.into(),
-                Arch::Bag => BagOfEmbeddings::new(dim).into(),
-                _ => Lstm::from_config(&lstm(true), device)?.into(),
-            };
-            (tokenizer.into(), embedder.into(), contextual)
-        }
-    };
+    let (tokenizer, embedder, contextual): (AnyTokenizer, AnyEmbedder, AnyContextual) =
+        match args.arch {
+            Arch::Bert => {
+                let dir = match &args.pretrained {
+                    Some(dir) => dir.clone(),
+                    None => assets()?.join("models/all-MiniLM-L6-v2"),
+                };
+                let bert = PretrainedBert::load(&dir, device)?;
+                (
+                    bert.tokenizer.into(),
+                    bert.embeddings.into(),
+                    bert.encoder.into(),
+                )
+            }
+            _ => {
+                let corpus: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+                let vocab = VocabularyConfig {
+                    min_count: args.min_count,
+                    max_size: args.vocab_size,
+                    lowercase: true,
+                };
+                let tokenizer = WordLevelTokenizer::train(&corpus, &vocab)?;
+                let embedder = match args.arch {
+                    Arch::GloveBilstm => {
+                        let path = match &args.vectors {
+                            Some(path) => path.clone(),
+                            None => assets()?.join("vectors/glove.6B.50d.100k.txt.gz"),
+                        };
+                        let vectors = WordVectors::load(&path)?;
+                        device.seed(args.seed);
+                        let (embedder, coverage) = vectors.embedding_for(
+                            &tokenizer,
+                            OovPolicy::RandomWithVectorScale,
+                            device,
+                        )?;
+                        eprintln!(
+                            "{}: covers {} of {} vocabulary words ({:.1}%)",
+                            path.display(),
+                            coverage.found,
+                            coverage.vocab_words,
+                            100.0 * coverage.fraction()
+                        );
+                        embedder
+                    }
+                    _ => LearnedEmbedding::from_config(
+                        &LearnedEmbeddingConfig::new(tokenizer.vocab_size(), args.embedding_dim)
+                            .with_init_std(0.1),
+                        device,
+                    )?,
+                };
+                let dim = embedder.dim();
+                let lstm = |bidirectional| {
+                    LstmConfig::new(dim, args.hidden_dim)
+                        .with_num_layers(args.layers)
+                        .with_bidirectional(bidirectional)
+                        .with_dropout(if args.layers > 1 { args.dropout } else { 0.0 })
+                };
+                let contextual: AnyContextual = match args.arch {
+                    Arch::Lstm => Lstm::from_config(&lstm(false), device)?.into(),
+                    Arch::Bag => BagOfEmbeddings::new(dim).into(),
+                    _ => Lstm::from_config(&lstm(true), device)?.into(),
+                };
+                (tokenizer.into(), embedder.into(), contextual)
+            }
+        };
     let head = PooledClassifier::from_config(
         &PooledClassifierConfig::new(contextual.output_dim(), num_classes)
             .with_pooling(args.pooling.into())
             .with_dropout(args.dropout),
         device,
     )?;
-    Ok(CliPipeline::new(tokenizer, embedder, contextual, AnyPredictor::from(head), device)?)
+    Ok(CliPipeline::new(
+        tokenizer,
+        embedder,
+        contextual,
+        AnyPredictor::from(head),
+        device,
+    )?)
 }

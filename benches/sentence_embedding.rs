@@ -1,0 +1,75 @@
+//! MiniLM sentence embedding (batch 32 × 128 tokens, all real, mean pooling + L2 norm) and
+//! model + tokenizer loading, on each backend built in.
+//!
+//! cargo bench --bench sentence_embedding [--features tch]
+
+use std::time::Duration;
+
+use burn::prelude::*;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use transfer_nlp::pipeline::assets::asset_dir;
+use transfer_nlp::pipeline::hf::PretrainedBert;
+use transfer_nlp::predictor::{Pooling, pool};
+use transfer_nlp::{ContextualEmbedder, TokenEmbedder};
+
+fn devices() -> Vec<(&'static str, Device)> {
+    #[allow(unused_mut)]
+    let mut devices = vec![("flex", Device::flex())];
+    #[cfg(feature = "tch")]
+    #[allow(deprecated)]
+    devices.push(("tch-cpu", Device::libtorch()));
+    devices
+}
+
+/// The same input as the PyTorch reference: ids drawn from 1000..20000, no padding.
+fn random_ids(batch: usize, seq: usize, device: &Device) -> (Tensor<2, Int>, Tensor<2, Bool>) {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let ids: Vec<i64> = (0..batch * seq)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            1000 + (state % 19_000) as i64
+        })
+        .collect();
+    (
+        Tensor::from_data(TensorData::new(ids, [batch, seq]), device),
+        Tensor::from_data(
+            TensorData::new(vec![true; batch * seq], [batch, seq]),
+            device,
+        ),
+    )
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = asset_dir()
+        .expect("TRANSFER_ASSETS")
+        .join("models/all-MiniLM-L6-v2");
+    let mut group = c.benchmark_group("minilm");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    for (name, device) in devices() {
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(format!("load/{name}"), |b| {
+            b.iter(|| PretrainedBert::load(&dir, &device).unwrap())
+        });
+        let model = PretrainedBert::load(&dir, &device).unwrap();
+        let (ids, mask) = random_ids(32, 128, &device);
+        group.throughput(Throughput::Elements(32));
+        group.bench_function(format!("embed_32x128/{name}"), |b| {
+            b.iter(|| {
+                let states = model
+                    .encoder
+                    .forward(model.embeddings.forward(ids.clone()), mask.clone());
+                let pooled = pool(states, mask.clone(), Pooling::Mean);
+                let norm = pooled.clone().square().sum_dim(1).sqrt();
+                (pooled / norm).into_data()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
