@@ -26,7 +26,11 @@ fn nbsvm_learns_from_a_thousand_reviews() {
     let (test_texts, test_labels) = split(&test);
     let model = NbSvm::fit(&train, &labels, &NbSvmConfig::default()).unwrap();
     let acc = accuracy(&model.predict(&test_texts), &test_labels);
-    eprintln!("NB-SVM n=1000: {acc:.4} ({} features, {} epochs)", model.num_features(), model.epochs);
+    eprintln!(
+        "NB-SVM n=1000: {acc:.4} ({} features, {} epochs)",
+        model.num_features(),
+        model.epochs
+    );
     // scikit-learn reference at n = 1,000: 77.8 % (5 seeds).
     assert!(acc > 0.75, "{acc}");
     assert!(model.epochs < NbSvmConfig::default().max_epochs);
@@ -37,8 +41,12 @@ fn word_vector_sums_learn_from_a_thousand_reviews() {
     let vectors = WordVectors::load(assets().join("vectors/glove.6B.50d.100k.txt.gz")).unwrap();
     let (train, test) = (examples(false, 1000, 1), examples(true, 4000, 2));
     let ((train, labels), (test, test_labels)) = (split(&train), split(&test));
-    let model = WordVectorSum::fit(&WordVectorSum::features(&vectors, &train), &labels, 1.0).unwrap();
-    let acc = accuracy(&model.predict(&WordVectorSum::features(&vectors, &test)), &test_labels);
+    let model =
+        WordVectorSum::fit(&WordVectorSum::features(&vectors, &train), &labels, 1.0).unwrap();
+    let acc = accuracy(
+        &model.predict(&WordVectorSum::features(&vectors, &test)),
+        &test_labels,
+    );
     eprintln!("word-vector sum n=1000: {acc:.4}");
     // scikit-learn reference at n = 1,000: 73.2 % (5 seeds).
     assert!(acc > 0.70, "{acc}");
@@ -46,7 +54,13 @@ fn word_vector_sums_learn_from_a_thousand_reviews() {
 
 #[test]
 fn baselines_refuse_bad_input() {
-    assert!(matches!(NbSvm::fit::<&str>(&[], &[], &NbSvmConfig::default()), Err(TransferError::EmptyDataset { .. })));
-    assert!(matches!(NbSvm::fit(&["good", " "], &[true, false], &NbSvmConfig::default()), Err(TransferError::EmptyText { index: 1, .. })));
+    assert!(matches!(
+        NbSvm::fit::<&str>(&[], &[], &NbSvmConfig::default()),
+        Err(TransferError::EmptyDataset { .. })
+    ));
+    assert!(matches!(
+        NbSvm::fit(&["good", " "], &[true, false], &NbSvmConfig::default()),
+        Err(TransferError::EmptyText { index: 1, .. })
+    ));
     assert!(NbSvm::fit(&["good"], &[true, false], &NbSvmConfig::default()).is_err());
 }

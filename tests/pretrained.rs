@@ -32,14 +32,15 @@ fn replace(dir: &Path, file: &str, bytes: &[u8]) {
     std::fs::write(dir.join(file), bytes).unwrap();
 }
 
+/// A tensor to write: dtype, shape, little-endian bytes.
+type Raw = (Dtype, Vec<usize>, Vec<u8>);
+
 /// The MiniLM weights rewritten by `f`, which maps (name, dtype, shape, data) to a tensor to
 /// keep (possibly changed) or `None` to drop.
-fn rewrite_weights(
-    f: impl Fn(&str, Dtype, &[usize], &[u8]) -> Option<(Dtype, Vec<usize>, Vec<u8>)>,
-) -> Vec<u8> {
+fn rewrite_weights(f: impl Fn(&str, Dtype, &[usize], &[u8]) -> Option<Raw>) -> Vec<u8> {
     let bytes = std::fs::read(minilm_dir().join("model.safetensors")).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
-    let kept: Vec<(String, (Dtype, Vec<usize>, Vec<u8>))> = st
+    let kept: Vec<(String, Raw)> = st
         .tensors()
         .into_iter()
         .filter_map(|(name, t)| f(&name, t.dtype(), t.shape(), t.data()).map(|k| (name, k)))

@@ -54,3 +54,9 @@ fn libtorch_trains_freezes_and_shares_weights_with_flex() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn minilm_matches_transformers_on_libtorch() {
+    let worst = golden::check_against_reference(&Device::libtorch());
+    eprintln!("largest |difference| from transformers on tch: {worst:e}");
+}

@@ -8,6 +8,8 @@ use crate::{
 };
 
 /// Any contextual embedder of this crate, chosen at run time (the `transfer` CLI uses it).
+// Stages are built once and moved rarely; boxing would only add indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum AnyContextual {
     Bag(BagOfEmbeddings),

@@ -217,6 +217,14 @@ impl BertLayer {
     }
 }
 
+/// burn 0.22's libtorch backend passes a boolean attention mask unchanged to torch's
+/// `scaled_dot_product_attention`, where `true` means "may attend": the opposite of burn's
+/// convention (and of its autodiff fallback). On a plain libtorch device the mask is flipped
+/// before the call; the golden test on tch checks it.
+fn hands_torch_an_allow_mask(device: &Device) -> bool {
+    !device.is_autodiff() && format!("{device:?}").starts_with("Device<LibTorch")
+}
+
 impl ContextualEmbedder for BertEncoder {
     type Config = BertEncoderConfig;
 
@@ -224,10 +232,14 @@ impl ContextualEmbedder for BertEncoder {
         let [batch, seq, _] = embedded.dims();
         let heads = self.layer[0].attention.self_attention.num_heads;
         // true where a query must not look: padded keys.
-        let masked = mask
+        let device = embedded.device();
+        let mut masked = mask
             .bool_not()
             .reshape([batch, 1, 1, seq])
             .expand([batch, heads, seq, seq]);
+        if hands_torch_an_allow_mask(&device) {
+            masked = masked.bool_not();
+        }
         self.layer.iter().fold(embedded, |x, layer| {
             layer.forward(x, masked.clone(), self.hidden_act)
         })

@@ -113,7 +113,7 @@ impl TokenEmbedder for BertEmbeddings {
             .token_type_embeddings
             .weight
             .val()
-            .slice([0..1])
+            .narrow(0, 0, 1)
             .unsqueeze::<3>();
         let dim = self.dim();
         let x = words + positions.expand([batch, seq, dim]) + types.expand([batch, seq, dim]);

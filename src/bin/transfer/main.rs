@@ -35,7 +35,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train a pipeline on labelled texts and save it.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Accuracy, macro-F1 and loss of a saved pipeline on labelled texts (JSON).
     Evaluate(EvaluateArgs),
     /// Predict the label of each text: one JSON object a line.
@@ -105,7 +105,7 @@ struct PredictArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(args) => train::run(args),
+        Command::Train(args) => train::run(*args),
         Command::Evaluate(args) => evaluate(args),
         Command::Predict(args) => predict(args),
         Command::Embed(args) => embed(args),
