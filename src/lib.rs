@@ -13,6 +13,8 @@
 //! predicts, saves and loads. Everything runs on Burn's pure-Rust CPU backend
 //! (`Device::flex()`) or, with the `tch` feature, on libtorch (CPU and CUDA).
 
+pub mod textflix;
+
 pub use transfer as pipeline;
 pub use transfer_contextual as contextual;
 pub use transfer_embedder as embedder;
@@ -27,3 +29,8 @@ pub use transfer_contextual::ContextualEmbedder;
 pub use transfer_embedder::TokenEmbedder;
 pub use transfer_predictor::Predictor;
 pub use transfer_tokenizer::Tokenizer;
+
+// The README's Rust example compiles as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

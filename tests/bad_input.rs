@@ -92,7 +92,7 @@ fn missing_files_name_their_path() {
         .unwrap_err()
         .to_string();
     assert!(
-        message.contains(".safetensors") && message.contains("not found"),
+        message.contains(".safetensors") && message.contains("No such file"),
         "{message}"
     );
 
@@ -209,4 +209,72 @@ fn stages_that_do_not_fit_together_are_refused() {
     )
     .unwrap_err();
     assert!(matches!(err, TransferError::StageMismatch(_)), "{err:?}");
+}
+
+#[test]
+fn imdb_archives_with_faults() {
+    use std::path::Path;
+    use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts};
+    let good = |name: &str| (name.to_string(), b"A fine review.".to_vec());
+    let mut files = vec![
+        good("aclImdb/train/pos/0_9.txt"),
+        good("aclImdb/train/neg/0_1.txt"),
+        good("aclImdb/test/pos/0_8.txt"),
+        good("aclImdb/test/neg/0_3.txt"),
+    ];
+    // A review that is not UTF-8 is skipped and reported; the rest loads.
+    files.push((
+        "aclImdb/train/pos/1_10.txt".into(),
+        b"caf\xe9 \xff broken".to_vec(),
+    ));
+    let bytes = tar_gz(&files);
+    let imdb =
+        Imdb::read_tarball(&bytes[..], Path::new("faulty.tar.gz"), ImdbParts::LABELLED).unwrap();
+    assert_eq!(imdb.train.len(), 2);
+    assert_eq!(imdb.skipped.len(), 1);
+    assert!(imdb.skipped[0].path.ends_with("1_10.txt") && imdb.skipped[0].reason.contains("UTF-8"));
+
+    // A truncated archive is an error naming the file.
+    let truncated = &tiny_imdb()[..tiny_imdb().len() / 2];
+    let err = Imdb::read_tarball(truncated, Path::new("cut.tar.gz"), ImdbParts::ALL).unwrap_err();
+    assert!(err.to_string().contains("cut.tar.gz"), "{err}");
+
+    // A missing label folder is an error naming the folder.
+    files.retain(|(name, _)| !name.contains("test/neg"));
+    let bytes = tar_gz(&files);
+    let err = Imdb::read_tarball(&bytes[..], Path::new("partial.tar.gz"), ImdbParts::LABELLED)
+        .unwrap_err();
+    assert!(err.to_string().contains("test/neg"), "{err}");
+
+    // Asking for more reviews than there are is a typed error.
+    let imdb = Imdb::read_tarball(tiny_imdb(), Path::new("tiny.tar.gz"), ImdbParts::ALL).unwrap();
+    assert!(matches!(
+        transfer_nlp::pipeline::imdb::balanced_sample(&imdb.train, 100, 0),
+        Err(TransferError::NotEnoughExamples {
+            requested: 50,
+            available: 2,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn odd_reviews_are_handled() {
+    let device = Device::flex();
+    let train = examples(false, 64, 4);
+    let pipeline = word_pipeline(&train, Arch::BiLstm, &device);
+    let huge = "great ".repeat(200_000); // about 1 MB
+    let odd = [
+        "!!!???...",
+        "🎬🍿😀😀",
+        "\u{200b}\u{feff}",
+        huge.as_str(),
+        "a",
+    ];
+    let predictions = pipeline.predict(&odd).unwrap();
+    assert_eq!(predictions.len(), odd.len());
+    for p in &predictions {
+        let p = p.as_class().unwrap();
+        assert!(p.probability.is_finite() && p.probability >= 0.5);
+    }
 }

@@ -251,7 +251,7 @@ impl ContextualEmbedder for BertEncoder {
             .self_attention
             .query
             .weight
-            .shape()
+            .lazy_shape()
             .dims::<2>()[0]
     }
 

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::check;
 use crate::{ContextualEmbedder, ContextualError};
 
+const MAX_DIM: usize = 1 << 16;
+
 /// Shape of an [`Lstm`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,12 +57,15 @@ impl LstmConfig {
     }
 
     fn validate(&self) -> Result<(), ContextualError> {
-        check(self.input_dim > 0, "input_dim", || {
-            "must be at least 1".into()
+        // Bounded so that a corrupt config cannot make the biases allocate gigabytes.
+        check((1..=MAX_DIM).contains(&self.input_dim), "input_dim", || {
+            format!("{} is not in 1..={MAX_DIM}", self.input_dim)
         })?;
-        check(self.hidden_dim > 0, "hidden_dim", || {
-            "must be at least 1".into()
-        })?;
+        check(
+            (1..=MAX_DIM).contains(&self.hidden_dim),
+            "hidden_dim",
+            || format!("{} is not in 1..={MAX_DIM}", self.hidden_dim),
+        )?;
         check(self.num_layers > 0, "num_layers", || {
             "must be at least 1".into()
         })?;

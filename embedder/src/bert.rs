@@ -121,23 +121,23 @@ impl TokenEmbedder for BertEmbeddings {
     }
 
     fn dim(&self) -> usize {
-        self.word_embeddings.weight.shape().dims::<2>()[1]
+        self.word_embeddings.weight.lazy_shape().dims::<2>()[1]
     }
 
     fn vocab_size(&self) -> usize {
-        self.word_embeddings.weight.shape().dims::<2>()[0]
+        self.word_embeddings.weight.lazy_shape().dims::<2>()[0]
     }
 
     fn max_sequence_length(&self) -> Option<usize> {
-        Some(self.position_embeddings.weight.shape().dims::<2>()[0])
+        Some(self.position_embeddings.weight.lazy_shape().dims::<2>()[0])
     }
 
     fn config(&self) -> BertEmbeddingsConfig {
         BertEmbeddingsConfig {
             vocab_size: self.vocab_size(),
             hidden_size: self.dim(),
-            max_position_embeddings: self.position_embeddings.weight.shape().dims::<2>()[0],
-            type_vocab_size: self.token_type_embeddings.weight.shape().dims::<2>()[0],
+            max_position_embeddings: self.position_embeddings.weight.lazy_shape().dims::<2>()[0],
+            type_vocab_size: self.token_type_embeddings.weight.lazy_shape().dims::<2>()[0],
             layer_norm_eps: self.layer_norm_eps,
             hidden_dropout_prob: self.dropout.prob,
         }

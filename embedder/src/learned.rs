@@ -82,11 +82,11 @@ impl TokenEmbedder for LearnedEmbedding {
     }
 
     fn dim(&self) -> usize {
-        self.table.weight.shape().dims::<2>()[1]
+        self.table.weight.lazy_shape().dims::<2>()[1]
     }
 
     fn vocab_size(&self) -> usize {
-        self.table.weight.shape().dims::<2>()[0]
+        self.table.weight.lazy_shape().dims::<2>()[0]
     }
 
     fn config(&self) -> LearnedEmbeddingConfig {

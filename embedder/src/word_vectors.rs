@@ -89,7 +89,15 @@ impl WordVectors {
         format: VectorFormat,
     ) -> Result<Self, EmbedderError> {
         let path = path.as_ref();
-        let mut reader = open(path)?;
+        Self::read(&mut open(path)?, format, path)
+    }
+
+    /// Parses vectors in `format` from `reader`; `path` names the source in errors.
+    pub fn read(
+        reader: &mut dyn BufRead,
+        format: VectorFormat,
+        path: &Path,
+    ) -> Result<Self, EmbedderError> {
         let mut vectors = Self {
             words: Vec::new(),
             index: HashMap::new(),
@@ -98,7 +106,7 @@ impl WordVectors {
             source: path.into(),
         };
         match format {
-            VectorFormat::GloveText => vectors.read_text(&mut reader, 0, None)?,
+            VectorFormat::GloveText => vectors.read_text(reader, 0, None)?,
             VectorFormat::Word2VecText | VectorFormat::Word2VecBinary => {
                 let mut header = String::new();
                 reader.read_line(&mut header).map_err(|e| io(path, e))?;
@@ -112,9 +120,9 @@ impl WordVectors {
                         ),
                     })?;
                 if format == VectorFormat::Word2VecText {
-                    vectors.read_text(&mut reader, 1, Some(dim))?;
+                    vectors.read_text(reader, 1, Some(dim))?;
                 } else {
-                    vectors.read_binary(&mut reader, dim)?;
+                    vectors.read_binary(reader, dim)?;
                 }
                 if vectors.words.len() != count {
                     return Err(EmbedderError::Format {
@@ -159,7 +167,7 @@ impl WordVectors {
     /// the values). `dim` is the header's, or the first line's.
     fn read_text(
         &mut self,
-        reader: &mut impl BufRead,
+        reader: &mut dyn BufRead,
         lines_before: usize,
         dim: Option<usize>,
     ) -> Result<(), EmbedderError> {
@@ -215,7 +223,7 @@ impl WordVectors {
         Ok(())
     }
 
-    fn read_binary(&mut self, reader: &mut impl BufRead, dim: usize) -> Result<(), EmbedderError> {
+    fn read_binary(&mut self, reader: &mut dyn BufRead, dim: usize) -> Result<(), EmbedderError> {
         self.dim = dim;
         let mut raw = vec![0u8; dim * 4];
         let mut word = Vec::new();

@@ -108,7 +108,7 @@ impl Predictor for PooledClassifier {
             hidden_dim: self
                 .hidden
                 .as_ref()
-                .map(|h| h.weight.shape().dims::<2>()[1]),
+                .map(|h| h.weight.lazy_shape().dims::<2>()[1]),
             dropout: self.dropout.prob,
         }
     }

@@ -75,7 +75,7 @@ impl Predictor for PooledRegressor {
 
     fn task(&self) -> Task {
         Task::Regression {
-            outputs: self.output.weight.shape().dims::<2>()[1],
+            outputs: self.output.weight.lazy_shape().dims::<2>()[1],
         }
     }
 
@@ -86,7 +86,7 @@ impl Predictor for PooledRegressor {
     fn config(&self) -> PooledRegressorConfig {
         PooledRegressorConfig {
             input_dim: self.input_dim,
-            outputs: self.output.weight.shape().dims::<2>()[1],
+            outputs: self.output.weight.lazy_shape().dims::<2>()[1],
             pooling: self.pooling,
             dropout: self.dropout.prob,
         }

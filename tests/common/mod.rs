@@ -3,6 +3,7 @@
 
 pub mod golden;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -120,4 +121,42 @@ pub fn mean_change(before: &[f32], after: &[f32]) -> f64 {
         .map(|(a, b)| f64::from((a - b).abs()))
         .sum::<f64>()
         / before.len() as f64
+}
+
+/// A miniature `aclImdb_v1.tar.gz`: two reviews per folder and the URL lists.
+pub fn tiny_imdb() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| {
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        for split in ["train", "test"] {
+            for (folder, stars) in [("pos", 9), ("neg", 2)] {
+                for id in 0..2 {
+                    files.push((format!("aclImdb/{split}/{folder}/{id}_{stars}.txt"), format!("A {folder} review {id}.").into_bytes()));
+                }
+                files.push((
+                    format!("aclImdb/{split}/urls_{folder}.txt"),
+                    b"http://www.imdb.com/title/tt0000001/usercomments\nhttp://www.imdb.com/title/tt0000002/usercomments\n".to_vec(),
+                ));
+            }
+        }
+        files.push(("aclImdb/train/unsup/0_0.txt".into(), b"Unlabelled.".to_vec()));
+        tar_gz(&files)
+    })
+}
+
+pub fn tar_gz(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (name, data) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, &data[..]).unwrap();
+    }
+    let mut gz = builder.into_inner().unwrap();
+    gz.flush().unwrap();
+    gz.finish().unwrap()
 }

@@ -73,7 +73,7 @@ where
             .map_err(|e| TransferError::io(&tokenizer_path, e))?;
 
         let weights_path = dir.join(&weights_name);
-        write_atomic(&weights_path, &self.weights_bytes(&weights_path)?)?;
+        save_weights(&self.stages, &weights_path)?;
 
         let manifest = Manifest {
             format: FORMAT.into(),
@@ -101,16 +101,6 @@ where
             }
         }
         sync_dir(dir).map_err(|e| TransferError::io(dir, e))
-    }
-
-    fn weights_bytes(&self, path: &Path) -> Result<Vec<u8>> {
-        let mut store = SafetensorsStore::from_bytes(None);
-        self.stages
-            .save_into(&mut store)
-            .map_err(|e| TransferError::format(path, e))?;
-        store
-            .get_bytes()
-            .map_err(|e| TransferError::format(path, e))
     }
 
     /// Loads a pipeline saved by [`save`](Self::save) onto `device`. Unknown fields in
@@ -151,15 +141,41 @@ where
     }
 }
 
-/// Loads every tensor of `stages` from a safetensors file, failing on a missing tensor, a
-/// wrong shape or a corrupt file.
-pub(crate) fn load_weights<M: burn::module::Module>(stages: &mut M, path: &Path) -> Result<()> {
-    if !path.is_file() {
-        return Err(TransferError::io(
-            path,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "weights file not found"),
-        ));
+/// Fails, before anything is allocated, when `path` is missing or too small to hold the
+/// parameters `module` declares (at 2 bytes each): a config that asks for a huge model must
+/// not make the loader allocate it. `module`'s parameters must still be uninitialised.
+pub fn check_weights_size<M: burn::module::Module>(module: &M, path: &Path) -> Result<()> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| TransferError::io(path, e))?
+        .len();
+    let params = burn::module::Module::num_params(module) as u64;
+    if params.saturating_mul(2) > len {
+        return Err(TransferError::Weights {
+            path: path.into(),
+            message: format!(
+                "the config describes {params} parameters but the file holds only {len} bytes"
+            ),
+        });
     }
+    Ok(())
+}
+
+/// Writes every tensor of `module` to a safetensors file (named by module path), atomically.
+pub fn save_weights<M: burn::module::Module>(module: &M, path: &Path) -> Result<()> {
+    let mut store = SafetensorsStore::from_bytes(None);
+    module
+        .save_into(&mut store)
+        .map_err(|e| TransferError::format(path, e))?;
+    let bytes = store
+        .get_bytes()
+        .map_err(|e| TransferError::format(path, e))?;
+    write_atomic(path, &bytes)
+}
+
+/// Loads every tensor of `stages` from a safetensors file written by [`save_weights`],
+/// failing on a missing tensor, a wrong shape or a corrupt file.
+pub fn load_weights<M: burn::module::Module>(stages: &mut M, path: &Path) -> Result<()> {
+    check_weights_size(stages, path)?;
     let mut store = SafetensorsStore::from_file(path).validate(true);
     let result = stages
         .load_from(&mut store)

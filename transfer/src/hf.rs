@@ -97,12 +97,7 @@ impl PretrainedBert {
 }
 
 fn load_hf_weights(model: &mut HfBert, path: &Path) -> Result<()> {
-    if !path.is_file() {
-        return Err(TransferError::io(
-            path,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "no model.safetensors"),
-        ));
-    }
+    crate::checkpoint::check_weights_size(model, path)?;
     let store = SafetensorsStore::from_file(path)
         .with_from_adapter(PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32)))
         .validate(true);

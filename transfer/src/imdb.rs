@@ -300,7 +300,16 @@ impl Imdb {
 
     fn load_tarball(path: &Path, parts: ImdbParts) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|e| TransferError::io(path, e))?;
-        let gz = flate2::read::GzDecoder::new(std::io::BufReader::with_capacity(1 << 20, file));
+        Self::read_tarball(
+            std::io::BufReader::with_capacity(1 << 20, file),
+            path,
+            parts,
+        )
+    }
+
+    /// Reads a gzipped tar stream laid out like `aclImdb_v1.tar.gz`; `path` names it in errors.
+    pub fn read_tarball(reader: impl Read, path: &Path, parts: ImdbParts) -> Result<Self> {
+        let gz = flate2::read::GzDecoder::new(reader);
         let mut archive = tar::Archive::new(gz);
         let mut reader = Reader::default();
         let mut last = String::from("(start)");

@@ -15,6 +15,7 @@ use crate::error::{Result, TransferError};
 use crate::metrics::Metrics;
 use crate::pipeline::{TransferPipeline, batch_tensors, check_examples, targets_tensor};
 use crate::progress;
+use crate::resume::{self, CheckpointConfig, ResumeState};
 use crate::rng::SplitMix64;
 use crate::schedule::LrSchedule;
 use crate::stages::{SetFrozen, Stage, Stages};
@@ -56,6 +57,13 @@ pub struct TrainConfig {
     /// Show a progress bar and a line per epoch on stderr.
     #[serde(default)]
     pub progress: bool,
+    /// Save a checkpoint every so many steps, and resume from it when training restarts.
+    #[serde(default)]
+    pub checkpoint: Option<CheckpointConfig>,
+    /// Stop after this many optimizer steps in all (a time budget), keeping the checkpoint
+    /// so that a later call resumes where this one stopped.
+    #[serde(default)]
+    pub stop_after_steps: Option<usize>,
 }
 
 impl Default for TrainConfig {
@@ -76,6 +84,8 @@ impl Default for TrainConfig {
             min_steps: 0,
             seed: 42,
             progress: false,
+            checkpoint: None,
+            stop_after_steps: None,
         }
     }
 }
@@ -168,6 +178,9 @@ pub struct TrainReport {
     pub best_epoch: Option<usize>,
     pub steps: usize,
     pub seconds: f64,
+    /// Training stopped at `stop_after_steps` before its end (resume it with the checkpoint).
+    #[serde(default)]
+    pub stopped_early: bool,
 }
 
 impl<T, E, C, P> TransferPipeline<T, E, C, P>
@@ -221,20 +234,49 @@ where
         let total_steps = epochs * steps_per_epoch;
 
         let device = self.device.clone().autodiff();
-        device.seed(config.seed);
         let mut model = self.stages.clone().train();
         let mut optimizer = AdamWConfig::new()
             .with_weight_decay(config.weight_decay as f32)
             .with_epsilon(1e-8)
             .init();
         let mut rng = SplitMix64::new(config.seed);
-        let bar = progress::bar(total_steps as u64, config.progress, "train");
-
-        let mut active: BTreeSet<Stage> = trainable.iter().copied().collect();
         let mut reports = Vec::with_capacity(epochs);
         let mut best: Option<(f64, usize, Stages<E, C, P>)> = None;
-        let mut step = 0;
-        for epoch in 0..epochs {
+        let (mut step, mut first_epoch, mut skip, mut carried_loss, mut earlier_seconds) =
+            (0, 0, 0, 0.0, 0.0);
+
+        let fingerprint = fingerprint(config, train, validation);
+        if let Some(checkpoint) = &config.checkpoint {
+            let mut plain = self.stages.clone();
+            let mut best_model = Some(self.stages.clone());
+            let (state, loaded) = resume::load(
+                &checkpoint.dir,
+                &fingerprint,
+                &mut plain,
+                optimizer,
+                &mut best_model,
+            )?;
+            optimizer = loaded;
+            if let Some(state) = state {
+                model = plain.train();
+                rng = SplitMix64::new(state.epoch_rng);
+                step = state.step;
+                first_epoch = state.epoch;
+                skip = state.step_in_epoch;
+                carried_loss = state.loss_sum;
+                earlier_seconds = state.seconds;
+                reports = state.reports;
+                best = state
+                    .best
+                    .zip(best_model)
+                    .map(|((score, epoch), m)| (score, epoch, m));
+            }
+        }
+        let bar = progress::bar(total_steps as u64, config.progress, "train");
+        bar.set_position(step as u64);
+
+        let mut active: BTreeSet<Stage> = trainable.iter().copied().collect();
+        for epoch in first_epoch..epochs {
             let epoch_start = Instant::now();
             let wanted = trained_in_epoch(&trainable, epoch, config.gradual_unfreezing);
             for stage in Stage::ALL {
@@ -245,9 +287,12 @@ where
             }
             active = wanted;
 
-            let mut loss_sum = 0.0;
+            let epoch_rng = rng.state();
             let batches = shuffled_batches(&encoded, config.batch_size, &mut rng);
-            for batch in &batches {
+            let mut loss_sum = std::mem::take(&mut carried_loss);
+            for (index, batch) in batches.iter().enumerate().skip(std::mem::take(&mut skip)) {
+                // Dropout draws from a generator seeded by the step: a resumed run draws the same.
+                device.seed(config.seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
                 let (ids, mask) = batch_tensors(&rows, pad, &device);
                 let examples: Vec<&Example> = batch.iter().map(|&i| &train[i]).collect();
@@ -294,6 +339,45 @@ where
                 step += 1;
                 bar.inc(1);
                 bar.set_message(format!("epoch {} loss {value:.4}", epoch + 1));
+
+                if let Some(checkpoint) = &config.checkpoint
+                    && step % checkpoint.every_steps.max(1) == 0
+                    && index + 1 < batches.len()
+                {
+                    let state = ResumeState {
+                        format: String::new(),
+                        fingerprint: fingerprint.clone(),
+                        model: String::new(),
+                        optimizer: String::new(),
+                        best_model: None,
+                        step,
+                        epoch,
+                        step_in_epoch: index + 1,
+                        epoch_rng,
+                        loss_sum,
+                        reports: reports.clone(),
+                        best: best.as_ref().map(|(s, e, _)| (*s, *e)),
+                        seconds: earlier_seconds + started.elapsed().as_secs_f64(),
+                    };
+                    resume::save(
+                        &checkpoint.dir,
+                        state,
+                        &model.valid(),
+                        &optimizer,
+                        best.as_ref().map(|b| &b.2),
+                    )?;
+                }
+                if config.stop_after_steps == Some(step) && step < total_steps {
+                    bar.abandon();
+                    self.stages = model.valid();
+                    return Ok(TrainReport {
+                        epochs: reports,
+                        best_epoch: None,
+                        steps: step,
+                        seconds: earlier_seconds + started.elapsed().as_secs_f64(),
+                        stopped_early: true,
+                    });
+                }
             }
 
             self.stages = model.valid();
@@ -313,6 +397,7 @@ where
             }
             reports.push(report);
 
+            let mut stop = false;
             if let Some(metrics) = validation_metrics {
                 let score = match task {
                     Task::Classification { .. } => metrics.accuracy.unwrap_or(0.0),
@@ -322,10 +407,39 @@ where
                     best = Some((score, epoch, self.stages.clone()));
                 } else if let (Some(patience), Some((_, best_epoch, _))) =
                     (config.early_stopping_patience, &best)
-                    && epoch - best_epoch >= patience
                 {
-                    break;
+                    stop = epoch - best_epoch >= patience;
                 }
+            }
+            if let Some(checkpoint) = &config.checkpoint
+                && epoch + 1 < epochs
+                && !stop
+            {
+                let state = ResumeState {
+                    format: String::new(),
+                    fingerprint: fingerprint.clone(),
+                    model: String::new(),
+                    optimizer: String::new(),
+                    best_model: None,
+                    step,
+                    epoch: epoch + 1,
+                    step_in_epoch: 0,
+                    epoch_rng: rng.state(),
+                    loss_sum: 0.0,
+                    reports: reports.clone(),
+                    best: best.as_ref().map(|(s, e, _)| (*s, *e)),
+                    seconds: earlier_seconds + started.elapsed().as_secs_f64(),
+                };
+                resume::save(
+                    &checkpoint.dir,
+                    state,
+                    &self.stages,
+                    &optimizer,
+                    best.as_ref().map(|b| &b.2),
+                )?;
+            }
+            if stop {
+                break;
             }
         }
         bar.finish_and_clear();
@@ -338,13 +452,38 @@ where
         for stage in trainable {
             self.stages = self.stages.clone().map_stage(stage, SetFrozen(false));
         }
+        if let Some(checkpoint) = &config.checkpoint {
+            resume::clear(&checkpoint.dir)?;
+        }
         Ok(TrainReport {
             epochs: reports,
             best_epoch,
             steps: step,
-            seconds: started.elapsed().as_secs_f64(),
+            seconds: earlier_seconds + started.elapsed().as_secs_f64(),
+            stopped_early: false,
         })
     }
+}
+
+/// Identifies a training run: the config (without display or checkpoint settings) and the
+/// data, so that a checkpoint is never resumed with anything else.
+fn fingerprint(config: &TrainConfig, train: &[Example], validation: Option<&[Example]>) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    let mut stable = config.clone();
+    stable.progress = false;
+    stable.checkpoint = None;
+    stable.stop_after_steps = None;
+    feed(&serde_json::to_vec(&stable).unwrap_or_default());
+    for e in train.iter().chain(validation.into_iter().flatten()) {
+        feed(e.text.as_bytes());
+        feed(&serde_json::to_vec(&e.target).unwrap_or_default());
+    }
+    format!("{hash:016x}-{}", train.len())
 }
 
 /// The stages trained in `epoch`: all of `trainable`, or with gradual unfreezing the top
@@ -394,7 +533,11 @@ fn describe(report: &EpochReport) -> String {
 }
 
 /// Scales all gradients so that their global L2 norm is at most `max_norm`.
-fn clip_global_norm<M: Module>(model: &M, grads: &mut [(Stage, GradientsParams)], max_norm: f64) {
+pub(crate) fn clip_global_norm<M: Module>(
+    model: &M,
+    grads: &mut [(Stage, GradientsParams)],
+    max_norm: f64,
+) {
     let mut norm = SquaredNorm { grads, total: None };
     model.visit(&mut norm);
     let Some(total) = norm.total else { return };

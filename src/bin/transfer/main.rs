@@ -1,6 +1,7 @@
 //! The `transfer` command: train, evaluate and use pipelines from the shell.
 
 mod data;
+mod textflix;
 mod train;
 
 use std::io::{BufRead, Write};
@@ -44,6 +45,8 @@ enum Command {
     Embed(EmbedArgs),
     /// Save a trained BERT pipeline's tokenizer and encoder in Hugging Face layout.
     Export(ExportArgs),
+    /// The Textflix study: IMDB learning curves of BERT, ULMFiT, NB-SVM and word-vector sums.
+    Textflix(Box<textflix::TextflixArgs>),
 }
 
 #[derive(clap::Args)]
@@ -110,6 +113,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict(args),
         Command::Embed(args) => embed(args),
         Command::Export(args) => export(args),
+        Command::Textflix(args) => textflix::textflix(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

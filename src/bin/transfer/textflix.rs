@@ -1,0 +1,96 @@
+//! `transfer textflix`: the study's learning curves, resumable.
+
+use std::path::PathBuf;
+
+use transfer_nlp::pipeline::assets::asset_dir;
+use transfer_nlp::textflix::{Model, StudyConfig, run};
+
+use crate::CliResult;
+
+#[derive(clap::Args)]
+pub struct TextflixArgs {
+    /// Where results.json, results.csv, results.md and the plots go; rerunning with the same
+    /// directory resumes, skipping finished cells.
+    #[arg(long)]
+    out: PathBuf,
+    /// The README's main job on CPU (about 15 minutes on 2 cores): see `StudyConfig::quick`.
+    #[arg(long)]
+    quick: bool,
+    /// cpu, tch, cuda or cuda:N (for BERT and ULMFiT; the baselines run on the CPU).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Model families (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    models: Option<Vec<Model>>,
+    /// Training sizes of the baselines.
+    #[arg(long, value_delimiter = ',')]
+    sizes: Option<Vec<usize>>,
+    /// Seeds per size of the baselines.
+    #[arg(long)]
+    seeds: Option<u64>,
+    /// Training sizes of BERT and ULMFiT (default: --sizes, or 10,100,500 with --quick).
+    #[arg(long, value_delimiter = ',')]
+    transfer_sizes: Option<Vec<usize>>,
+    /// Seeds per size of BERT and ULMFiT (default: --seeds, or 1 with --quick).
+    #[arg(long)]
+    transfer_seeds: Option<u64>,
+    /// Score on a balanced, seeded subset of the test set (default: all 25,000, or 1,000 with --quick).
+    #[arg(long)]
+    test_size: Option<usize>,
+    /// BERT's maximum tokens per review.
+    #[arg(long)]
+    max_length: Option<usize>,
+    /// BERT keeps the first 128 and the last tokens of long reviews.
+    #[arg(long)]
+    head_tail: bool,
+    /// Tokens the ULMFiT language model reads (default: all unlabelled and training reviews,
+    /// or 1,500,000 with --quick).
+    #[arg(long)]
+    lm_tokens: Option<usize>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn textflix(args: TextflixArgs) -> CliResult {
+    let assets = asset_dir()?;
+    let mut config = if args.quick {
+        StudyConfig::quick(&assets)
+    } else {
+        StudyConfig::full(&assets)
+    };
+    config.device = args.device;
+    if let Some(models) = args.models {
+        config.models = models;
+    }
+    if let Some(sizes) = args.sizes {
+        config.transfer_sizes = args.transfer_sizes.clone().unwrap_or_else(|| sizes.clone());
+        config.sizes = sizes;
+    }
+    if let Some(sizes) = args.transfer_sizes {
+        config.transfer_sizes = sizes;
+    }
+    if let Some(seeds) = args.seeds {
+        config.seeds = seeds;
+        config.transfer_seeds = args.transfer_seeds.unwrap_or(seeds);
+    }
+    if let Some(seeds) = args.transfer_seeds {
+        config.transfer_seeds = seeds;
+    }
+    if args.test_size.is_some() {
+        config.test_size = args.test_size;
+    }
+    if let Some(max_length) = args.max_length {
+        config.bert.max_length = max_length;
+    }
+    config.bert.head_tail = args.head_tail;
+    if args.lm_tokens.is_some() {
+        config.ulmfit.lm_tokens = args.lm_tokens;
+    }
+    let cells = run(&config, &args.out, !args.quiet)?;
+    println!(
+        "{}",
+        serde_json::json!({ "out": args.out, "cells": cells.len(), "results": args.out.join("results.md") })
+    );
+    Ok(())
+}

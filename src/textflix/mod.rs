@@ -1,0 +1,297 @@
+//! The Textflix study: IMDB learning curves (accuracy against the number of labelled
+//! reviews) for BERT, ULMFiT, NB-SVM and word-vector sums, with one command.
+//!
+//! [`run`] trains and scores every (model, n, seed) cell, resumes an interrupted run without
+//! redoing finished cells, and writes `results.json`, `results.csv`, `results.md` and the
+//! learning curves (`learning_curves.svg`, `.png`) into the output directory.
+
+mod models;
+mod plot;
+mod results;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use transfer::imdb::{Imdb, ImdbParts, balanced_sample};
+use transfer::{Example, TransferError, write_atomic};
+
+pub use models::{BertSettings, Model, UlmfitSettings};
+pub use plot::Series;
+pub use results::{Cell, summarise};
+
+/// What one run of the study does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyConfig {
+    pub models: Vec<Model>,
+    /// Training sizes of the baselines (NB-SVM, word-vector sums).
+    pub sizes: Vec<usize>,
+    pub seeds: u64,
+    /// Training sizes and seeds of the transfer models (BERT, ULMFiT), which cost far more.
+    pub transfer_sizes: Vec<usize>,
+    pub transfer_seeds: u64,
+    /// A balanced, seeded subset of the test set; all 25,000 reviews when `None`.
+    pub test_size: Option<usize>,
+    /// `cpu`, `tch`, `cuda`, `cuda:N`.
+    pub device: String,
+    /// `aclImdb_v1.tar.gz` or an `aclImdb/` directory.
+    pub data: PathBuf,
+    pub vectors: PathBuf,
+    pub bert: BertSettings,
+    pub ulmfit: UlmfitSettings,
+    pub quick: bool,
+}
+
+impl StudyConfig {
+    /// The full study: sizes 10 … 10,000, 3 seeds, all 25,000 test reviews, max 256 tokens.
+    pub fn full(assets: &Path) -> Self {
+        Self {
+            models: vec![Model::Nbsvm, Model::Wvsum, Model::Bert, Model::Ulmfit],
+            sizes: vec![10, 100, 500, 1000, 10000],
+            seeds: 3,
+            transfer_sizes: vec![10, 100, 500, 1000, 10000],
+            transfer_seeds: 3,
+            test_size: None,
+            device: "cpu".into(),
+            data: assets.join("data/aclImdb_v1.tar.gz"),
+            vectors: assets.join("vectors/glove.6B.50d.100k.txt.gz"),
+            bert: BertSettings {
+                model_dir: assets.join("models/all-MiniLM-L6-v2"),
+                max_length: 256,
+                head_tail: false,
+                learning_rate: 5e-5,
+                batch_size: 16,
+                min_epochs: 3,
+                min_steps: 150,
+            },
+            ulmfit: UlmfitSettings {
+                vocab_size: 30_000,
+                dim: 256,
+                num_layers: 3,
+                dropout: 0.2,
+                lm_epochs: 1,
+                lm_tokens: None,
+                lm_learning_rate: 1e-2,
+                lm_batch_size: 64,
+                max_length: 400,
+                learning_rate: 1e-2,
+                min_epochs: 4,
+                min_steps: 60,
+            },
+            quick: false,
+        }
+    }
+
+    /// The README's main job on 2 cores (about 12 minutes): NB-SVM and word-vector sums at
+    /// every size with 3 seeds; BERT at 10, 100 and 500 with one seed, 128 tokens and at least
+    /// 60 steps; all scored on 1,000 balanced test reviews. ULMFiT is left out: its language
+    /// model needs hours of CPU (add it with `models`, which then reads 1.5 million tokens).
+    pub fn quick(assets: &Path) -> Self {
+        let mut config = Self::full(assets);
+        config.quick = true;
+        config.models = vec![Model::Nbsvm, Model::Wvsum, Model::Bert];
+        config.transfer_sizes = vec![10, 100, 500];
+        config.transfer_seeds = 1;
+        config.test_size = Some(1000);
+        config.bert.max_length = 128;
+        config.bert.min_steps = 60;
+        config.ulmfit = UlmfitSettings {
+            vocab_size: 15_000,
+            dim: 128,
+            num_layers: 2,
+            lm_tokens: Some(1_500_000),
+            max_length: 256,
+            min_steps: 30,
+            ..config.ulmfit
+        };
+        config
+    }
+
+    fn plan(&self) -> Vec<(Model, usize, u64)> {
+        let mut cells = Vec::new();
+        for &model in &self.models {
+            let (sizes, seeds) = match model {
+                Model::Nbsvm | Model::Wvsum => (&self.sizes, self.seeds),
+                Model::Bert | Model::Ulmfit => (&self.transfer_sizes, self.transfer_seeds),
+            };
+            for &n in sizes {
+                for seed in 0..seeds {
+                    cells.push((model, n, seed));
+                }
+            }
+        }
+        cells
+    }
+}
+
+/// Runs every cell not already in `out/results.json`, writing the results after each one.
+pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>, TransferError> {
+    std::fs::create_dir_all(out).map_err(|e| TransferError::Io {
+        path: out.into(),
+        source: e,
+    })?;
+    write_atomic(
+        &out.join("run.json"),
+        &serde_json::to_vec_pretty(config).expect("config"),
+    )?;
+    let device = transfer::device::parse_device(&config.device)?;
+    let needs_unlabelled = config.models.contains(&Model::Ulmfit);
+    let parts = if needs_unlabelled {
+        ImdbParts::ALL
+    } else {
+        ImdbParts::LABELLED
+    };
+    let imdb = Imdb::load(&config.data, parts)?;
+    if !imdb.skipped.is_empty() {
+        eprintln!(
+            "IMDB: skipped {} unreadable reviews (first: {})",
+            imdb.skipped.len(),
+            imdb.skipped[0].path
+        );
+    }
+    let examples = |reviews: &[transfer::imdb::Review]| -> Vec<Example> {
+        reviews.iter().filter_map(|r| r.example()).collect()
+    };
+    let test = match config.test_size {
+        Some(n) => examples(&balanced_sample(&imdb.test, n, 0)?),
+        None => examples(&imdb.test),
+    };
+    let train = examples(&imdb.train);
+    let unlabelled: Vec<String> = imdb.unsup.iter().map(|r| r.text.clone()).collect();
+    let ctx = models::Context::new(
+        &train,
+        &test,
+        &unlabelled,
+        device,
+        out.to_path_buf(),
+        config.bert.clone(),
+        config.ulmfit.clone(),
+        config.vectors.clone(),
+        progress,
+    );
+
+    let mut cells = results::read(&out.join("results.json"))?;
+    let plan = config.plan();
+    let todo: Vec<_> = plan
+        .iter()
+        .filter(|(m, n, s)| {
+            !cells
+                .iter()
+                .any(|c| c.key() == (m.name().to_string(), *n, *s, test.len()))
+        })
+        .collect();
+    eprintln!(
+        "textflix: {} cells planned, {} already done, {} to run; test set {} reviews; device {}",
+        plan.len(),
+        plan.len() - todo.len(),
+        todo.len(),
+        test.len(),
+        config.device
+    );
+    let bar = transfer::progress::bar(todo.len() as u64, progress, "textflix");
+    for &&(model, n, seed) in &todo {
+        bar.set_message(format!("{} n={n} seed={seed}", model.name()));
+        let reviews = balanced_sample(&imdb.train, n, seed)?;
+        let sample = examples(&reviews);
+        let (accuracy, train_seconds) = ctx.run(model, &sample, seed)?;
+        let cell = Cell {
+            model: model.name().into(),
+            n,
+            seed,
+            accuracy,
+            test_size: test.len(),
+            train_seconds,
+            device: match model {
+                Model::Nbsvm | Model::Wvsum => "cpu".into(),
+                _ => config.device.clone(),
+            },
+        };
+        bar.suspend(|| {
+            eprintln!(
+                "{:>7} n={n:<6} seed={seed} accuracy {:.2}% ({:.1}s)",
+                cell.model,
+                100.0 * accuracy,
+                train_seconds
+            )
+        });
+        cells.push(cell);
+        write_outputs(out, &cells, config)?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    write_outputs(out, &cells, config)?;
+    Ok(cells)
+}
+
+fn write_outputs(out: &Path, cells: &[Cell], config: &StudyConfig) -> Result<(), TransferError> {
+    let header = format!(
+        "# Textflix learning curves\n\nIMDB sentiment; balanced training samples; {} test reviews; device {}{}.",
+        cells.first().map_or(0, |c| c.test_size),
+        config.device,
+        if config.quick { "; --quick" } else { "" }
+    );
+    results::write_all(out, cells, &header)?;
+    let mut series: Vec<Series> = Vec::new();
+    for ((model, n), (mean, std, _)) in summarise(cells) {
+        match series.iter_mut().find(|s| s.name == model) {
+            Some(s) => s.points.push((n, mean, std)),
+            None => series.push(Series {
+                name: model,
+                points: vec![(n, mean, std)],
+                dashed: false,
+            }),
+        }
+    }
+    if let Some(assets) = config.data.parent().and_then(Path::parent) {
+        series.extend(reference_series(&assets.join("reference")));
+    }
+    let title = format!(
+        "IMDB sentiment: accuracy vs labelled examples ({} test reviews)",
+        cells.first().map_or(0, |c| c.test_size)
+    );
+    plot::write(out, "learning_curves", &plot::svg(&title, &series))
+}
+
+/// The PyTorch and scikit-learn reference curves, drawn dashed, when the files are there.
+pub fn reference_series(dir: &Path) -> Vec<Series> {
+    let read = |name: &str| -> Option<serde_json::Value> {
+        serde_json::from_slice(&std::fs::read(dir.join(name)).ok()?).ok()
+    };
+    let points = |curve: &serde_json::Value| -> Vec<(usize, f64, f64)> {
+        let mut p: Vec<(usize, f64, f64)> = curve
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(n, v)| {
+                Some((
+                    n.parse().ok()?,
+                    v["mean"].as_f64()?,
+                    v["std"].as_f64().unwrap_or(0.0),
+                ))
+            })
+            .collect();
+        p.sort_by_key(|x| x.0);
+        p
+    };
+    let mut out = Vec::new();
+    if let Some(sk) = read("sklearn_baselines.json") {
+        for (key, name) in [
+            ("nbsvm", "nbsvm (sklearn ref)"),
+            ("glove_sum_logreg", "wvsum (sklearn ref)"),
+        ] {
+            out.push(Series {
+                name: name.into(),
+                points: points(&sk[key]),
+                dashed: true,
+            });
+        }
+    }
+    if let Some(pt) = read("pytorch_minilm_h200.json") {
+        out.push(Series {
+            name: "bert (PyTorch ref)".into(),
+            points: points(&pt["curve_minilm_l6_len256"]),
+            dashed: true,
+        });
+    }
+    out.retain(|s| !s.points.is_empty());
+    out
+}

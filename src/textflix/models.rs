@@ -1,0 +1,361 @@
+//! The study's model families, each trained on n labelled reviews and scored on the test set.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use burn::prelude::*;
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+use transfer::baselines::{NbSvm, NbSvmConfig, WordVectorSum};
+use transfer::hf::PretrainedBert;
+use transfer::language_model::{
+    LanguageModelConfig, LanguageModelTraining, LstmLanguageModel, train_language_model,
+};
+use transfer::{
+    Example, LrSchedule, Target, TrainConfig, TransferError, TransferPipeline, load_weights,
+    save_weights, write_atomic,
+};
+use transfer_embedder::WordVectors;
+use transfer_predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
+use transfer_tokenizer::{
+    EncodePolicy, Tokenizer, Truncation, VocabularyConfig, WordLevelTokenizer,
+};
+
+use crate::{ContextualEmbedder, Predictor};
+
+/// A family of the study.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+#[value(rename_all = "kebab-case")]
+pub enum Model {
+    /// NB-SVM on binarised uni- and bigrams.
+    Nbsvm,
+    /// GloVe vectors summed over the text + logistic regression.
+    Wvsum,
+    /// MiniLM fine-tuned: mean pooling + linear head, AdamW, warm-up then linear decay.
+    Bert,
+    /// ULMFiT: an LSTM language model pretrained on the unlabelled and training reviews, then
+    /// a classifier with concat pooling, discriminative rates, slanted triangular schedule
+    /// and gradual unfreezing.
+    Ulmfit,
+}
+
+impl Model {
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Nbsvm => "nbsvm",
+            Model::Wvsum => "wvsum",
+            Model::Bert => "bert",
+            Model::Ulmfit => "ulmfit",
+        }
+    }
+}
+
+/// Settings of the BERT family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BertSettings {
+    /// A model directory in Hugging Face layout.
+    pub model_dir: PathBuf,
+    pub max_length: usize,
+    /// Keep the first 128 tokens and the rest from the end (Sun et al. 2019).
+    pub head_tail: bool,
+    pub learning_rate: f64,
+    pub batch_size: usize,
+    pub min_epochs: usize,
+    pub min_steps: usize,
+}
+
+/// Settings of the ULMFiT family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UlmfitSettings {
+    pub vocab_size: usize,
+    pub dim: usize,
+    pub num_layers: usize,
+    pub dropout: f64,
+    pub lm_epochs: usize,
+    /// Tokens of unlabelled and training text the language model reads (all if `None`).
+    pub lm_tokens: Option<usize>,
+    pub lm_learning_rate: f64,
+    /// Parallel token streams per language-model step.
+    pub lm_batch_size: usize,
+    pub max_length: usize,
+    pub learning_rate: f64,
+    pub min_epochs: usize,
+    pub min_steps: usize,
+}
+
+/// Everything the families share within one run: the data and what is trained once.
+pub struct Context<'a> {
+    pub train: &'a [Example],
+    pub test: &'a [Example],
+    /// Unlabelled reviews (for the language model).
+    pub unlabelled: &'a [String],
+    pub device: Device,
+    pub out: PathBuf,
+    pub bert: BertSettings,
+    pub ulmfit: UlmfitSettings,
+    pub vectors_path: PathBuf,
+    pub progress: bool,
+    vectors: OnceLock<(WordVectors, Array2<f64>)>,
+    language_model: OnceLock<(WordLevelTokenizer, LstmLanguageModel)>,
+}
+
+fn texts(examples: &[Example]) -> Vec<&str> {
+    examples.iter().map(|e| e.text.as_str()).collect()
+}
+
+fn positive(examples: &[Example]) -> Vec<bool> {
+    examples
+        .iter()
+        .map(|e| e.target == Target::Class(1))
+        .collect()
+}
+
+fn accuracy(predicted: &[bool], examples: &[Example]) -> f64 {
+    let actual = positive(examples);
+    predicted
+        .iter()
+        .zip(&actual)
+        .filter(|(p, a)| p == a)
+        .count() as f64
+        / actual.len().max(1) as f64
+}
+
+impl<'a> Context<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        train: &'a [Example],
+        test: &'a [Example],
+        unlabelled: &'a [String],
+        device: Device,
+        out: PathBuf,
+        bert: BertSettings,
+        ulmfit: UlmfitSettings,
+        vectors_path: PathBuf,
+        progress: bool,
+    ) -> Self {
+        Self {
+            train,
+            test,
+            unlabelled,
+            device,
+            out,
+            bert,
+            ulmfit,
+            vectors_path,
+            progress,
+            vectors: OnceLock::new(),
+            language_model: OnceLock::new(),
+        }
+    }
+
+    /// Trains `model` on `sample` and returns its test accuracy and training seconds.
+    pub fn run(
+        &self,
+        model: Model,
+        sample: &[Example],
+        seed: u64,
+    ) -> Result<(f64, f64), TransferError> {
+        match model {
+            Model::Nbsvm => {
+                let started = Instant::now();
+                let config = NbSvmConfig {
+                    seed,
+                    ..NbSvmConfig::default()
+                };
+                let fitted = NbSvm::fit(&texts(sample), &positive(sample), &config)?;
+                let seconds = started.elapsed().as_secs_f64();
+                Ok((
+                    accuracy(&fitted.predict(&texts(self.test)), self.test),
+                    seconds,
+                ))
+            }
+            Model::Wvsum => {
+                let (vectors, test_features) = self.vectors()?;
+                let started = Instant::now();
+                let features = WordVectorSum::features(vectors, &texts(sample));
+                let fitted = WordVectorSum::fit(&features, &positive(sample), 1.0)?;
+                let seconds = started.elapsed().as_secs_f64();
+                Ok((accuracy(&fitted.predict(test_features), self.test), seconds))
+            }
+            Model::Bert => self.bert(sample, seed),
+            Model::Ulmfit => self.ulmfit(sample, seed),
+        }
+    }
+
+    fn vectors(&self) -> Result<&(WordVectors, Array2<f64>), TransferError> {
+        if self.vectors.get().is_none() {
+            let vectors = WordVectors::load(&self.vectors_path)?;
+            let features = WordVectorSum::features(&vectors, &texts(self.test));
+            let _ = self.vectors.set((vectors, features));
+        }
+        Ok(self.vectors.get().expect("set above"))
+    }
+
+    fn bert(&self, sample: &[Example], seed: u64) -> Result<(f64, f64), TransferError> {
+        let s = &self.bert;
+        let bert = PretrainedBert::load(&s.model_dir, &self.device)?;
+        let head = PooledClassifier::from_config(
+            &PooledClassifierConfig::new(bert.encoder.output_dim(), 2)
+                .with_pooling(Pooling::Mean)
+                .with_dropout(0.1),
+            &self.device,
+        )?;
+        let truncation = if s.head_tail {
+            Truncation::KeepStartAndEnd {
+                start: 128.min(s.max_length / 2),
+            }
+        } else {
+            Truncation::KeepStart
+        };
+        let mut pipeline = TransferPipeline::new(
+            bert.tokenizer,
+            bert.embeddings,
+            bert.encoder,
+            head,
+            &self.device,
+        )?
+        .with_encode_policy(EncodePolicy::new(s.max_length).with_truncation(truncation))?
+        .with_inference_batch_size(64);
+        let config = TrainConfig {
+            epochs: s.min_epochs,
+            min_steps: s.min_steps,
+            batch_size: s.batch_size.min(sample.len()),
+            learning_rate: s.learning_rate,
+            schedule: LrSchedule::WarmupLinearDecay {
+                warmup_fraction: 0.1,
+            },
+            weight_decay: 0.01,
+            max_grad_norm: Some(1.0),
+            seed,
+            progress: self.progress,
+            ..TrainConfig::default()
+        };
+        let report = pipeline.train(sample, &config)?;
+        let metrics = pipeline.evaluate(self.test)?;
+        Ok((metrics.accuracy.unwrap_or(0.0), report.seconds))
+    }
+
+    /// The language model, trained once per run and cached in `out/ulmfit-lm/`.
+    fn language_model(&self) -> Result<&(WordLevelTokenizer, LstmLanguageModel), TransferError> {
+        if let Some(lm) = self.language_model.get() {
+            return Ok(lm);
+        }
+        let s = &self.ulmfit;
+        let dir = self.out.join("ulmfit-lm");
+        let (tokenizer_path, weights_path) =
+            (dir.join("tokenizer.json"), dir.join("model.safetensors"));
+        let config = |vocab_size| LanguageModelConfig {
+            vocab_size,
+            dim: s.dim,
+            num_layers: s.num_layers,
+            dropout: s.dropout,
+        };
+        let lm = if weights_path.is_file() && tokenizer_path.is_file() {
+            let tokenizer = WordLevelTokenizer::load(&tokenizer_path)?;
+            let mut model = LstmLanguageModel::new(&config(tokenizer.vocab_size()), &self.device)?;
+            load_weights(&mut model, &weights_path)?;
+            eprintln!("ulmfit: reusing the language model in {}", dir.display());
+            (tokenizer, model)
+        } else {
+            // The unlabelled reviews and the training reviews, without their labels.
+            let mut corpus: Vec<&str> = self.unlabelled.iter().map(String::as_str).collect();
+            corpus.extend(texts(self.train));
+            let vocab = VocabularyConfig {
+                min_count: 3,
+                max_size: s.vocab_size,
+                lowercase: true,
+            };
+            let tokenizer = WordLevelTokenizer::train(&corpus, &vocab)?;
+            // Mix the sources so that a token budget samples both.
+            let mut order: Vec<usize> = (0..corpus.len()).collect();
+            transfer::rng::SplitMix64::new(7).shuffle(&mut order);
+            let corpus: Vec<&str> = order.into_iter().map(|i| corpus[i]).collect();
+            let model = LstmLanguageModel::new(&config(tokenizer.vocab_size()), &self.device)?;
+            let training = LanguageModelTraining {
+                epochs: s.lm_epochs,
+                learning_rate: s.lm_learning_rate,
+                batch_size: s.lm_batch_size,
+                max_tokens: s.lm_tokens,
+                progress: self.progress,
+                ..LanguageModelTraining::default()
+            };
+            let (model, report) =
+                train_language_model(model, &tokenizer, &corpus, &training, &self.device)?;
+            eprintln!(
+                "ulmfit: language model on {} tokens, {} steps, {:.0}s, training perplexity {:.0}",
+                report.tokens,
+                report.steps,
+                report.seconds,
+                report.perplexity()
+            );
+            std::fs::create_dir_all(&dir).map_err(|e| TransferError::Io {
+                path: dir.clone(),
+                source: e,
+            })?;
+            tokenizer.save(&tokenizer_path)?;
+            save_weights(&model, &weights_path)?;
+            write_atomic(
+                &dir.join("report.json"),
+                &serde_json::to_vec_pretty(&report).expect("report"),
+            )?;
+            (tokenizer, model)
+        };
+        let _ = self.language_model.set(lm);
+        Ok(self.language_model.get().expect("set above"))
+    }
+
+    fn ulmfit(&self, sample: &[Example], seed: u64) -> Result<(f64, f64), TransferError> {
+        let s = &self.ulmfit;
+        let (tokenizer, lm) = self.language_model()?;
+        let head = PooledClassifier::from_config(
+            &PooledClassifierConfig::new(lm.lstm.output_dim(), 2)
+                .with_pooling(Pooling::Concat)
+                .with_hidden_dim(Some(50))
+                .with_dropout(0.2),
+            &self.device,
+        )?;
+        let mut pipeline = TransferPipeline::new(
+            tokenizer.clone(),
+            lm.embedder.clone(),
+            lm.lstm.clone(),
+            head,
+            &self.device,
+        )?
+        .with_encode_policy(EncodePolicy::new(s.max_length).with_truncation(Truncation::KeepEnd))?;
+        let batch_size = 32.min(sample.len());
+        let config = TrainConfig {
+            epochs: s.min_epochs,
+            min_steps: s.min_steps,
+            batch_size,
+            learning_rate: s.learning_rate,
+            schedule: LrSchedule::SlantedTriangular {
+                cut_fraction: 0.1,
+                ratio: 32.0,
+            },
+            weight_decay: 0.01,
+            max_grad_norm: Some(1.0),
+            gradual_unfreezing: true,
+            seed,
+            progress: self.progress,
+            ..TrainConfig::default()
+        }
+        .with_discriminative_rates(2.6);
+        let report = pipeline.train(sample, &config)?;
+        let metrics = pipeline.evaluate(self.test)?;
+        Ok((metrics.accuracy.unwrap_or(0.0), report.seconds))
+    }
+}
