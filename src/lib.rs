@@ -13,6 +13,7 @@
 //! predicts, saves and loads. Everything runs on Burn's pure-Rust CPU backend
 //! (`Device::flex()`) or, with the `tch` feature, on libtorch (CPU and CUDA).
 
+pub mod fetch;
 pub mod textflix;
 
 pub use transfer as pipeline;

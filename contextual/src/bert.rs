@@ -3,6 +3,7 @@ use burn::nn::{
     Dropout, DropoutConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
 };
 use burn::prelude::*;
+use burn::tensor::FloatDType;
 use burn::tensor::activation::{gelu, gelu_approximate, relu};
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
@@ -42,6 +43,57 @@ impl HiddenAct {
             Self::Gelu => gelu(x),
             Self::GeluApproximate => gelu_approximate(x),
             Self::Relu => relu(x),
+        }
+    }
+}
+
+/// The precision of the encoder's matrix products and attention.
+///
+/// `Bf16` and `F16` are mixed precision, as PyTorch's autocast: weights, gradients, the
+/// residual stream and LayerNorm stay in f32; each projection and the attention run in the
+/// half type (on tensor cores on CUDA). A run-time setting, not saved with the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    #[default]
+    F32,
+    Bf16,
+    F16,
+}
+
+impl Precision {
+    fn half(self) -> Option<FloatDType> {
+        match self {
+            Self::F32 => None,
+            Self::Bf16 => Some(FloatDType::BF16),
+            Self::F16 => Some(FloatDType::F16),
+        }
+    }
+
+    /// `x · W + b` in this precision (the result in the half type when mixed).
+    fn linear(self, layer: &Linear, x: Tensor<3>) -> Tensor<3> {
+        let Some(half) = self.half() else {
+            return layer.forward(x);
+        };
+        let y = x
+            .cast(half)
+            .matmul(layer.weight.val().cast(half).unsqueeze::<3>());
+        match &layer.bias {
+            Some(bias) => y + bias.val().cast(half).unsqueeze::<3>(),
+            None => y,
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "f32" | "fp32" => Ok(Self::F32),
+            "bf16" => Ok(Self::Bf16),
+            "f16" | "fp16" => Ok(Self::F16),
+            other => Err(format!("unknown precision {other:?} (f32, bf16, f16)")),
         }
     }
 }
@@ -179,10 +231,12 @@ pub struct BertEncoder {
     intermediate_size: usize,
     layer_norm_eps: f64,
     hidden_dropout_prob: f64,
+    #[module(skip)]
+    precision: Precision,
 }
 
 impl BertSelfAttention {
-    fn forward(&self, x: Tensor<3>, masked: Tensor<4, Bool>) -> Tensor<3> {
+    fn forward(&self, x: Tensor<3>, masked: Option<Tensor<4, Bool>>, p: Precision) -> Tensor<3> {
         let [batch, seq, hidden] = x.dims();
         let heads = self.num_heads;
         let split = |t: Tensor<3>| {
@@ -190,10 +244,10 @@ impl BertSelfAttention {
                 .swap_dims(1, 2)
         };
         let context = attention(
-            split(self.query.forward(x.clone())),
-            split(self.key.forward(x.clone())),
-            split(self.value.forward(x)),
-            Some(masked),
+            split(p.linear(&self.query, x.clone())),
+            split(p.linear(&self.key, x.clone())),
+            split(p.linear(&self.value, x)),
+            masked,
             None,
             AttentionModuleOptions::default(),
         );
@@ -202,18 +256,50 @@ impl BertSelfAttention {
 }
 
 impl BertResidualOutput {
-    fn forward(&self, x: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
+    fn forward(&self, x: Tensor<3>, residual: Tensor<3>, p: Precision) -> Tensor<3> {
+        let projected = p.linear(&self.dense, x).cast(residual.dtype());
         self.layer_norm
-            .forward(self.dropout.forward(self.dense.forward(x)) + residual)
+            .forward(self.dropout.forward(projected) + residual)
     }
 }
 
 impl BertLayer {
-    fn forward(&self, x: Tensor<3>, masked: Tensor<4, Bool>, act: HiddenAct) -> Tensor<3> {
-        let attended = self.attention.self_attention.forward(x.clone(), masked);
-        let x = self.attention.output.forward(attended, x);
-        let inner = act.apply(self.intermediate.dense.forward(x.clone()));
-        self.output.forward(inner, x)
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        masked: Option<Tensor<4, Bool>>,
+        act: HiddenAct,
+        p: Precision,
+    ) -> Tensor<3> {
+        let attended = self.attention.self_attention.forward(x.clone(), masked, p);
+        let x = self.attention.output.forward(attended, x, p);
+        let inner = act.apply(p.linear(&self.intermediate.dense, x.clone()));
+        self.output.forward(inner, x, p)
+    }
+}
+
+impl BertEncoder {
+    /// Runs the encoder in `precision` (see [`Precision`]); f32 unless set.
+    ///
+    /// ```
+    /// use burn::prelude::*;
+    /// use transfer_contextual::{BertEncoder, BertEncoderConfig, ContextualEmbedder, HiddenAct, Precision};
+    ///
+    /// let config = BertEncoderConfig {
+    ///     hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16,
+    ///     hidden_act: HiddenAct::Gelu, layer_norm_eps: 1e-12, hidden_dropout_prob: 0.1,
+    /// };
+    /// let encoder = BertEncoder::from_config(&config, &Device::flex()).unwrap()
+    ///     .with_precision(Precision::Bf16);
+    /// assert_eq!(encoder.precision(), Precision::Bf16);
+    /// ```
+    pub fn with_precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
+        self
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 }
 
@@ -231,17 +317,24 @@ impl ContextualEmbedder for BertEncoder {
     fn forward(&self, embedded: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
         let [batch, seq, _] = embedded.dims();
         let heads = self.layer[0].attention.self_attention.num_heads;
-        // true where a query must not look: padded keys.
+        // Without padding there is nothing to mask, and the fused kernels run unmasked (flash
+        // attention on CUDA).
+        let padded = !mask.clone().all().into_scalar::<bool>();
         let device = embedded.device();
-        let mut masked = mask
-            .bool_not()
-            .reshape([batch, 1, 1, seq])
-            .expand([batch, heads, seq, seq]);
-        if hands_torch_an_allow_mask(&device) {
-            masked = masked.bool_not();
-        }
+        let masked = padded.then(|| {
+            // true where a query must not look: padded keys.
+            let masked = mask
+                .bool_not()
+                .reshape([batch, 1, 1, seq])
+                .expand([batch, heads, seq, seq]);
+            if hands_torch_an_allow_mask(&device) {
+                masked.bool_not()
+            } else {
+                masked
+            }
+        });
         self.layer.iter().fold(embedded, |x, layer| {
-            layer.forward(x, masked.clone(), self.hidden_act)
+            layer.forward(x, masked.clone(), self.hidden_act, self.precision)
         })
     }
 
@@ -312,6 +405,7 @@ impl ContextualEmbedder for BertEncoder {
             intermediate_size: config.intermediate_size,
             layer_norm_eps: config.layer_norm_eps,
             hidden_dropout_prob: config.hidden_dropout_prob,
+            precision: Precision::F32,
         })
     }
 }

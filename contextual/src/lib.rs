@@ -34,7 +34,7 @@ pub use any::{AnyContextual, AnyContextualConfig};
 pub use bag::{BagOfEmbeddings, BagOfEmbeddingsConfig};
 pub use bert::{
     BertAttention, BertEncoder, BertEncoderConfig, BertIntermediate, BertLayer, BertResidualOutput,
-    BertSelfAttention, HiddenAct,
+    BertSelfAttention, HiddenAct, Precision,
 };
 pub use error::ContextualError;
 pub use lstm::{Lstm, LstmConfig, LstmState};

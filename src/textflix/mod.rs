@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use transfer::imdb::{Imdb, ImdbParts, balanced_sample};
 use transfer::{Example, TransferError, write_atomic};
+use transfer_contextual::Precision;
 
 pub use models::{BertSettings, Model, UlmfitSettings};
 pub use plot::Series;
@@ -62,6 +63,7 @@ impl StudyConfig {
                 batch_size: 16,
                 min_epochs: 3,
                 min_steps: 150,
+                precision: Precision::F32,
             },
             ulmfit: UlmfitSettings {
                 vocab_size: 30_000,

@@ -23,6 +23,7 @@ use transfer_tokenizer::{
 };
 
 use crate::{ContextualEmbedder, Predictor};
+use transfer_contextual::Precision;
 
 /// A family of the study.
 #[derive(
@@ -76,6 +77,9 @@ pub struct BertSettings {
     pub batch_size: usize,
     pub min_epochs: usize,
     pub min_steps: usize,
+    /// Mixed precision of the encoder (bf16 on CUDA as the reference's autocast).
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 /// Settings of the ULMFiT family.
@@ -224,7 +228,7 @@ impl<'a> Context<'a> {
         let mut pipeline = TransferPipeline::new(
             bert.tokenizer,
             bert.embeddings,
-            bert.encoder,
+            bert.encoder.with_precision(s.precision),
             head,
             &self.device,
         )?

@@ -34,6 +34,7 @@
 //! ```
 
 pub mod assets;
+mod attribution;
 pub mod baselines;
 mod checkpoint;
 pub mod data;
@@ -52,6 +53,7 @@ mod schedule;
 mod stages;
 mod train;
 
+pub use attribution::{Attribution, TokenAttribution};
 pub use checkpoint::{FORMAT, MANIFEST, load_weights, save_weights};
 pub use data::{Example, LabeledText, Target};
 pub use error::{Result, TransferError};

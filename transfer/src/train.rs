@@ -299,18 +299,9 @@ where
                 let targets = targets_tensor(&examples, &device);
                 let output = model.forward(ids, mask);
                 let loss = model.predictor.loss(output, targets);
-                let value = loss.clone().into_scalar::<f32>();
                 let factor = config.schedule.factor(step, total_steps);
-                if !value.is_finite() {
-                    bar.abandon();
-                    return Err(TransferError::NonFiniteLoss {
-                        epoch,
-                        step,
-                        value,
-                        learning_rate: config.learning_rate * factor,
-                    });
-                }
-                loss_sum += f64::from(value);
+                // Read after the step is queued: the device never waits for the host.
+                let loss_value = loss.clone().detach();
 
                 let mut grads = loss.backward();
                 let mut stage_grads: Vec<(Stage, GradientsParams)> = active
@@ -336,6 +327,17 @@ where
                 for (stage, g) in stage_grads {
                     model = optimizer.step(config.learning_rate_of(stage) * factor, model, g);
                 }
+                let value = loss_value.into_scalar::<f32>();
+                if !value.is_finite() {
+                    bar.abandon();
+                    return Err(TransferError::NonFiniteLoss {
+                        epoch,
+                        step,
+                        value,
+                        learning_rate: config.learning_rate * factor,
+                    });
+                }
+                loss_sum += f64::from(value);
                 step += 1;
                 bar.inc(1);
                 bar.set_message(format!("epoch {} loss {value:.4}", epoch + 1));
@@ -541,14 +543,12 @@ pub(crate) fn clip_global_norm<M: Module>(
     let mut norm = SquaredNorm { grads, total: None };
     model.visit(&mut norm);
     let Some(total) = norm.total else { return };
-    let global = f64::from(total.into_scalar::<f32>()).sqrt();
-    if global > max_norm {
-        let mut scale = Scale {
-            grads,
-            factor: max_norm / (global + 1e-6),
-        };
-        model.visit(&mut scale);
-    }
+    // min(1, max_norm / ‖g‖) stays on the device: no host round trip inside the step.
+    let factor = (total.sqrt() + 1e-6)
+        .recip()
+        .mul_scalar(max_norm)
+        .clamp_max(1.0);
+    model.visit(&mut Scale { grads, factor });
 }
 
 struct SquaredNorm<'a> {
@@ -572,14 +572,14 @@ impl ModuleVisitor for SquaredNorm<'_> {
 
 struct Scale<'a> {
     grads: &'a mut [(Stage, GradientsParams)],
-    factor: f64,
+    factor: Tensor<1>,
 }
 
 impl ModuleVisitor for Scale<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         for (_, grads) in self.grads.iter_mut() {
             if let Some(g) = grads.remove::<D>(param.id) {
-                grads.register(param.id, g.mul_scalar(self.factor));
+                grads.register(param.id, g.mul(self.factor.clone().reshape([1; D])));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The `transfer` command: train, evaluate and use pipelines from the shell.
 
 mod data;
+mod speed;
 mod textflix;
 mod train;
 
@@ -47,6 +48,26 @@ enum Command {
     Export(ExportArgs),
     /// The Textflix study: IMDB learning curves of BERT, ULMFiT, NB-SVM and word-vector sums.
     Textflix(Box<textflix::TextflixArgs>),
+    /// Download the assets (IMDB, GloVe, MiniLM) with checksums, resuming partial downloads.
+    Fetch(FetchArgs),
+    /// Fine-tuning and inference throughput of a BERT-family model (the speed harness's side).
+    Speed(Box<speed::SpeedArgs>),
+}
+
+#[derive(clap::Args)]
+struct FetchArgs {
+    /// The asset directory (default: $TRANSFER_ASSETS).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// A mirror of the asset layout (`<base-url>/data/aclImdb_v1.tar.gz`, …); without it each
+    /// asset comes from where it is published (GloVe's subset exists only on mirrors).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Only the assets whose path contains one of these (comma-separated), e.g. `imdb,minilm`.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(clap::Args)]
@@ -114,6 +135,8 @@ fn main() -> ExitCode {
         Command::Embed(args) => embed(args),
         Command::Export(args) => export(args),
         Command::Textflix(args) => textflix::textflix(*args),
+        Command::Fetch(args) => fetch(args),
+        Command::Speed(args) => speed::speed(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -151,6 +174,39 @@ fn texts_or_stdin(texts: Vec<String>) -> CliResult<Vec<String>> {
         .lines()
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("standard input: {e}"))?)
+}
+
+fn fetch(args: FetchArgs) -> CliResult {
+    let dir = match args.dir {
+        Some(dir) => dir,
+        None => std::env::var_os("TRANSFER_ASSETS")
+            .map(PathBuf::from)
+            .ok_or("no --dir and TRANSFER_ASSETS is not set")?,
+    };
+    let wanted = |path: &str| {
+        args.only.is_empty()
+            || args
+                .only
+                .iter()
+                .any(|o| path.to_lowercase().contains(&o.to_lowercase()))
+    };
+    let mut failures = 0;
+    for asset in transfer_nlp::fetch::ASSETS
+        .iter()
+        .filter(|a| wanted(a.path))
+    {
+        match transfer_nlp::fetch::fetch(asset, &dir, args.base_url.as_deref(), !args.quiet) {
+            Ok(done) => println!("{}", serde_json::to_string(&done)?),
+            Err(e) => {
+                eprintln!("error: {e}");
+                failures += 1;
+            }
+        }
+    }
+    if failures > 0 {
+        return Err(format!("{failures} assets could not be fetched").into());
+    }
+    Ok(())
 }
 
 fn export(args: ExportArgs) -> CliResult {

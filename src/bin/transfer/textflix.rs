@@ -43,6 +43,9 @@ pub struct TextflixArgs {
     /// BERT keeps the first 128 and the last tokens of long reviews.
     #[arg(long)]
     head_tail: bool,
+    /// BERT's precision: f32, or bf16 / f16 mixed precision (for CUDA).
+    #[arg(long)]
+    precision: Option<transfer_nlp::contextual::Precision>,
     /// Tokens the ULMFiT language model reads (default: all unlabelled and training reviews,
     /// or 1,500,000 with --quick).
     #[arg(long)]
@@ -84,6 +87,9 @@ pub fn textflix(args: TextflixArgs) -> CliResult {
         config.bert.max_length = max_length;
     }
     config.bert.head_tail = args.head_tail;
+    if let Some(precision) = args.precision {
+        config.bert.precision = precision;
+    }
     if args.lm_tokens.is_some() {
         config.ulmfit.lm_tokens = args.lm_tokens;
     }

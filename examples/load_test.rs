@@ -1,0 +1,89 @@
+//! Load on the Textflix app: many concurrent clients POST reviews to `/api/predict`; prints
+//! errors and the p50 / p99 latency as JSON.
+//!
+//! cargo run --release --example load_test -- --url http://127.0.0.1:8080 [--clients 200] [--requests 5]
+
+use std::time::{Duration, Instant};
+
+fn arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| default.to_string())
+}
+
+const REVIEWS: [&str; 6] = [
+    "A wonderful film with a moving story and superb acting.",
+    "Dull, predictable and far too long. I walked out.",
+    "The cast tries hard but the script lets everyone down.",
+    "One of the best thrillers of the decade; tense from start to finish.",
+    "Not bad at all, though the ending felt rushed.",
+    "Awful dialogue, wooden acting, and the plot makes no sense.",
+];
+
+fn main() {
+    let url = format!("{}/api/predict", arg("--url", "http://127.0.0.1:8080"));
+    let clients: usize = arg("--clients", "200").parse().expect("--clients N");
+    let requests: usize = arg("--requests", "5").parse().expect("--requests N");
+    let started = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(300))
+                    .build();
+                let mut out = Vec::with_capacity(requests);
+                for r in 0..requests {
+                    let body = serde_json::json!({ "text": REVIEWS[(c + r) % REVIEWS.len()] });
+                    let t = Instant::now();
+                    let ok = match agent.post(&url).send_json(body) {
+                        Ok(response) => response
+                            .into_json::<serde_json::Value>()
+                            .map(|v| v.get("sentiment").is_some())
+                            .unwrap_or(false),
+                        Err(_) => false,
+                    };
+                    out.push((ok, t.elapsed()));
+                }
+                out
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for t in threads {
+        for (ok, latency) in t.join().expect("client thread") {
+            if ok {
+                latencies.push(latency.as_secs_f64() * 1000.0);
+            } else {
+                errors += 1;
+            }
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({
+            "clients": clients,
+            "requests": clients * requests,
+            "errors": errors,
+            "p50_ms": q(0.5),
+            "p99_ms": q(0.99),
+            "max_ms": latencies.last(),
+            "seconds": seconds,
+            "requests_per_second": (clients * requests) as f64 / seconds,
+        })
+    );
+    if errors > 0 {
+        std::process::exit(1);
+    }
+}

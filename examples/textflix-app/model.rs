@@ -1,0 +1,175 @@
+//! The model behind the app: one thread owns the pipeline and answers requests in batches,
+//! so that many clients share each forward pass.
+
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use serde::Serialize;
+use transfer_nlp::contextual::AnyContextual;
+use transfer_nlp::embedder::AnyEmbedder;
+use transfer_nlp::predictor::AnyPredictor;
+use transfer_nlp::tokenizer::AnyTokenizer;
+use transfer_nlp::{Prediction, TransferPipeline};
+
+pub type AppPipeline = TransferPipeline<AnyTokenizer, AnyEmbedder, AnyContextual, AnyPredictor>;
+
+/// A word and how much it pushed the prediction towards positive.
+#[derive(Debug, Clone, Serialize)]
+pub struct Word {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub score: f32,
+}
+
+/// What the model says about one review.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    pub sentiment: String,
+    /// Probability of `sentiment`.
+    pub probability: f32,
+    pub positive_probability: f32,
+    pub predicted_stars: f32,
+    pub words: Vec<Word>,
+}
+
+/// Maps the probability of "positive" to IMDB's 1–10 stars: a least-squares line fitted on
+/// the corpus reviews, whose real stars are known.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct StarScale {
+    pub intercept: f32,
+    pub slope: f32,
+}
+
+impl StarScale {
+    pub fn fit(rated: &[(f32, u8)]) -> Self {
+        let n = rated.len().max(1) as f32;
+        let (mx, my) = (
+            rated.iter().map(|r| r.0).sum::<f32>() / n,
+            rated.iter().map(|r| f32::from(r.1)).sum::<f32>() / n,
+        );
+        let sxx: f32 = rated.iter().map(|r| (r.0 - mx).powi(2)).sum();
+        let sxy: f32 = rated
+            .iter()
+            .map(|r| (r.0 - mx) * (f32::from(r.1) - my))
+            .sum();
+        if rated.len() < 2 || sxx < 1e-9 {
+            return Self {
+                intercept: 1.0,
+                slope: 9.0,
+            };
+        }
+        let slope = sxy / sxx;
+        Self {
+            intercept: my - slope * mx,
+            slope,
+        }
+    }
+
+    pub fn stars(&self, positive_probability: f32) -> f32 {
+        (self.intercept + self.slope * positive_probability).clamp(1.0, 10.0)
+    }
+}
+
+struct Job {
+    text: String,
+    reply: Sender<Result<Analysis, String>>,
+}
+
+/// A handle to the model thread.
+#[derive(Clone)]
+pub struct Model {
+    jobs: Sender<Job>,
+}
+
+/// The index of the "positive" class (by label, else class 1).
+pub fn positive_class(pipeline: &AppPipeline) -> usize {
+    pipeline
+        .labels()
+        .iter()
+        .position(|l| l.eq_ignore_ascii_case("positive") || l.eq_ignore_ascii_case("pos"))
+        .unwrap_or(1)
+}
+
+/// Predictions and attributions for a batch of texts.
+pub fn analyse(
+    pipeline: &AppPipeline,
+    texts: &[String],
+    stars: StarScale,
+) -> Result<Vec<Analysis>, String> {
+    let positive = positive_class(pipeline);
+    let predictions = pipeline.predict(texts).map_err(|e| e.to_string())?;
+    let attributions = pipeline
+        .attribute(texts, positive)
+        .map_err(|e| e.to_string())?;
+    Ok(predictions
+        .into_iter()
+        .zip(attributions)
+        .zip(texts)
+        .map(|((prediction, attribution), text)| {
+            let (sentiment, probability, positive_probability) = match prediction {
+                Prediction::Class(c) => (c.label.clone(), c.probability, c.probabilities[positive]),
+                Prediction::Values { values } => ("value".into(), values[0], values[0]),
+            };
+            Analysis {
+                sentiment,
+                probability,
+                positive_probability,
+                predicted_stars: stars.stars(positive_probability),
+                words: attribution
+                    .tokens
+                    .into_iter()
+                    .map(|t| Word {
+                        start: t.start,
+                        end: t.end,
+                        text: text[t.start..t.end].to_string(),
+                        score: t.score,
+                    })
+                    .collect(),
+            }
+        })
+        .collect())
+}
+
+impl Model {
+    /// Starts the model thread; it batches up to `batch_size` waiting requests.
+    pub fn start(pipeline: AppPipeline, stars: StarScale, batch_size: usize) -> Self {
+        let (jobs, queue) = channel::<Job>();
+        std::thread::spawn(move || serve(pipeline, stars, batch_size, queue));
+        Self { jobs }
+    }
+
+    pub fn analyse(&self, text: String) -> Result<Analysis, String> {
+        let (reply, answer) = channel();
+        self.jobs
+            .send(Job { text, reply })
+            .map_err(|_| "the model thread stopped".to_string())?;
+        answer
+            .recv()
+            .map_err(|_| "the model thread stopped".to_string())?
+    }
+}
+
+fn serve(pipeline: AppPipeline, stars: StarScale, batch_size: usize, queue: Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < batch_size {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let texts: Vec<String> = batch.iter().map(|j| j.text.clone()).collect();
+        match analyse(&pipeline, &texts, stars) {
+            Ok(results) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(Ok(result));
+                }
+            }
+            Err(message) => {
+                for job in batch {
+                    let _ = job.reply.send(Err(message.clone()));
+                }
+            }
+        }
+    }
+}

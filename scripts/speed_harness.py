@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Side-by-side speed: `transfer speed` and the PyTorch reference, in one run on one machine.
+
+    python3 scripts/speed_harness.py --transfer target/release/transfer \
+        --model $TRANSFER_ASSETS/models/all-MiniLM-L6-v2 --reference $TRANSFER_ASSETS/reference \
+        --device cpu --backends cpu,tch --machine "2-core Xeon" --out docs/results/speed.json
+
+--device cpu runs reference/pytorch_minilm_cpu.py (batch 32, 128 and 256 tokens, eager fp32);
+--device cuda runs the throughput part of reference/pytorch_minilm.py (batch 32 x 256 training,
+256 x 256 inference, fp32 and bf16 autocast) on a tiny stand-in dataset and stops it there.
+Each measurement is appended to --out as {"what", "backend", "machine", "ours", "reference",
+"ratio"} (ratio = ours / reference; examples per second, higher is better).
+"""
+import argparse, gzip, json, os, platform, subprocess, sys, tempfile, time
+
+
+def ours(binary, model, device, precision, seq, batch, steps, warmup, infer_batch, infer_batches):
+    cmd = [binary, "speed", "--model", model, "--device", device, "--precision", precision,
+           "--seq", str(seq), "--batch-size", str(batch), "--train-steps", str(steps),
+           "--warmup", str(warmup), "--infer-batch-size", str(infer_batch),
+           "--infer-batches", str(infer_batches)]
+    print("+", " ".join(cmd), flush=True)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    print("  ours:", result, flush=True)
+    return result
+
+
+def cpu_reference(python, reference, model):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "ref.json")
+        subprocess.run([python, os.path.join(reference, "pytorch_minilm_cpu.py"), model, path], check=True)
+        return json.load(open(path))
+
+
+def cuda_reference(python, reference, model):
+    """The reference's throughput section; its learning curve is not needed here."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for split in ("train", "test"):
+            with gzip.open(os.path.join(tmp, f"imdb_{split}.jsonl.gz"), "wt") as f:
+                for i in range(40):
+                    f.write(json.dumps({"text": f"a {'good' if i % 2 else 'bad'} film number {i}",
+                                        "label": i % 2, "file": f"{i}_1.txt"}) + "\n")
+        anchor = os.path.join(tmp, "hf_anchor.json")
+        proc = subprocess.Popen([python, os.path.join(reference, "pytorch_minilm.py"), model, tmp, tmp])
+        try:
+            while proc.poll() is None:
+                time.sleep(1)
+                try:
+                    res = json.load(open(anchor))
+                except (OSError, ValueError):
+                    continue
+                if "minilm_l6_bf16" in res.get("throughput", {}):
+                    return res
+            raise SystemExit(f"reference exited ({proc.returncode}) before its throughput")
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--transfer", required=True)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--reference", required=True, help="the reference/ folder of the assets")
+    ap.add_argument("--python", default=sys.executable, help="a python with torch and transformers")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--backends", default="cpu,tch", help="our CPU backends (--device cpu)")
+    ap.add_argument("--machine", default=platform.processor() or platform.machine())
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+
+    entries = []
+    def add(what, backend, mine, theirs):
+        entries.append({"what": what, "backend": backend, "machine": a.machine,
+                        "ours": round(mine, 2), "reference": round(theirs, 2),
+                        "ratio": round(mine / theirs, 3)})
+        print(f"{what:55s} {backend:22s} ours {mine:9.1f}  reference {theirs:9.1f}  ratio {mine / theirs:.2f}", flush=True)
+
+    if a.device == "cpu":
+        ref = cpu_reference(a.python, a.reference, a.model)
+        for backend in a.backends.split(","):
+            for seq in (128, 256):
+                r = ours(a.transfer, a.model, backend, "f32", seq, 32, 2, 1, 32, 3)
+                theirs = ref[f"seq{seq}"]
+                name = {"cpu": "flex (pure Rust)", "tch": "tch (libtorch CPU)"}.get(backend, backend)
+                add(f"MiniLM-L6 fine-tuning step, batch 32 x {seq}, fp32", name,
+                    r["train_examples_per_s"], theirs["train_examples_per_s"])
+                add(f"MiniLM-L6 inference, batch 32 x {seq}, fp32", name,
+                    r["infer_examples_per_s"], theirs["infer_examples_per_s"])
+    else:
+        ref = cuda_reference(a.python, a.reference, a.model)["throughput"]
+        for precision, key in (("f32", "minilm_l6_fp32"), ("bf16", "minilm_l6_bf16")):
+            r = ours(a.transfer, a.model, "cuda", precision, 256, 32, 30, 5, 256, 10)
+            label = "fp32" if precision == "f32" else "bf16 mixed"
+            add(f"MiniLM-L6 fine-tuning step, batch 32 x 256, {label}", "tch (libtorch CUDA)",
+                r["train_examples_per_s"], ref[key]["train_examples_per_s"])
+            add(f"MiniLM-L6 inference, batch 256 x 256, {label}", "tch (libtorch CUDA)",
+                r["infer_examples_per_s"], ref[key]["infer_examples_per_s"])
+
+    previous = json.load(open(a.out)) if os.path.exists(a.out) else []
+    with open(a.out + ".tmp", "w") as f:
+        json.dump(previous + entries, f, indent=1)
+    os.replace(a.out + ".tmp", a.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+//! `transfer speed`: fine-tuning and inference throughput of a BERT-family model with a
+//! mean-pooling linear head, on full-length inputs, measured the way the PyTorch reference
+//! (`reference/pytorch_minilm*.py`) measures itself. `scripts/speed_harness.py` runs both.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::prelude::*;
+
+use transfer_nlp::contextual::{ContextualEmbedder, Precision};
+use transfer_nlp::pipeline::device::parse_device;
+use transfer_nlp::pipeline::hf::PretrainedBert;
+use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
+use transfer_nlp::tokenizer::{EncodePolicy, Tokenizer};
+use transfer_nlp::{Example, Predictor, TrainConfig, TransferPipeline};
+
+use crate::CliResult;
+
+#[derive(clap::Args)]
+pub struct SpeedArgs {
+    /// A BERT-family model directory in Hugging Face layout.
+    #[arg(long)]
+    model: PathBuf,
+    /// cpu, tch, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// f32, or bf16 / f16 mixed precision.
+    #[arg(long, default_value = "f32")]
+    precision: Precision,
+    /// Tokens per text (every text is exactly this long: no padding).
+    #[arg(long, default_value_t = 256)]
+    seq: usize,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Timed training steps, after `warmup` untimed ones.
+    #[arg(long, default_value_t = 30)]
+    train_steps: usize,
+    #[arg(long, default_value_t = 5)]
+    warmup: usize,
+    #[arg(long, default_value_t = 256)]
+    infer_batch_size: usize,
+    /// Timed inference batches, after one untimed.
+    #[arg(long, default_value_t = 10)]
+    infer_batches: usize,
+}
+
+/// Texts of whole vocabulary words, drawn like the reference's random ids (1000..20000),
+/// long enough to fill `seq` tokens.
+fn full_length_texts(tokenizer: &impl Tokenizer, count: usize, seq: usize) -> Vec<String> {
+    let words: Vec<String> = (1000..20000u32)
+        .map(|id| tokenizer.decode(&[id]))
+        .filter(|w| !w.is_empty() && w.chars().all(char::is_alphabetic))
+        .collect();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    (0..count)
+        .map(|_| {
+            (0..seq)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    words[(state % words.len() as u64) as usize].as_str()
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+pub fn speed(args: SpeedArgs) -> CliResult {
+    let device = parse_device(&args.device)?;
+    let bert = PretrainedBert::load(&args.model, &device)?;
+    let head = PooledClassifier::from_config(
+        &PooledClassifierConfig::new(bert.encoder.output_dim(), 2)
+            .with_pooling(Pooling::Mean)
+            .with_dropout(0.1),
+        &device,
+    )?;
+    let texts = full_length_texts(
+        &bert.tokenizer,
+        (args.warmup + args.train_steps) * args.batch_size,
+        args.seq,
+    );
+    let mut pipeline = TransferPipeline::new(
+        bert.tokenizer,
+        bert.embeddings,
+        bert.encoder.with_precision(args.precision),
+        head,
+        &device,
+    )?
+    .with_encode_policy(EncodePolicy::new(args.seq))?
+    .with_inference_batch_size(args.infer_batch_size);
+    let first: Vec<&str> = texts.iter().take(4).map(String::as_str).collect();
+    let encoded = pipeline
+        .tokenizer()
+        .encode_batch(&first, pipeline.encode_policy())?;
+    if encoded.lengths().iter().any(|&n| n != args.seq) {
+        return Err(format!("the texts did not fill {} tokens", args.seq).into());
+    }
+
+    let examples: Vec<Example> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Example::class(t.clone(), i % 2))
+        .collect();
+    let config = |steps: usize| TrainConfig {
+        epochs: 1,
+        batch_size: args.batch_size,
+        learning_rate: 1e-5,
+        validation_fraction: 0.0,
+        max_grad_norm: None,
+        progress: false,
+        seed: steps as u64,
+        ..TrainConfig::default()
+    };
+    let (warm, timed) = examples.split_at(args.warmup * args.batch_size);
+    if !warm.is_empty() {
+        pipeline.train(warm, &config(args.warmup))?;
+    }
+    let started = Instant::now();
+    let report = pipeline.train(timed, &config(args.train_steps))?;
+    let train_seconds = started.elapsed().as_secs_f64();
+    assert_eq!(report.steps, args.train_steps);
+
+    // The model alone, as the reference times itself: one batch of ids already on the
+    // device, run `infer_batches` times.
+    let batch: Vec<&str> = texts
+        .iter()
+        .cycle()
+        .take(args.infer_batch_size)
+        .map(String::as_str)
+        .collect();
+    let encoded = pipeline
+        .tokenizer()
+        .encode_batch(&batch, pipeline.encode_policy())?;
+    let shape = [encoded.batch_size, encoded.seq_len];
+    let ids: Vec<i64> = encoded.ids.iter().map(|&i| i64::from(i)).collect();
+    let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, shape), &device);
+    let mask =
+        Tensor::<2, Bool>::from_data(TensorData::new(encoded.attention_mask, shape), &device);
+    let stages = pipeline.stages();
+    let run = || stages.forward(ids.clone(), mask.clone()).into_data();
+    run();
+    let started = Instant::now();
+    for _ in 0..args.infer_batches {
+        run();
+    }
+    let infer_seconds = started.elapsed().as_secs_f64();
+
+    // The whole pipeline, texts in: tokenization, length-sorted batches, the model.
+    let infer: Vec<&str> = texts
+        .iter()
+        .cycle()
+        .take(args.infer_batch_size * args.infer_batches)
+        .map(String::as_str)
+        .collect();
+    let started = Instant::now();
+    let outputs = pipeline.outputs(&infer)?;
+    let pipeline_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    pipeline
+        .tokenizer()
+        .encode_batch(&infer, pipeline.encode_policy())?;
+    let tokenize_seconds = started.elapsed().as_secs_f64();
+
+    let result = serde_json::json!({
+        "device": args.device,
+        "precision": args.precision,
+        "batch": args.batch_size,
+        "seq": args.seq,
+        "train_steps": args.train_steps,
+        "train_examples_per_s": (args.train_steps * args.batch_size) as f64 / train_seconds,
+        "infer_batch": args.infer_batch_size,
+        "infer_examples_per_s": (args.infer_batch_size * args.infer_batches) as f64 / infer_seconds,
+        "pipeline_infer_examples_per_s": outputs.len() as f64 / pipeline_seconds,
+        "tokenize_examples_per_s": infer.len() as f64 / tokenize_seconds,
+        "threads": rayon::current_num_threads(),
+    });
+    println!("{result}");
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! Which words drove a prediction: gradient × input on the token embeddings (Shrikumar et al.
+//! 2016; Simonyan et al. 2014), summed over each token's vector.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+use transfer_contextual::ContextualEmbedder;
+use transfer_embedder::TokenEmbedder;
+use transfer_predictor::{Predictor, Task};
+use transfer_tokenizer::Tokenizer;
+
+use crate::data::check_texts;
+use crate::error::{Result, TransferError};
+use crate::pipeline::{TransferPipeline, batch_tensors};
+use crate::stages::SetFrozen;
+
+/// One token's share in a prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenAttribution {
+    /// Byte range of the token in the text.
+    pub start: usize,
+    pub end: usize,
+    /// Positive: pushed towards the explained class; negative: away from it.
+    pub score: f32,
+}
+
+/// The attributions of one text for one class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub class: usize,
+    pub tokens: Vec<TokenAttribution>,
+}
+
+impl<T, E, C, P> TransferPipeline<T, E, C, P>
+where
+    T: Tokenizer,
+    E: TokenEmbedder,
+    C: ContextualEmbedder,
+    P: Predictor,
+{
+    /// Gradient × input attributions of each text towards `class` (a classification
+    /// pipeline's class index), from one batched backward pass. Special tokens are left out.
+    pub fn attribute<S: AsRef<str> + Sync>(
+        &self,
+        texts: &[S],
+        class: usize,
+    ) -> Result<Vec<Attribution>> {
+        check_texts("texts", texts)?;
+        match self.task() {
+            Task::Classification { num_classes } if class < num_classes => {}
+            task => {
+                return Err(TransferError::InvalidConfig {
+                    field: "class",
+                    message: format!("class {class} cannot be explained for a {task:?} pipeline"),
+                });
+            }
+        }
+        let mut encodings = Vec::with_capacity(texts.len());
+        for text in texts {
+            encodings.push(self.tokenizer.encode(text.as_ref(), &self.policy)?.0);
+        }
+        let device = self.device.clone().autodiff();
+        // Frozen: no parameter gradients and no dropout; only the embeddings are tracked.
+        let mut model = self.stages.clone().train();
+        for stage in crate::Stage::ALL {
+            model = model.map_stage(stage, SetFrozen(true));
+        }
+        let rows: Vec<&[u32]> = encodings.iter().map(|e| e.ids.as_slice()).collect();
+        let (ids, mask) = batch_tensors(&rows, self.tokenizer.special_tokens().pad, &device);
+        let embedded = model.embedder.forward(ids).detach().require_grad();
+        let states = model.contextual.forward(embedded.clone(), mask.clone());
+        let logits = model.predictor.forward(states, mask);
+        let [batch, classes] = logits.dims();
+        let chosen = logits.slice([0..batch, class..class + 1]).sum();
+        debug_assert!(class < classes);
+        let grads = chosen.backward();
+        let grad = embedded
+            .grad(&grads)
+            .ok_or_else(|| TransferError::InvalidConfig {
+                field: "embedder",
+                message: "no gradient reached the token embeddings".into(),
+            })?;
+        let scores = (grad * embedded.inner()).sum_dim(2);
+        let seq = scores.dims()[1];
+        let scores: Vec<f32> = scores
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        let special = self.tokenizer.special_tokens();
+        Ok(encodings
+            .iter()
+            .enumerate()
+            .map(|(row, encoding)| Attribution {
+                class,
+                tokens: encoding
+                    .ids
+                    .iter()
+                    .zip(&encoding.offsets)
+                    .enumerate()
+                    .filter(|(_, (id, (s, e)))| !(special.contains(**id) && s == e))
+                    .map(|(pos, (_, &(start, end)))| TokenAttribution {
+                        start,
+                        end,
+                        score: scores[row * seq + pos],
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+}
