@@ -241,3 +241,40 @@ fn glove_covers_most_of_an_imdb_vocabulary() {
     );
     assert!(table[..50].iter().all(|&x| x == 0.0));
 }
+
+#[test]
+fn bf16_mixed_precision_stays_close_to_fp32() {
+    use transfer_nlp::contextual::Precision;
+    let texts = [
+        "A wonderful, moving film.",
+        "Two hours I will never get back: wooden acting, a plot full of holes and a score that never stops.",
+    ];
+    let fp32 = PretrainedBert::load(minilm_dir(), &Device::flex()).unwrap();
+    let mut bf16 = PretrainedBert::load(minilm_dir(), &Device::flex()).unwrap();
+    bf16.encoder = bf16.encoder.with_precision(Precision::Bf16);
+    // A padded batch (masked attention) and each text alone (unmasked).
+    for batch in [&texts[..], &texts[..1], &texts[1..]] {
+        let a = fp32.sentence_embeddings(batch, 64, 8).unwrap();
+        let b = bf16.sentence_embeddings(batch, 64, 8).unwrap();
+        for (x, y) in a.iter().zip(&b) {
+            let cosine: f32 = x.iter().zip(y).map(|(p, q)| p * q).sum();
+            let max_diff = x
+                .iter()
+                .zip(y)
+                .map(|(p, q)| (p - q).abs())
+                .fold(0.0, f32::max);
+            assert!(cosine > 0.995, "cosine {cosine}");
+            assert!(max_diff > 0.0, "bf16 changed nothing: is the cast applied?");
+        }
+    }
+    // And the two review embeddings stay apart as they are in fp32.
+    let a = fp32.sentence_embeddings(&texts, 64, 8).unwrap();
+    let b = bf16.sentence_embeddings(&texts, 64, 8).unwrap();
+    let sim = |e: &Vec<Vec<f32>>| e[0].iter().zip(&e[1]).map(|(p, q)| p * q).sum::<f32>();
+    assert!(
+        (sim(&a) - sim(&b)).abs() < 0.02,
+        "{} vs {}",
+        sim(&a),
+        sim(&b)
+    );
+}

@@ -41,18 +41,27 @@ pub struct StarScale {
 }
 
 impl StarScale {
+    /// Least squares of IMDB's stars on the positive probability, the positive (≥ 7 stars)
+    /// and negative (≤ 4) reviews weighted to count equally: a corpus of well-loved films
+    /// would otherwise flatten the scale.
     pub fn fit(rated: &[(f32, u8)]) -> Self {
-        let n = rated.len().max(1) as f32;
-        let (mx, my) = (
-            rated.iter().map(|r| r.0).sum::<f32>() / n,
-            rated.iter().map(|r| f32::from(r.1)).sum::<f32>() / n,
-        );
-        let sxx: f32 = rated.iter().map(|r| (r.0 - mx).powi(2)).sum();
-        let sxy: f32 = rated
-            .iter()
-            .map(|r| (r.0 - mx) * (f32::from(r.1) - my))
-            .sum();
-        if rated.len() < 2 || sxx < 1e-9 {
+        let positives = rated.iter().filter(|r| r.1 >= 7).count().max(1) as f32;
+        let negatives = rated.iter().filter(|r| r.1 < 7).count().max(1) as f32;
+        let weight = |stars: u8| {
+            if stars >= 7 {
+                1.0 / positives
+            } else {
+                1.0 / negatives
+            }
+        };
+        let w: f32 = rated.iter().map(|r| weight(r.1)).sum();
+        let mean = |f: &dyn Fn(&(f32, u8)) -> f32| {
+            rated.iter().map(|r| weight(r.1) * f(r)).sum::<f32>() / w
+        };
+        let (mx, my) = (mean(&|r| r.0), mean(&|r| f32::from(r.1)));
+        let sxx = mean(&|r| (r.0 - mx).powi(2));
+        let sxy = mean(&|r| (r.0 - mx) * (f32::from(r.1) - my));
+        if rated.len() < 2 || sxx < 1e-9 || sxy <= 0.0 {
             return Self {
                 intercept: 1.0,
                 slope: 9.0,
