@@ -3,43 +3,16 @@
 //!
 //! cargo bench --bench sentence_embedding [--features tch]
 
+mod common;
+
 use std::time::Duration;
 
-use burn::prelude::*;
+use common::{devices, ids};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use transfer_nlp::pipeline::assets::asset_dir;
 use transfer_nlp::pipeline::hf::PretrainedBert;
 use transfer_nlp::predictor::{Pooling, pool};
 use transfer_nlp::{ContextualEmbedder, TokenEmbedder};
-
-fn devices() -> Vec<(&'static str, Device)> {
-    #[allow(unused_mut)]
-    let mut devices = vec![("flex", Device::flex())];
-    #[cfg(feature = "tch")]
-    #[allow(deprecated)]
-    devices.push(("tch-cpu", Device::libtorch()));
-    devices
-}
-
-/// The same input as the PyTorch reference: ids drawn from 1000..20000, no padding.
-fn random_ids(batch: usize, seq: usize, device: &Device) -> (Tensor<2, Int>, Tensor<2, Bool>) {
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let ids: Vec<i64> = (0..batch * seq)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            1000 + (state % 19_000) as i64
-        })
-        .collect();
-    (
-        Tensor::from_data(TensorData::new(ids, [batch, seq]), device),
-        Tensor::from_data(
-            TensorData::new(vec![true; batch * seq], [batch, seq]),
-            device,
-        ),
-    )
-}
 
 fn bench(c: &mut Criterion) {
     let dir = asset_dir()
@@ -55,7 +28,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| PretrainedBert::load(&dir, &device).unwrap())
         });
         let model = PretrainedBert::load(&dir, &device).unwrap();
-        let (ids, mask) = random_ids(32, 128, &device);
+        let (ids, mask) = ids(32, 128, 20_000, &device);
         group.throughput(Throughput::Elements(32));
         group.bench_function(format!("embed_32x128/{name}"), |b| {
             b.iter(|| {

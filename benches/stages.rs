@@ -4,9 +4,12 @@
 //!
 //! cargo bench --bench stages [--features tch]
 
+mod common;
+
 use std::time::Duration;
 
 use burn::prelude::*;
+use common::{devices, ids};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use transfer_nlp::contextual::{Lstm, LstmConfig};
 use transfer_nlp::embedder::{LearnedEmbedding, LearnedEmbeddingConfig};
@@ -17,15 +20,6 @@ use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig};
 use transfer_nlp::tokenizer::{EncodePolicy, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::*;
 
-fn devices() -> Vec<(&'static str, Device)> {
-    #[allow(unused_mut)]
-    let mut devices = vec![("flex", Device::flex())];
-    #[cfg(feature = "tch")]
-    #[allow(deprecated)]
-    devices.push(("tch-cpu", Device::libtorch()));
-    devices
-}
-
 fn reviews(n: usize) -> Vec<Example> {
     let imdb = Imdb::load(Imdb::default_path().unwrap(), ImdbParts::LABELLED).unwrap();
     balanced_sample(&imdb.test, n, 0)
@@ -33,24 +27,6 @@ fn reviews(n: usize) -> Vec<Example> {
         .iter()
         .filter_map(|r| r.example())
         .collect()
-}
-
-fn ids(
-    batch: usize,
-    seq: usize,
-    vocab: usize,
-    device: &Device,
-) -> (Tensor<2, Int>, Tensor<2, Bool>) {
-    let ids: Vec<i64> = (0..batch * seq)
-        .map(|i| (1000 + (i * 7919) % (vocab - 1000)) as i64)
-        .collect();
-    (
-        Tensor::from_data(TensorData::new(ids, [batch, seq]), device),
-        Tensor::from_data(
-            TensorData::new(vec![true; batch * seq], [batch, seq]),
-            device,
-        ),
-    )
 }
 
 fn tokenizers(c: &mut Criterion) {

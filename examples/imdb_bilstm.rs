@@ -13,18 +13,23 @@ use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling}
 use transfer_nlp::tokenizer::{EncodePolicy, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::*;
 
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_string())
+#[derive(clap::Parser)]
+struct Args {
+    /// Training reviews (balanced, seeded).
+    #[arg(long, default_value_t = 2000)]
+    train: usize,
+    /// Test reviews (balanced, seeded).
+    #[arg(long, default_value_t = 2000)]
+    test: usize,
+    /// cpu, tch, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
 }
 
 fn main() -> Result<(), TransferError> {
-    let n_train: usize = arg("--train", "2000").parse().expect("--train N");
-    let n_test: usize = arg("--test", "2000").parse().expect("--test N");
-    let device = parse_device(&arg("--device", "cpu"))?;
+    let args = <Args as clap::Parser>::parse();
+    let (n_train, n_test) = (args.train, args.test);
+    let device = parse_device(&args.device)?;
     let seed = 1;
 
     let started = Instant::now();

@@ -5,12 +5,17 @@
 
 use std::time::{Duration, Instant};
 
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_string())
+#[derive(clap::Parser)]
+struct Args {
+    /// The app's address.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 200)]
+    clients: usize,
+    /// Requests per client, one after another.
+    #[arg(long, default_value_t = 5)]
+    requests: usize,
 }
 
 const REVIEWS: [&str; 6] = [
@@ -23,9 +28,9 @@ const REVIEWS: [&str; 6] = [
 ];
 
 fn main() {
-    let url = format!("{}/api/predict", arg("--url", "http://127.0.0.1:8080"));
-    let clients: usize = arg("--clients", "200").parse().expect("--clients N");
-    let requests: usize = arg("--requests", "5").parse().expect("--requests N");
+    let args = <Args as clap::Parser>::parse();
+    let url = format!("{}/api/predict", args.url);
+    let (clients, requests) = (args.clients, args.requests);
     let started = Instant::now();
     let threads: Vec<_> = (0..clients)
         .map(|c| {

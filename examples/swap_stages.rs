@@ -19,12 +19,20 @@ use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling}
 use transfer_nlp::tokenizer::{EncodePolicy, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::*;
 
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_string())
+#[derive(clap::Parser)]
+struct Args {
+    /// Training reviews (balanced, seeded).
+    #[arg(long, default_value_t = 500)]
+    train: usize,
+    /// Test reviews (balanced, seeded).
+    #[arg(long, default_value_t = 1000)]
+    test: usize,
+    /// Tokens per review.
+    #[arg(long, default_value_t = 128)]
+    max_length: usize,
+    /// cpu, tch, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
 }
 
 /// Composes the stages with a mean-pooled linear head, trains what is not frozen, and
@@ -74,10 +82,9 @@ fn run<T: Tokenizer, E: TokenEmbedder, C: ContextualEmbedder>(
 }
 
 fn main() -> Result<(), TransferError> {
-    let n_train: usize = arg("--train", "500").parse().expect("--train N");
-    let n_test: usize = arg("--test", "1000").parse().expect("--test N");
-    let max_length: usize = arg("--max-length", "128").parse().expect("--max-length N");
-    let device = parse_device(&arg("--device", "cpu"))?;
+    let args = <Args as clap::Parser>::parse();
+    let (n_train, n_test, max_length) = (args.train, args.test, args.max_length);
+    let device = parse_device(&args.device)?;
     let seed = 1;
     let imdb = Imdb::load(Imdb::default_path()?, ImdbParts::LABELLED)?;
     let sample = |reviews, n| -> Result<Vec<Example>, TransferError> {

@@ -11,18 +11,21 @@ use std::path::PathBuf;
 use transfer_nlp::pipeline::assets::asset_dir;
 use transfer_nlp::textflix::{StudyConfig, run};
 
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_string())
+#[derive(clap::Parser)]
+struct Args {
+    /// Where the results go; rerunning with the same directory resumes.
+    #[arg(long, default_value = "runs/textflix-quick")]
+    out: PathBuf,
+    /// cpu, tch, cuda or cuda:N (for BERT).
+    #[arg(long, default_value = "cpu")]
+    device: String,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = PathBuf::from(arg("--out", "runs/textflix-quick"));
+    let args = <Args as clap::Parser>::parse();
+    let out = args.out;
     let mut config = StudyConfig::quick(&asset_dir()?);
-    config.device = arg("--device", "cpu");
+    config.device = args.device;
     run(&config, &out, true)?;
     let table = out.join("results.md");
     let text = std::fs::read_to_string(&table).map_err(|e| format!("{}: {e}", table.display()))?;

@@ -84,25 +84,14 @@ pub struct Fetched {
     pub bytes: u64,
 }
 
-fn fail(path: &Path, message: impl ToString) -> TransferError {
-    TransferError::Format {
-        path: path.into(),
-        message: message.to_string(),
-    }
-}
-
 fn sha256_of(path: &Path) -> Result<String, TransferError> {
-    let mut file = std::fs::File::open(path).map_err(|e| TransferError::Io {
-        path: path.into(),
-        source: e,
-    })?;
+    let mut file = std::fs::File::open(path).map_err(|e| TransferError::io(path, e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = file.read(&mut buf).map_err(|e| TransferError::Io {
-            path: path.into(),
-            source: e,
-        })?;
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| TransferError::io(path, e))?;
         if n == 0 {
             break;
         }
@@ -131,17 +120,14 @@ pub fn fetch(
         (Some(base), _) => format!("{}/{}", base.trim_end_matches('/'), asset.path),
         (None, Some(url)) => url.to_string(),
         (None, None) => {
-            return Err(fail(
+            return Err(TransferError::format(
                 &target,
                 "published only on mirrors of the asset layout: pass --base-url",
             ));
         }
     };
     if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| TransferError::Io {
-            path: parent.into(),
-            source: e,
-        })?;
+        std::fs::create_dir_all(parent).map_err(|e| TransferError::io(parent, e))?;
     }
     let part = target.with_file_name(format!(
         "{}.part",
@@ -157,7 +143,7 @@ pub fn fetch(
     }
     let response = request
         .call()
-        .map_err(|e| fail(&target, format!("{url}: {e}")))?;
+        .map_err(|e| TransferError::format(&target, format!("{url}: {e}")))?;
     let resumed = have > 0 && response.status() == 206;
     let remaining: Option<u64> = response
         .header("Content-Length")
@@ -168,10 +154,7 @@ pub fn fetch(
         .append(resumed)
         .truncate(!resumed)
         .open(&part)
-        .map_err(|e| TransferError::Io {
-            path: part.clone(),
-            source: e,
-        })?;
+        .map_err(|e| TransferError::io(part.clone(), e))?;
     let start = if resumed { have } else { 0 };
     let bar = transfer::progress::bar(remaining.map_or(0, |r| r + start), progress, asset.path);
     bar.set_position(start);
@@ -180,26 +163,22 @@ pub fn fetch(
     loop {
         let n = reader
             .read(&mut buf)
-            .map_err(|e| fail(&target, format!("{url}: {e}")))?;
+            .map_err(|e| TransferError::format(&target, format!("{url}: {e}")))?;
         if n == 0 {
             break;
         }
-        file.write_all(&buf[..n]).map_err(|e| TransferError::Io {
-            path: part.clone(),
-            source: e,
-        })?;
+        file.write_all(&buf[..n])
+            .map_err(|e| TransferError::io(part.clone(), e))?;
         bar.inc(n as u64);
     }
-    file.sync_all().map_err(|e| TransferError::Io {
-        path: part.clone(),
-        source: e,
-    })?;
+    file.sync_all()
+        .map_err(|e| TransferError::io(part.clone(), e))?;
     drop(file);
     bar.finish_and_clear();
     let digest = sha256_of(&part)?;
     if digest != asset.sha256 {
         let _ = std::fs::remove_file(&part);
-        return Err(fail(
+        return Err(TransferError::format(
             &target,
             format!(
                 "checksum mismatch: got {digest}, expected {}; the partial file was removed",
@@ -207,10 +186,7 @@ pub fn fetch(
             ),
         ));
     }
-    std::fs::rename(&part, &target).map_err(|e| TransferError::Io {
-        path: target.clone(),
-        source: e,
-    })?;
+    std::fs::rename(&part, &target).map_err(|e| TransferError::io(target.clone(), e))?;
     let bytes = std::fs::metadata(&target).map(|m| m.len()).unwrap_or(0);
     Ok(Fetched {
         path: target,

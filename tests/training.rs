@@ -144,3 +144,59 @@ fn a_learning_rate_that_blows_up_is_a_typed_error() {
         other => panic!("expected NonFiniteLoss, got {other:?}"),
     }
 }
+
+#[test]
+fn attributions_explain_the_predicted_probabilities_word_by_word() {
+    let device = Device::flex();
+    let train = examples(false, 1000, 1);
+    let mut pipeline = word_pipeline(&train, Arch::Bag, &device);
+    pipeline.train(&train, &quick(4, 0.02)).unwrap();
+    let texts = [
+        "An excellent, wonderful film. I loved every minute.",
+        "Awful. The worst, most boring movie I have ever seen.",
+    ];
+    let attributions = pipeline.attribute(&texts, 1).unwrap();
+    let predictions = pipeline.predict(&texts).unwrap();
+    for ((attribution, prediction), text) in attributions.iter().zip(&predictions).zip(texts) {
+        // The forward pass explained is the one `predict` makes: no dropout, same weights.
+        let expected = &prediction.as_class().unwrap().probabilities;
+        for (a, b) in attribution.probabilities.iter().zip(expected) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+        // Every word of the text, no special tokens, offsets into the text.
+        let words: Vec<&str> = attribution
+            .tokens
+            .iter()
+            .map(|t| &text[t.start..t.end])
+            .collect();
+        assert!(
+            words.contains(&"film") || words.contains(&"movie"),
+            "{words:?}"
+        );
+        assert!(attribution.tokens.iter().all(|t| t.score.is_finite()));
+    }
+    // With mean pooling and a linear head each score is the word's own share of the
+    // "positive" logit: the positive words push it up, the negative ones down.
+    let score = |row: usize, word: &str| {
+        attributions[row]
+            .tokens
+            .iter()
+            .find(|t| texts[row][t.start..t.end].eq_ignore_ascii_case(word))
+            .map(|t| t.score)
+            .unwrap()
+    };
+    assert!(score(0, "excellent") > 0.0 && score(0, "wonderful") > 0.0);
+    assert!(score(1, "worst") < 0.0 && score(1, "boring") < 0.0);
+    let total = |row: usize| {
+        attributions[row]
+            .tokens
+            .iter()
+            .map(|t| t.score)
+            .sum::<f32>()
+    };
+    assert!(total(0) > total(1), "{} vs {}", total(0), total(1));
+    assert!(
+        pipeline.attribute(&texts, 2).is_err(),
+        "class 2 of 2 is refused"
+    );
+}

@@ -4,11 +4,11 @@
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use serde::Serialize;
+use transfer_nlp::TransferPipeline;
 use transfer_nlp::contextual::AnyContextual;
 use transfer_nlp::embedder::AnyEmbedder;
 use transfer_nlp::predictor::AnyPredictor;
 use transfer_nlp::tokenizer::AnyTokenizer;
-use transfer_nlp::{Prediction, TransferPipeline};
 
 pub type AppPipeline = TransferPipeline<AnyTokenizer, AnyEmbedder, AnyContextual, AnyPredictor>;
 
@@ -106,22 +106,26 @@ pub fn analyse(
     stars: StarScale,
 ) -> Result<Vec<Analysis>, String> {
     let positive = positive_class(pipeline);
-    let predictions = pipeline.predict(texts).map_err(|e| e.to_string())?;
+    // One forward and backward pass gives both the probabilities and the attributions.
     let attributions = pipeline
         .attribute(texts, positive)
         .map_err(|e| e.to_string())?;
-    Ok(predictions
+    Ok(attributions
         .into_iter()
-        .zip(attributions)
         .zip(texts)
-        .map(|((prediction, attribution), text)| {
-            let (sentiment, probability, positive_probability) = match prediction {
-                Prediction::Class(c) => (c.label.clone(), c.probability, c.probabilities[positive]),
-                Prediction::Values { values } => ("value".into(), values[0], values[0]),
-            };
+        .map(|(attribution, text)| {
+            let probabilities = &attribution.probabilities;
+            let predicted = (0..probabilities.len())
+                .max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b]))
+                .unwrap_or(positive);
+            let positive_probability = probabilities.get(positive).copied().unwrap_or(0.0);
             Analysis {
-                sentiment,
-                probability,
+                sentiment: pipeline
+                    .labels()
+                    .get(predicted)
+                    .cloned()
+                    .unwrap_or_default(),
+                probability: probabilities.get(predicted).copied().unwrap_or(0.0),
                 positive_probability,
                 predicted_stars: stars.stars(positive_probability),
                 words: attribution

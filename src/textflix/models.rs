@@ -306,10 +306,7 @@ impl<'a> Context<'a> {
                 report.seconds,
                 report.perplexity()
             );
-            std::fs::create_dir_all(&dir).map_err(|e| TransferError::Io {
-                path: dir.clone(),
-                source: e,
-            })?;
+            std::fs::create_dir_all(&dir).map_err(|e| TransferError::io(dir.clone(), e))?;
             tokenizer.save(&tokenizer_path)?;
             save_weights(&model, &weights_path)?;
             write_atomic(

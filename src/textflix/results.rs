@@ -30,15 +30,9 @@ impl Cell {
 /// Reads the cells of an earlier run, or none.
 pub fn read(path: &Path) -> Result<Vec<Cell>, TransferError> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| TransferError::Format {
-            path: path.into(),
-            message: e.to_string(),
-        }),
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| TransferError::format(path, e)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(TransferError::Io {
-            path: path.into(),
-            source: e,
-        }),
+        Err(e) => Err(TransferError::io(path, e)),
     }
 }
 

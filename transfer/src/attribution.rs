@@ -10,7 +10,7 @@ use transfer_tokenizer::Tokenizer;
 
 use crate::data::check_texts;
 use crate::error::{Result, TransferError};
-use crate::pipeline::{TransferPipeline, batch_tensors};
+use crate::pipeline::{TransferPipeline, batch_tensors, rows_of, softmax_row};
 use crate::stages::SetFrozen;
 
 /// One token's share in a prediction.
@@ -27,6 +27,8 @@ pub struct TokenAttribution {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attribution {
     pub class: usize,
+    /// The class probabilities of the forward pass explained (the same as `predict`'s).
+    pub probabilities: Vec<f32>,
     pub tokens: Vec<TokenAttribution>,
 }
 
@@ -70,8 +72,12 @@ where
         let states = model.contextual.forward(embedded.clone(), mask.clone());
         let logits = model.predictor.forward(states, mask);
         let [batch, classes] = logits.dims();
-        let chosen = logits.slice([0..batch, class..class + 1]).sum();
         debug_assert!(class < classes);
+        let probabilities: Vec<Vec<f32>> = rows_of(logits.clone().detach().inner())
+            .iter()
+            .map(|row| softmax_row(row))
+            .collect();
+        let chosen = logits.slice([0..batch, class..class + 1]).sum();
         let grads = chosen.backward();
         let grad = embedded
             .grad(&grads)
@@ -92,6 +98,7 @@ where
             .enumerate()
             .map(|(row, encoding)| Attribution {
                 class,
+                probabilities: probabilities[row].clone(),
                 tokens: encoding
                     .ids
                     .iter()

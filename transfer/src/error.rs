@@ -64,14 +64,16 @@ pub enum TransferError {
 }
 
 impl TransferError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
             source,
         }
     }
 
-    pub(crate) fn format(path: impl Into<PathBuf>, message: impl ToString) -> Self {
+    /// `path` is not in the expected format.
+    pub fn format(path: impl Into<PathBuf>, message: impl ToString) -> Self {
         Self::Format {
             path: path.into(),
             message: message.to_string(),

@@ -444,7 +444,7 @@ pub(crate) fn rows_of(output: Tensor<2>) -> Vec<Vec<f32>> {
     values.chunks(width.max(1)).map(<[f32]>::to_vec).collect()
 }
 
-fn softmax_row(logits: &[f32]) -> Vec<f32> {
+pub(crate) fn softmax_row(logits: &[f32]) -> Vec<f32> {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let exps: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
     let sum: f32 = exps.iter().sum();

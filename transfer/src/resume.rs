@@ -28,8 +28,9 @@ pub struct CheckpointConfig {
     pub every_steps: usize,
 }
 
-/// The position of training, saved in `state.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The position of training, saved in `state.json`. [`save`] fills in `format` and the
+/// weight file names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResumeState {
     pub format: String,

@@ -347,11 +347,7 @@ where
                     && index + 1 < batches.len()
                 {
                     let state = ResumeState {
-                        format: String::new(),
                         fingerprint: fingerprint.clone(),
-                        model: String::new(),
-                        optimizer: String::new(),
-                        best_model: None,
                         step,
                         epoch,
                         step_in_epoch: index + 1,
@@ -360,6 +356,7 @@ where
                         reports: reports.clone(),
                         best: best.as_ref().map(|(s, e, _)| (*s, *e)),
                         seconds: earlier_seconds + started.elapsed().as_secs_f64(),
+                        ..ResumeState::default()
                     };
                     resume::save(
                         &checkpoint.dir,
@@ -418,11 +415,7 @@ where
                 && !stop
             {
                 let state = ResumeState {
-                    format: String::new(),
                     fingerprint: fingerprint.clone(),
-                    model: String::new(),
-                    optimizer: String::new(),
-                    best_model: None,
                     step,
                     epoch: epoch + 1,
                     step_in_epoch: 0,
@@ -431,6 +424,7 @@ where
                     reports: reports.clone(),
                     best: best.as_ref().map(|(s, e, _)| (*s, *e)),
                     seconds: earlier_seconds + started.elapsed().as_secs_f64(),
+                    ..ResumeState::default()
                 };
                 resume::save(
                     &checkpoint.dir,
