@@ -194,6 +194,7 @@ fn vocab_txt_alone_gives_the_same_ids_as_tokenizer_json() {
     });
     let from_vocab =
         transfer_nlp::tokenizer::HfTokenizer::from_pretrained_dir(&only_vocab).unwrap();
+    assert!(from_vocab.is_bert_wordpiece());
     for text in golden::Golden::load().texts {
         assert_eq!(
             from_vocab.tokenize(&text).ids,
@@ -202,6 +203,27 @@ fn vocab_txt_alone_gives_the_same_ids_as_tokenizer_json() {
         );
     }
     std::fs::remove_dir_all(only_vocab).unwrap();
+}
+
+#[test]
+fn bert_fast_path_matches_tokenizers_on_imdb_reviews() {
+    let tokenizer = PretrainedBert::load(minilm_dir(), &Device::flex())
+        .unwrap()
+        .tokenizer;
+    assert!(tokenizer.is_bert_wordpiece());
+    let reviews = imdb().train.iter().chain(&imdb().test).step_by(10);
+    let mut non_ascii = 0;
+    for review in reviews {
+        let text = review.text.as_str();
+        non_ascii += usize::from(!text.is_ascii());
+        assert_eq!(
+            tokenizer.tokenize(text),
+            tokenizer.tokenize_with_pipeline(text),
+            "{text}"
+        );
+    }
+    // The fallback for pieces outside printable ASCII was exercised on real text.
+    assert!(non_ascii > 100, "{non_ascii} reviews with non-ASCII text");
 }
 
 #[test]

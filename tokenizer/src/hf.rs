@@ -6,6 +6,7 @@ use tokenizers::normalizers::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::{AddedToken, Tokenizer as Inner};
 
+use crate::bert_wordpiece::BertWordPiece;
 use crate::{Encoding, SpecialTokens, Tokenizer, TokenizerError};
 
 /// A Hugging Face tokenizer (WordPiece, BPE, Unigram, …) through the `tokenizers` crate.
@@ -13,9 +14,14 @@ use crate::{Encoding, SpecialTokens, Tokenizer, TokenizerError};
 /// The truncation and padding stored in `tokenizer.json` are ignored: the
 /// [`EncodePolicy`](crate::EncodePolicy) given to [`Tokenizer::encode_batch`] decides. Special
 /// tokens are found by name (`[CLS]`/`<s>`, `[SEP]`/`</s>`, `[PAD]`/`<pad>`, …).
+///
+/// A BERT WordPiece pipeline (`BertNormalizer`, `BertPreTokenizer`, `WordPiece`: BERT, MiniLM,
+/// DistilBERT, …) is tokenized by a specialised path that gives the same ids and offsets as
+/// `tokenizers`, several times faster on mostly-ASCII text.
 #[derive(Debug, Clone)]
 pub struct HfTokenizer {
     inner: Inner,
+    fast: Option<BertWordPiece>,
     special: SpecialTokens,
     source: PathBuf,
 }
@@ -127,6 +133,7 @@ impl HfTokenizer {
             token: "[PAD] or <pad>".into(),
         })?;
         Ok(Self {
+            fast: BertWordPiece::for_pipeline(&inner),
             special: SpecialTokens {
                 pad,
                 unk,
@@ -144,6 +151,24 @@ impl HfTokenizer {
         &self.source
     }
 
+    /// Tokenizes through the `tokenizers` pipeline, never the specialised BERT path
+    /// ([`Tokenizer::tokenize`] gives the same encoding).
+    pub fn tokenize_with_pipeline(&self, text: &str) -> Encoding {
+        match self.inner.encode(text, false) {
+            Ok(e) => Encoding {
+                ids: e.get_ids().to_vec(),
+                offsets: e.get_offsets().to_vec(),
+            },
+            // The `tokenizers` pipeline only fails on misconfiguration, which loading checks.
+            Err(_) => Encoding::default(),
+        }
+    }
+
+    /// Whether this tokenizer takes the specialised BERT WordPiece path.
+    pub fn is_bert_wordpiece(&self) -> bool {
+        self.fast.is_some()
+    }
+
     /// The wrapped `tokenizers` tokenizer.
     pub fn inner(&self) -> &Inner {
         &self.inner
@@ -152,13 +177,9 @@ impl HfTokenizer {
 
 impl Tokenizer for HfTokenizer {
     fn tokenize(&self, text: &str) -> Encoding {
-        match self.inner.encode(text, false) {
-            Ok(e) => Encoding {
-                ids: e.get_ids().to_vec(),
-                offsets: e.get_offsets().to_vec(),
-            },
-            // The `tokenizers` pipeline only fails on misconfiguration, which loading checks.
-            Err(_) => Encoding::default(),
+        match &self.fast {
+            Some(fast) => fast.tokenize(text, |piece| self.tokenize_with_pipeline(piece)),
+            None => self.tokenize_with_pipeline(text),
         }
     }
 

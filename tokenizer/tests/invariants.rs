@@ -103,8 +103,37 @@ fn check<T: Tokenizer>(
     Ok(())
 }
 
+/// Text made to reach every branch of the specialised BERT path: ASCII words and punctuation,
+/// every ASCII space and control byte, accents, CJK, unicode spaces and punctuation, added
+/// tokens in any case, words past the 100-character limit and words outside the vocabulary.
+fn bert_edge_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        4 => "[A-Za-z0-9]{1,12}",
+        2 => "[!-/:-@\\[-`{-~]{1,3}",
+        2 => "[ \t\n\r\x0b\x0c\x00-\x08\x7f]{1,2}",
+        1 => Just("<br /><br />".to_string()),
+        1 => prop_oneof![Just("[SEP]"), Just("[mask]"), Just("x[CLS]y"), Just("[PA"), Just("D]")]
+            .prop_map(String::from),
+        1 => prop_oneof![Just("Café"), Just("naïve"), Just("İstanbul"), Just("ΣΑΣ"), Just("e\u{301}")]
+            .prop_map(String::from),
+        1 => prop_oneof![Just("野口"), Just("\u{a0}"), Just("\u{2019}"), Just("…"), Just("\u{fffd}"), Just("🎬")]
+            .prop_map(String::from),
+        1 => "[a-z]{95,105}",
+        1 => "[qxz]{3,8}",
+        1 => any::<String>(),
+    ];
+    prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn bert_fast_path_gives_the_ids_and_offsets_of_tokenizers(text in bert_edge_text()) {
+        let t = minilm();
+        prop_assert!(t.is_bert_wordpiece());
+        prop_assert_eq!(t.tokenize(&text), t.tokenize_with_pipeline(&text));
+    }
 
     #[test]
     fn word_level_invariants(texts in prop::collection::vec(any::<String>(), 0..5), policy in policy()) {
