@@ -9,9 +9,11 @@
 --device cuda runs the throughput part of reference/pytorch_minilm.py (batch 32 x 256 training,
 256 x 256 inference, fp32 and bf16 autocast) on a tiny stand-in dataset and stops it there.
 Each measurement is appended to --out as {"what", "backend", "machine", "ours", "reference",
-"ratio"} (ratio = ours / reference; examples per second, higher is better).
+"ratio"} (ratio = ours / reference; examples per second, higher is better). On CPU, --rounds N
+runs the reference and ours N times, interleaved, and records the medians (the reference times
+only 2 training steps and 3 inference batches, so one round moves by ±15 % on a shared VM).
 """
-import argparse, gzip, json, os, platform, subprocess, sys, tempfile, time
+import argparse, gzip, json, os, platform, statistics, subprocess, sys, tempfile, time
 
 
 def ours(binary, model, device, precision, seq, batch, steps, warmup, infer_batch, infer_batches):
@@ -67,27 +69,37 @@ def main():
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     ap.add_argument("--backends", default="cpu,tch", help="our CPU backends (--device cpu)")
     ap.add_argument("--machine", default=platform.processor() or platform.machine())
+    ap.add_argument("--rounds", type=int, default=1, help="CPU: medians over this many runs")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
 
     entries = []
     def add(what, backend, mine, theirs):
-        entries.append({"what": what, "backend": backend, "machine": a.machine,
-                        "ours": round(mine, 2), "reference": round(theirs, 2),
-                        "ratio": round(mine / theirs, 3)})
+        entry = {"what": what, "backend": backend, "machine": a.machine,
+                 "ours": round(mine, 2), "reference": round(theirs, 2),
+                 "ratio": round(mine / theirs, 3)}
+        if a.rounds > 1:
+            entry["rounds"] = a.rounds
+        entries.append(entry)
         print(f"{what:55s} {backend:22s} ours {mine:9.1f}  reference {theirs:9.1f}  ratio {mine / theirs:.2f}", flush=True)
 
     if a.device == "cpu":
-        ref = cpu_reference(a.python, a.reference, a.model)
-        for backend in a.backends.split(","):
+        backends = a.backends.split(",")
+        refs, mine = [], {(b, seq): [] for b in backends for seq in (128, 256)}
+        for _ in range(a.rounds):
+            refs.append(cpu_reference(a.python, a.reference, a.model))
+            for backend in backends:
+                for seq in (128, 256):
+                    mine[backend, seq].append(ours(a.transfer, a.model, backend, "f32", seq, 32, 2, 1, 32, 3))
+        median = lambda runs, key: statistics.median(r[key] for r in runs)
+        for backend in backends:
             for seq in (128, 256):
-                r = ours(a.transfer, a.model, backend, "f32", seq, 32, 2, 1, 32, 3)
-                theirs = ref[f"seq{seq}"]
+                theirs = [r[f"seq{seq}"] for r in refs]
                 name = {"cpu": "flex (pure Rust)", "tch": "tch (libtorch CPU)"}.get(backend, backend)
                 add(f"MiniLM-L6 fine-tuning step, batch 32 x {seq}, fp32", name,
-                    r["train_examples_per_s"], theirs["train_examples_per_s"])
+                    median(mine[backend, seq], "train_examples_per_s"), median(theirs, "train_examples_per_s"))
                 add(f"MiniLM-L6 inference, batch 32 x {seq}, fp32", name,
-                    r["infer_examples_per_s"], theirs["infer_examples_per_s"])
+                    median(mine[backend, seq], "infer_examples_per_s"), median(theirs, "infer_examples_per_s"))
     else:
         ref = cuda_reference(a.python, a.reference, a.model)["throughput"]
         for precision, key in (("f32", "minilm_l6_fp32"), ("bf16", "minilm_l6_bf16")):

@@ -4,12 +4,13 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use burn::tensor::FloatDType;
-use burn::tensor::activation::{gelu, gelu_approximate, relu};
+use burn::tensor::activation::{gelu_approximate, relu};
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check;
+use crate::flex_gelu::exact_gelu;
 use crate::{ContextualEmbedder, ContextualError};
 
 /// The feed-forward activation (`hidden_act` in `config.json`).
@@ -40,7 +41,7 @@ impl HiddenAct {
 
     fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         match self {
-            Self::Gelu => gelu(x),
+            Self::Gelu => exact_gelu(x),
             Self::GeluApproximate => gelu_approximate(x),
             Self::Relu => relu(x),
         }

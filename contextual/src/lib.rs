@@ -5,7 +5,9 @@
 //!
 //! - [`BagOfEmbeddings`]: the identity; each token keeps its own vector.
 //! - [`BertEncoder`]: BERT's transformer layers (post-LayerNorm, GELU), loadable from any
-//!   BERT-architecture checkpoint in Hugging Face layout (see `transfer::hf`).
+//!   BERT-architecture checkpoint in Hugging Face layout (see `transfer::hf`). At inference
+//!   on the pure-Rust flex backend its exact GELU runs on all cores, vectorised (burn-flex's
+//!   is scalar and single-threaded): +35 % MiniLM inference on 2 cores.
 //! - [`Lstm`]: stacked uni- or bidirectional LSTM with dropout between layers; the backward
 //!   direction reads each sequence from its last real token, so padding never leaks in.
 //!
@@ -24,6 +26,7 @@ mod any;
 mod bag;
 mod bert;
 mod error;
+mod flex_gelu;
 mod lstm;
 
 use burn::module::{Module, ModuleDisplay};
