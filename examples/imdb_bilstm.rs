@@ -27,6 +27,7 @@ struct Args {
 }
 
 fn main() -> Result<(), TransferError> {
+    transfer_nlp::pipeline::allocator::keep_freed_memory();
     let args = <Args as clap::Parser>::parse();
     let (n_train, n_test) = (args.train, args.test);
     let device = parse_device(&args.device)?;

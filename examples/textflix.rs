@@ -22,6 +22,7 @@ struct Args {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    transfer_nlp::pipeline::allocator::keep_freed_memory();
     let args = <Args as clap::Parser>::parse();
     let out = args.out;
     let mut config = StudyConfig::quick(&asset_dir()?);

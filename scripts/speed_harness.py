@@ -11,9 +11,14 @@
 Each measurement is appended to --out as {"what", "backend", "machine", "ours", "reference",
 "ratio"} (ratio = ours / reference; examples per second, higher is better). On CPU, --rounds N
 runs the reference and ours N times, interleaved, and records the medians (the reference times
-only 2 training steps and 3 inference batches, so one round moves by ±15 % on a shared VM).
+only 2 training steps and 3 inference batches, so one round moves by ±15 % on a shared VM);
+--same-allocator gives the reference the glibc malloc thresholds that `transfer` sets itself.
 """
 import argparse, gzip, json, os, platform, statistics, subprocess, sys, tempfile, time
+
+
+# What transfer::allocator::keep_freed_memory sets in `transfer` (mmap and trim thresholds).
+SAME_ALLOCATOR = "glibc.malloc.mmap_threshold=2147483647:glibc.malloc.trim_threshold=2147483647"
 
 
 def ours(binary, model, device, precision, seq, batch, steps, warmup, infer_batch, infer_batches):
@@ -28,10 +33,12 @@ def ours(binary, model, device, precision, seq, batch, steps, warmup, infer_batc
     return result
 
 
-def cpu_reference(python, reference, model):
+def cpu_reference(python, reference, model, tunables=None):
+    env = dict(os.environ, GLIBC_TUNABLES=tunables) if tunables else None
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "ref.json")
-        subprocess.run([python, os.path.join(reference, "pytorch_minilm_cpu.py"), model, path], check=True)
+        subprocess.run([python, os.path.join(reference, "pytorch_minilm_cpu.py"), model, path],
+                       check=True, env=env)
         return json.load(open(path))
 
 
@@ -70,6 +77,9 @@ def main():
     ap.add_argument("--backends", default="cpu,tch", help="our CPU backends (--device cpu)")
     ap.add_argument("--machine", default=platform.processor() or platform.machine())
     ap.add_argument("--rounds", type=int, default=1, help="CPU: medians over this many runs")
+    ap.add_argument("--same-allocator", action="store_true",
+                    help="CPU: run the reference with the glibc malloc thresholds `transfer` sets "
+                         "(transfer::allocator::keep_freed_memory)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
 
@@ -80,6 +90,8 @@ def main():
                  "ratio": round(mine / theirs, 3)}
         if a.rounds > 1:
             entry["rounds"] = a.rounds
+        if a.same_allocator:
+            entry["reference_env"] = "GLIBC_TUNABLES=" + SAME_ALLOCATOR
         entries.append(entry)
         print(f"{what:55s} {backend:22s} ours {mine:9.1f}  reference {theirs:9.1f}  ratio {mine / theirs:.2f}", flush=True)
 
@@ -87,7 +99,8 @@ def main():
         backends = a.backends.split(",")
         refs, mine = [], {(b, seq): [] for b in backends for seq in (128, 256)}
         for _ in range(a.rounds):
-            refs.append(cpu_reference(a.python, a.reference, a.model))
+            refs.append(cpu_reference(a.python, a.reference, a.model,
+                                      SAME_ALLOCATOR if a.same_allocator else None))
             for backend in backends:
                 for seq in (128, 256):
                     mine[backend, seq].append(ours(a.transfer, a.model, backend, "f32", seq, 32, 2, 1, 32, 3))

@@ -58,6 +58,7 @@ type CorpusRow = (String, String, Option<u8>);
 const MAX_BODY: usize = 64 * 1024;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    transfer_nlp::pipeline::allocator::keep_freed_memory();
     let args = Args::parse();
     let device: Device = parse_device(&args.device)?;
     let pipeline = AppPipeline::load(&args.model, &device)?;

@@ -33,6 +33,7 @@
 //! # Ok::<(), transfer::TransferError>(())
 //! ```
 
+pub mod allocator;
 pub mod assets;
 mod attribution;
 pub mod baselines;

@@ -127,6 +127,7 @@ struct PredictArgs {
 }
 
 fn main() -> ExitCode {
+    transfer_nlp::pipeline::allocator::keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train::run(*args),
