@@ -5,9 +5,9 @@
 //!
 //! - [`BagOfEmbeddings`]: the identity; each token keeps its own vector.
 //! - [`BertEncoder`]: BERT's transformer layers (post-LayerNorm, GELU), loadable from any
-//!   BERT-architecture checkpoint in Hugging Face layout (see `transfer::hf`). At inference
-//!   on the pure-Rust flex backend its exact GELU runs on all cores, vectorised (burn-flex's
-//!   is scalar and single-threaded): +35 % MiniLM inference on 2 cores.
+//!   BERT-architecture checkpoint in Hugging Face layout (see `transfer::hf`). On the pure-Rust
+//!   flex backend its exact GELU (and, in training, its derivative) runs on all cores,
+//!   vectorised (burn-flex's is scalar and single-threaded): +35 % MiniLM inference on 2 cores.
 //! - [`Lstm`]: stacked uni- or bidirectional LSTM with dropout between layers; the backward
 //!   direction reads each sequence from its last real token, so padding never leaks in.
 //!
