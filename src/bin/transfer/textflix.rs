@@ -13,7 +13,7 @@ pub struct TextflixArgs {
     /// directory resumes, skipping finished cells.
     #[arg(long)]
     out: PathBuf,
-    /// The README's main job on CPU (about 15 minutes on 2 cores): see `StudyConfig::quick`.
+    /// The README's main job on CPU (about 7 minutes on 2 cores): see `StudyConfig::quick`.
     #[arg(long)]
     quick: bool,
     /// cpu, tch, cuda or cuda:N (for BERT and ULMFiT; the baselines run on the CPU).
