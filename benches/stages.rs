@@ -27,16 +27,23 @@ fn labelled_imdb() -> Imdb {
     Imdb::load(Imdb::default_path().unwrap(), ImdbParts::LABELLED).unwrap()
 }
 
-fn reviews(n: usize) -> Vec<Example> {
-    balanced_sample(&labelled_imdb().test, n, 0)
+/// `n` balanced test reviews of `imdb`.
+fn reviews(imdb: &Imdb, n: usize) -> Vec<Example> {
+    balanced_sample(&imdb.test, n, 0)
         .unwrap()
         .iter()
         .filter_map(|r| r.example())
         .collect()
 }
 
+/// `f` of every text, on all cores.
+fn par_map<T: Send>(texts: &[&str], f: impl Fn(&str) -> T + Sync) -> Vec<T> {
+    texts.par_iter().map(|t| f(t)).collect()
+}
+
 fn tokenizers(c: &mut Criterion) {
-    let texts: Vec<String> = reviews(1000).into_iter().map(|e| e.text).collect();
+    let imdb = labelled_imdb();
+    let texts: Vec<String> = reviews(&imdb, 1000).into_iter().map(|e| e.text).collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let dir = asset_dir().unwrap().join("models/all-MiniLM-L6-v2");
     let wordpiece = PretrainedBert::load(&dir, &Device::flex())
@@ -50,11 +57,7 @@ fn tokenizers(c: &mut Criterion) {
         b.iter(|| wordpiece.encode_batch(&refs, &policy).unwrap())
     });
     group.bench_function("wordpiece_tokenizers_pipeline", |b| {
-        b.iter(|| {
-            refs.par_iter()
-                .map(|t| wordpiece.tokenize_with_pipeline(t))
-                .collect::<Vec<_>>()
-        })
+        b.iter(|| par_map(&refs, |t| wordpiece.tokenize_with_pipeline(t)))
     });
     group.bench_function("word_level", |b| {
         b.iter(|| word_level.encode_batch(&refs, &policy).unwrap())
@@ -62,7 +65,6 @@ fn tokenizers(c: &mut Criterion) {
     group.finish();
 
     // Whole reviews, untruncated: the "all 50,000 labelled reviews in 5 s" target.
-    let imdb = labelled_imdb();
     let all: Vec<&str> = imdb
         .train
         .iter()
@@ -75,18 +77,10 @@ fn tokenizers(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(20));
     group.bench_function("wordpiece", |b| {
-        b.iter(|| {
-            all.par_iter()
-                .map(|t| wordpiece.tokenize(t))
-                .collect::<Vec<_>>()
-        })
+        b.iter(|| par_map(&all, |t| wordpiece.tokenize(t)))
     });
     group.bench_function("word_level", |b| {
-        b.iter(|| {
-            all.par_iter()
-                .map(|t| word_level.tokenize(t))
-                .collect::<Vec<_>>()
-        })
+        b.iter(|| par_map(&all, |t| word_level.tokenize(t)))
     });
     group.finish();
 }
@@ -136,8 +130,9 @@ fn encoders(c: &mut Criterion) {
 
 fn fine_tuning(c: &mut Criterion) {
     let dir = asset_dir().unwrap().join("models/all-MiniLM-L6-v2");
-    let train = reviews(32);
-    let test = reviews(1000);
+    let imdb = labelled_imdb();
+    let train = reviews(&imdb, 32);
+    let test = reviews(&imdb, 1000);
     let texts: Vec<&str> = test.iter().map(|e| e.text.as_str()).collect();
     let mut group = c.benchmark_group("pipeline");
     group

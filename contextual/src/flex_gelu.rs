@@ -1,7 +1,7 @@
 //! Exact (erf) GELU on the pure-Rust flex backend.
 //!
-//! burn-flex evaluates GELU one element at a time with libm's `erff`, on one thread: a fifth of
-//! MiniLM's inference time on 2 cores. Here it runs over all cores, vectorised (AVX-512 or
+//! burn-flex evaluates GELU one element at a time with libm's `erff`, on one thread: over a
+//! quarter of MiniLM's inference time on 2 cores (17.2 → 24.1 examples/s once replaced). Here it runs over all cores, vectorised (AVX-512 or
 //! AVX2 where the CPU has them), as `x · Φ(x) = ½ · x · erfc(−x/√2)` with the Chebyshev fit of
 //! erfc from Numerical Recipes (fractional error < 1.2e-7 everywhere), which also keeps its
 //! relative accuracy for large negative `x`, where `1 + erf` cancels. Under autodiff the same
@@ -9,6 +9,7 @@
 //! precision take burn's `gelu`.
 
 use burn::backend::Flex;
+use burn::backend::flex::FlexTensor;
 use burn::prelude::*;
 use burn::tensor::DType;
 use burn::tensor::activation::gelu;
@@ -26,47 +27,42 @@ pub(crate) fn exact_gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
         return gelu(x);
     }
     if x.is_autodiff() {
-        let value = x.clone().inner();
-        if !on_plain_flex(&value) {
+        let Ok(value) = x.clone().inner().try_into_primitive::<Flex>() else {
             return gelu(x);
-        }
+        };
         let slope = map_flex(value.clone(), gelu_slope_one);
         let offset = map_flex(value, gelu_offset_one);
         return x * slope - offset;
     }
-    if !on_plain_flex(&x) {
-        return gelu(x);
+    match x.clone().try_into_primitive::<Flex>() {
+        Ok(value) => {
+            // The only owner now, so the kernel writes in place.
+            drop(x);
+            map_flex(value, gelu_one)
+        }
+        Err(_) => gelu(x),
     }
-    map_flex(x, gelu_one)
 }
 
-fn on_plain_flex<const D: usize>(x: &Tensor<D>) -> bool {
-    x.clone().try_into_primitive::<Flex>().is_ok()
-}
-
-/// `f` over every element of a plain flex f32 tensor, in place when `x` owns its buffer.
-fn map_flex<const D: usize, F>(x: Tensor<D>, f: F) -> Tensor<D>
+/// `f` over every element of a flex f32 tensor, in place when it owns a contiguous buffer.
+fn map_flex<const D: usize, F>(value: FlexTensor, f: F) -> Tensor<D>
 where
     F: Fn(f32) -> f32 + Copy + Send + Sync,
 {
-    let Ok(primitive) = x.clone().try_into_primitive::<Flex>() else {
-        return x;
-    };
-    drop(x);
-    let mut primitive = if primitive.is_contiguous() {
-        primitive
+    let mut value = if value.is_contiguous() {
+        value
     } else {
-        primitive.to_contiguous()
+        value.to_contiguous()
     };
-    let Some((start, end)) = primitive.layout().contiguous_offsets() else {
-        let x = Tensor::from_primitive::<Flex>(primitive.to_contiguous());
-        return map_flex(x, f);
-    };
-    let values = &mut primitive.storage_mut::<f32>()[start..end];
-    values
+    // `to_contiguous` starts at 0 and holds exactly the elements.
+    let (start, end) = value
+        .layout()
+        .contiguous_offsets()
+        .unwrap_or((0, value.layout().num_elements()));
+    value.storage_mut::<f32>()[start..end]
         .par_chunks_mut(CHUNK)
         .for_each(|chunk| widest_simd(|| map_portable(chunk, f)));
-    Tensor::from_primitive::<Flex>(primitive)
+    Tensor::from_primitive::<Flex>(value)
 }
 
 /// Runs `f` compiled for the widest vector unit the CPU has (AVX-512, AVX2, else the build's
@@ -226,14 +222,15 @@ mod tests {
         assert!(gelu_one(f32::NAN).is_nan());
     }
 
+    /// Inputs that cover GELU's curved part and both tails.
+    fn normal_inputs(shape: [usize; 2]) -> Tensor<2> {
+        let normal = burn::tensor::Distribution::Normal(0.0, 2.0);
+        Tensor::<2>::random(shape, normal, &Device::flex())
+    }
+
     #[test]
     fn flex_tensors_get_the_same_values_as_burn_gelu() {
-        let device = Device::flex();
-        let x = Tensor::<2>::random(
-            [257, 1031],
-            burn::tensor::Distribution::Normal(0.0, 2.0),
-            &device,
-        );
+        let x = normal_inputs([257, 1031]);
         let ours = exact_gelu(x.clone())
             .into_data()
             .try_to_vec::<f32>()
@@ -271,12 +268,7 @@ mod tests {
 
     #[test]
     fn autodiff_gets_the_values_and_gradients_of_burn_gelu() {
-        let device = Device::flex();
-        let x = Tensor::<2>::random(
-            [129, 257],
-            burn::tensor::Distribution::Normal(0.0, 2.0),
-            &device,
-        );
+        let x = normal_inputs([129, 257]);
         let (ours, our_grad) = value_and_gradient(&x, exact_gelu);
         let (burns, burn_grad) = value_and_gradient(&x, gelu);
         let inputs = x.into_data().try_to_vec::<f32>().unwrap();

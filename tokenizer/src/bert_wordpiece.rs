@@ -64,15 +64,12 @@ impl BertWordPiece {
         let mut continuations = HashMap::new();
         let mut longest = 0;
         for (token, id) in model.get_vocab() {
-            if let Some(rest) = token.strip_prefix(prefix).filter(|_| !prefix.is_empty()) {
-                longest = longest.max(rest.len());
+            // With an empty prefix every entry also continues a word.
+            if let Some(rest) = token.strip_prefix(prefix) {
                 continuations.insert(rest.into(), id);
             }
             longest = longest.max(token.len());
             words.insert(token.into_boxed_str(), id);
-        }
-        if prefix.is_empty() {
-            continuations = words.clone();
         }
         let unk = *words.get(model.unk_token.as_str())?;
         Some(Self {
