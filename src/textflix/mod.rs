@@ -16,7 +16,7 @@ use transfer::imdb::{Imdb, ImdbParts, balanced_sample};
 use transfer::{Example, TransferError, write_atomic};
 use transfer_contextual::Precision;
 
-pub use models::{BertSettings, Model, UlmfitSettings};
+pub use models::{BertSettings, MlmSettings, Model, SelfTrainingSettings, UlmfitSettings};
 pub use plot::Series;
 pub use results::{Cell, summarise};
 
@@ -38,6 +38,10 @@ pub struct StudyConfig {
     pub data: PathBuf,
     pub vectors: PathBuf,
     pub bert: BertSettings,
+    #[serde(default)]
+    pub self_training: SelfTrainingSettings,
+    #[serde(default)]
+    pub mlm: MlmSettings,
     pub ulmfit: UlmfitSettings,
     pub quick: bool,
 }
@@ -65,6 +69,8 @@ impl StudyConfig {
                 min_steps: 150,
                 precision: Precision::F32,
             },
+            self_training: SelfTrainingSettings::default(),
+            mlm: MlmSettings::default(),
             ulmfit: UlmfitSettings {
                 vocab_size: 30_000,
                 dim: 256,
@@ -76,7 +82,8 @@ impl StudyConfig {
                 lm_batch_size: 64,
                 max_length: 400,
                 learning_rate: 1e-2,
-                min_epochs: 4,
+                // Gradual unfreezing takes the first three; the whole model trains in the rest.
+                min_epochs: 8,
                 min_steps: 60,
             },
             quick: false,
@@ -96,6 +103,18 @@ impl StudyConfig {
         config.test_size = Some(1000);
         config.bert.max_length = 128;
         config.bert.min_steps = 60;
+        config.self_training = SelfTrainingSettings {
+            unlabelled: 2_000,
+            per_class: 400,
+            student_epochs: 1,
+            ..SelfTrainingSettings::default()
+        };
+        config.mlm = MlmSettings {
+            steps: 200,
+            batch_size: 16,
+            max_length: 128,
+            ..MlmSettings::default()
+        };
         config.ulmfit = UlmfitSettings {
             vocab_size: 15_000,
             dim: 128,
@@ -113,7 +132,9 @@ impl StudyConfig {
         for &model in &self.models {
             let (sizes, seeds) = match model {
                 Model::Nbsvm | Model::Wvsum => (&self.sizes, self.seeds),
-                Model::Bert | Model::Ulmfit => (&self.transfer_sizes, self.transfer_seeds),
+                Model::Bert | Model::BertSelfTraining | Model::BertMlm | Model::Ulmfit => {
+                    (&self.transfer_sizes, self.transfer_seeds)
+                }
             };
             for &n in sizes {
                 for seed in 0..seeds {
@@ -133,7 +154,10 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
         &serde_json::to_vec_pretty(config).expect("config"),
     )?;
     let device = transfer::device::parse_device(&config.device)?;
-    let needs_unlabelled = config.models.contains(&Model::Ulmfit);
+    let needs_unlabelled = config
+        .models
+        .iter()
+        .any(|m| matches!(m, Model::Ulmfit | Model::BertSelfTraining | Model::BertMlm));
     let parts = if needs_unlabelled {
         ImdbParts::ALL
     } else {
@@ -163,6 +187,8 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
         device,
         out.to_path_buf(),
         config.bert.clone(),
+        config.self_training.clone(),
+        config.mlm.clone(),
         config.ulmfit.clone(),
         config.vectors.clone(),
         progress,

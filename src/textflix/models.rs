@@ -12,14 +12,17 @@ use transfer::hf::PretrainedBert;
 use transfer::language_model::{
     LanguageModelConfig, LanguageModelTraining, LstmLanguageModel, train_language_model,
 };
+use transfer::masked_lm::{MaskedLanguageModel, MaskedLmTraining, train_masked_lm};
+use transfer::self_training::{PseudoLabelConfig, pseudo_label};
 use transfer::{
     Example, LrSchedule, Target, TrainConfig, TransferError, TransferPipeline, load_weights,
     save_weights, write_atomic,
 };
-use transfer_embedder::WordVectors;
+use transfer_contextual::BertEncoder;
+use transfer_embedder::{BertEmbeddings, WordVectors};
 use transfer_predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_tokenizer::{
-    EncodePolicy, Tokenizer, Truncation, VocabularyConfig, WordLevelTokenizer,
+    EncodePolicy, HfTokenizer, Tokenizer, Truncation, VocabularyConfig, WordLevelTokenizer,
 };
 
 use crate::{ContextualEmbedder, Predictor};
@@ -48,6 +51,16 @@ pub enum Model {
     Wvsum,
     /// MiniLM fine-tuned: mean pooling + linear head, AdamW, warm-up then linear decay.
     Bert,
+    /// BERT self-trained: the fine-tuned MiniLM labels unlabelled reviews, and a fresh
+    /// MiniLM is fine-tuned on the labelled reviews and its most confident guesses.
+    #[serde(rename = "bert-st")]
+    #[value(name = "bert-st")]
+    BertSelfTraining,
+    /// BERT domain-adapted: masked-LM training continued on the unlabelled reviews (once per
+    /// run), then fine-tuned as `bert`.
+    #[serde(rename = "bert-mlm")]
+    #[value(name = "bert-mlm")]
+    BertMlm,
     /// ULMFiT: an LSTM language model pretrained on the unlabelled and training reviews, then
     /// a classifier with concat pooling, discriminative rates, slanted triangular schedule
     /// and gradual unfreezing.
@@ -60,6 +73,8 @@ impl Model {
             Model::Nbsvm => "nbsvm",
             Model::Wvsum => "wvsum",
             Model::Bert => "bert",
+            Model::BertSelfTraining => "bert-st",
+            Model::BertMlm => "bert-mlm",
             Model::Ulmfit => "ulmfit",
         }
     }
@@ -82,6 +97,49 @@ pub struct BertSettings {
     pub precision: Precision,
 }
 
+/// Settings of BERT self-training (the BERT settings apply to teacher and student).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelfTrainingSettings {
+    /// Unlabelled reviews the teacher labels (a seeded sample of the 50,000).
+    pub unlabelled: usize,
+    /// Most confident guesses kept per class.
+    pub per_class: usize,
+    pub min_probability: f32,
+    /// Epochs of the student (and at least the BERT settings' `min_steps`).
+    pub student_epochs: usize,
+}
+
+impl Default for SelfTrainingSettings {
+    fn default() -> Self {
+        Self {
+            unlabelled: 10_000,
+            per_class: 2_000,
+            min_probability: 0.5,
+            student_epochs: 2,
+        }
+    }
+}
+
+/// Settings of BERT's masked-LM domain adaptation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MlmSettings {
+    pub steps: usize,
+    pub batch_size: usize,
+    pub max_length: usize,
+    pub learning_rate: f64,
+}
+
+impl Default for MlmSettings {
+    fn default() -> Self {
+        Self {
+            steps: 2_000,
+            batch_size: 32,
+            max_length: 256,
+            learning_rate: 1e-4,
+        }
+    }
+}
+
 /// Settings of the ULMFiT family.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UlmfitSettings {
@@ -101,6 +159,45 @@ pub struct UlmfitSettings {
     pub min_steps: usize,
 }
 
+impl UlmfitSettings {
+    /// The settings that shape the language model (saved beside it in `ulmfit-lm/`).
+    fn language_model_settings(&self) -> serde_json::Value {
+        serde_json::json!({
+            "vocab_size": self.vocab_size,
+            "dim": self.dim,
+            "num_layers": self.num_layers,
+            "dropout": self.dropout,
+            "lm_epochs": self.lm_epochs,
+            "lm_tokens": self.lm_tokens,
+            "lm_learning_rate": self.lm_learning_rate,
+            "lm_batch_size": self.lm_batch_size,
+        })
+    }
+}
+
+/// Fails if the model cached beside `path` was trained with other settings than `settings`:
+/// reusing it would mix two studies in one table.
+fn check_cached_settings(
+    path: &std::path::Path,
+    settings: &serde_json::Value,
+) -> Result<(), TransferError> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(());
+    };
+    let saved: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| TransferError::format(path, e))?;
+    if &saved != settings {
+        return Err(TransferError::format(
+            path,
+            format!(
+                "the model here was trained with {saved}, this run asks for {settings}: use \
+                 another output directory"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Everything the families share within one run: the data and what is trained once.
 pub struct Context<'a> {
     pub train: &'a [Example],
@@ -110,11 +207,14 @@ pub struct Context<'a> {
     pub device: Device,
     pub out: PathBuf,
     pub bert: BertSettings,
+    pub self_training: SelfTrainingSettings,
+    pub mlm: MlmSettings,
     pub ulmfit: UlmfitSettings,
     pub vectors_path: PathBuf,
     pub progress: bool,
     vectors: OnceLock<(WordVectors, Array2<f64>)>,
     language_model: OnceLock<(WordLevelTokenizer, LstmLanguageModel)>,
+    adapted_bert: OnceLock<MaskedLanguageModel>,
 }
 
 fn texts(examples: &[Example]) -> Vec<&str> {
@@ -147,6 +247,8 @@ impl<'a> Context<'a> {
         device: Device,
         out: PathBuf,
         bert: BertSettings,
+        self_training: SelfTrainingSettings,
+        mlm: MlmSettings,
         ulmfit: UlmfitSettings,
         vectors_path: PathBuf,
         progress: bool,
@@ -158,11 +260,14 @@ impl<'a> Context<'a> {
             device,
             out,
             bert,
+            self_training,
+            mlm,
             ulmfit,
             vectors_path,
             progress,
             vectors: OnceLock::new(),
             language_model: OnceLock::new(),
+            adapted_bert: OnceLock::new(),
         }
     }
 
@@ -196,6 +301,8 @@ impl<'a> Context<'a> {
                 Ok((accuracy(&fitted.predict(test_features), self.test), seconds))
             }
             Model::Bert => self.bert(sample, seed),
+            Model::BertSelfTraining => self.bert_self_training(sample, seed),
+            Model::BertMlm => self.bert_adapted(sample, seed),
             Model::Ulmfit => self.ulmfit(sample, seed),
         }
     }
@@ -209,9 +316,21 @@ impl<'a> Context<'a> {
         Ok(self.vectors.get().expect("set above"))
     }
 
-    fn bert(&self, sample: &[Example], seed: u64) -> Result<(f64, f64), TransferError> {
+    /// The pretrained (or domain-adapted) MiniLM with a fresh mean-pooled linear head.
+    fn bert_pipeline(
+        &self,
+        adapted: bool,
+    ) -> Result<
+        TransferPipeline<HfTokenizer, BertEmbeddings, BertEncoder, PooledClassifier>,
+        TransferError,
+    > {
         let s = &self.bert;
-        let bert = PretrainedBert::load(&s.model_dir, &self.device)?;
+        let mut bert = PretrainedBert::load(&s.model_dir, &self.device)?;
+        if adapted {
+            let mlm = self.adapted_bert()?;
+            bert.embeddings = mlm.embeddings.clone();
+            bert.encoder = mlm.encoder.clone();
+        }
         let head = PooledClassifier::from_config(
             &PooledClassifierConfig::new(bert.encoder.output_dim(), 2)
                 .with_pooling(Pooling::Mean)
@@ -225,7 +344,7 @@ impl<'a> Context<'a> {
         } else {
             Truncation::KeepStart
         };
-        let mut pipeline = TransferPipeline::new(
+        Ok(TransferPipeline::new(
             bert.tokenizer,
             bert.embeddings,
             bert.encoder.with_precision(s.precision),
@@ -233,11 +352,16 @@ impl<'a> Context<'a> {
             &self.device,
         )?
         .with_encode_policy(EncodePolicy::new(s.max_length).with_truncation(truncation))?
-        .with_inference_batch_size(64);
-        let config = TrainConfig {
-            epochs: s.min_epochs,
+        .with_inference_batch_size(64))
+    }
+
+    /// The reference's fine-tuning recipe for `examples` training examples.
+    fn bert_training(&self, examples: usize, epochs: usize, seed: u64) -> TrainConfig {
+        let s = &self.bert;
+        TrainConfig {
+            epochs,
             min_steps: s.min_steps,
-            batch_size: s.batch_size.min(sample.len()),
+            batch_size: s.batch_size.min(examples),
             learning_rate: s.learning_rate,
             schedule: LrSchedule::WarmupLinearDecay {
                 warmup_fraction: 0.1,
@@ -247,10 +371,126 @@ impl<'a> Context<'a> {
             seed,
             progress: self.progress,
             ..TrainConfig::default()
-        };
+        }
+    }
+
+    fn bert(&self, sample: &[Example], seed: u64) -> Result<(f64, f64), TransferError> {
+        self.bert_fine_tuned(sample, seed, false)
+    }
+
+    fn bert_adapted(&self, sample: &[Example], seed: u64) -> Result<(f64, f64), TransferError> {
+        self.bert_fine_tuned(sample, seed, true)
+    }
+
+    fn bert_fine_tuned(
+        &self,
+        sample: &[Example],
+        seed: u64,
+        adapted: bool,
+    ) -> Result<(f64, f64), TransferError> {
+        let mut pipeline = self.bert_pipeline(adapted)?;
+        let config = self.bert_training(sample.len(), self.bert.min_epochs, seed);
         let report = pipeline.train(sample, &config)?;
         let metrics = pipeline.evaluate(self.test)?;
         Ok((metrics.accuracy.unwrap_or(0.0), report.seconds))
+    }
+
+    /// BERT as above (the teacher), then a fresh MiniLM (the student) fine-tuned on the
+    /// sample and the teacher's most confident labels of unlabelled reviews.
+    fn bert_self_training(
+        &self,
+        sample: &[Example],
+        seed: u64,
+    ) -> Result<(f64, f64), TransferError> {
+        let s = &self.self_training;
+        let started = Instant::now();
+        let mut teacher = self.bert_pipeline(false)?;
+        teacher.train(
+            sample,
+            &self.bert_training(sample.len(), self.bert.min_epochs, seed),
+        )?;
+        let mut order: Vec<usize> = (0..self.unlabelled.len()).collect();
+        transfer::rng::SplitMix64::new(seed).shuffle(&mut order);
+        let pool: Vec<&str> = order
+            .into_iter()
+            .take(s.unlabelled)
+            .map(|i| self.unlabelled[i].as_str())
+            .collect();
+        let config = PseudoLabelConfig {
+            per_class: s.per_class,
+            min_probability: s.min_probability,
+            balanced: true,
+        };
+        let mut examples = sample.to_vec();
+        examples.extend(pseudo_label(&teacher, &pool, &config)?);
+        drop(teacher);
+        let mut student = self.bert_pipeline(false)?;
+        student.train(
+            &examples,
+            &self.bert_training(examples.len(), s.student_epochs, seed),
+        )?;
+        let seconds = started.elapsed().as_secs_f64();
+        let metrics = student.evaluate(self.test)?;
+        Ok((metrics.accuracy.unwrap_or(0.0), seconds))
+    }
+
+    /// MiniLM after masked-LM training on the unlabelled reviews, trained once per run and
+    /// cached in `out/bert-mlm/`.
+    fn adapted_bert(&self) -> Result<&MaskedLanguageModel, TransferError> {
+        if let Some(model) = self.adapted_bert.get() {
+            return Ok(model);
+        }
+        let s = &self.mlm;
+        let dir = self.out.join("bert-mlm");
+        let (settings_path, weights_path) =
+            (dir.join("settings.json"), dir.join("model.safetensors"));
+        let settings = serde_json::json!({
+            "model_dir": self.bert.model_dir,
+            "steps": s.steps,
+            "batch_size": s.batch_size,
+            "max_length": s.max_length,
+            "learning_rate": s.learning_rate,
+        });
+        let bert = PretrainedBert::load(&self.bert.model_dir, &self.device)?;
+        let mut model = MaskedLanguageModel::new(bert.embeddings, bert.encoder, &self.device);
+        if weights_path.is_file() {
+            check_cached_settings(&settings_path, &settings)?;
+            load_weights(&mut model, &weights_path)?;
+            eprintln!("bert-mlm: reusing the adapted model in {}", dir.display());
+        } else {
+            let training = MaskedLmTraining {
+                steps: s.steps,
+                batch_size: s.batch_size,
+                max_length: s.max_length,
+                learning_rate: s.learning_rate,
+                progress: self.progress,
+                ..MaskedLmTraining::default()
+            };
+            let (trained, report) = train_masked_lm(
+                model,
+                &bert.tokenizer,
+                self.unlabelled,
+                &training,
+                &self.device,
+            )?;
+            eprintln!(
+                "bert-mlm: {} steps of {} reviews, {:.0}s, masked-token loss {:.2} -> {:.2}",
+                report.steps, s.batch_size, report.seconds, report.first_loss, report.last_loss
+            );
+            std::fs::create_dir_all(&dir).map_err(|e| TransferError::io(dir.clone(), e))?;
+            write_atomic(
+                &settings_path,
+                &serde_json::to_vec_pretty(&settings).expect("settings"),
+            )?;
+            save_weights(&trained, &weights_path)?;
+            write_atomic(
+                &dir.join("report.json"),
+                &serde_json::to_vec_pretty(&report).expect("report"),
+            )?;
+            model = trained;
+        }
+        let _ = self.adapted_bert.set(model);
+        Ok(self.adapted_bert.get().expect("set above"))
     }
 
     /// The language model, trained once per run and cached in `out/ulmfit-lm/`.
@@ -268,7 +508,10 @@ impl<'a> Context<'a> {
             num_layers: s.num_layers,
             dropout: s.dropout,
         };
+        let settings_path = dir.join("settings.json");
+        let settings = s.language_model_settings();
         let lm = if weights_path.is_file() && tokenizer_path.is_file() {
+            check_cached_settings(&settings_path, &settings)?;
             let tokenizer = WordLevelTokenizer::load(&tokenizer_path)?;
             let mut model = LstmLanguageModel::new(&config(tokenizer.vocab_size()), &self.device)?;
             load_weights(&mut model, &weights_path)?;
@@ -307,6 +550,10 @@ impl<'a> Context<'a> {
                 report.perplexity()
             );
             std::fs::create_dir_all(&dir).map_err(|e| TransferError::io(dir.clone(), e))?;
+            write_atomic(
+                &settings_path,
+                &serde_json::to_vec_pretty(&settings).expect("settings"),
+            )?;
             tokenizer.save(&tokenizer_path)?;
             save_weights(&model, &weights_path)?;
             write_atomic(

@@ -100,6 +100,10 @@ pub struct LanguageModelTraining {
     pub max_grad_norm: f64,
     /// Use at most this many tokens of the corpus.
     pub max_tokens: Option<usize>,
+    /// Start the softmax bias at the corpus' log unigram frequencies, so that training starts
+    /// from the unigram model instead of spending its first hundreds of steps (and the LSTM's
+    /// state) on learning word frequencies. For a fresh model; turn off to continue training.
+    pub unigram_bias: bool,
     pub seed: u64,
     pub progress: bool,
 }
@@ -118,6 +122,7 @@ impl Default for LanguageModelTraining {
             weight_decay: 0.01,
             max_grad_norm: 0.5,
             max_tokens: None,
+            unigram_bias: true,
             seed: 0,
             progress: false,
         }
@@ -189,6 +194,11 @@ pub fn train_language_model<T: Tokenizer, S: AsRef<str> + Sync>(
     );
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
+    let model = if config.unigram_bias {
+        model.with_unigram_bias(&stream[..batch * per_stream])
+    } else {
+        model
+    };
     let mut model = model.train();
     let mut optimizer = AdamWConfig::new()
         .with_weight_decay(config.weight_decay as f32)
@@ -298,6 +308,24 @@ impl LstmLanguageModel {
             }
         }
         sum / n.max(1) as f64
+    }
+
+    /// The same model with its softmax bias set to the log relative frequency of each token in
+    /// `ids` (add-one smoothed), so that an untrained model predicts the unigram distribution.
+    pub fn with_unigram_bias(mut self, ids: &[i64]) -> Self {
+        let vocab = self.decoder_bias.dims()[0];
+        let mut counts = vec![1.0f64; vocab];
+        for &id in ids {
+            if let Some(c) = usize::try_from(id).ok().and_then(|i| counts.get_mut(i)) {
+                *c += 1.0;
+            }
+        }
+        let total: f64 = counts.iter().sum();
+        let bias: Vec<f32> = counts.iter().map(|c| (c / total).ln() as f32).collect();
+        let device = self.decoder_bias.device();
+        self.decoder_bias =
+            Param::from_tensor(Tensor::from_data(TensorData::new(bias, [vocab]), &device));
+        self
     }
 
     /// The number of LSTM layers and their size.

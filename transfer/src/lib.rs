@@ -45,12 +45,14 @@ mod fsutil;
 pub mod hf;
 pub mod imdb;
 pub mod language_model;
+pub mod masked_lm;
 mod metrics;
 mod pipeline;
 pub mod progress;
 mod resume;
 pub mod rng;
 mod schedule;
+pub mod self_training;
 mod stages;
 mod train;
 

@@ -28,10 +28,11 @@ pub struct TextflixArgs {
     /// Seeds per size of the baselines.
     #[arg(long)]
     seeds: Option<u64>,
-    /// Training sizes of BERT and ULMFiT (default: --sizes, or 10,100,500 with --quick).
+    /// Training sizes of the transfer models (bert, bert-st, bert-mlm, ulmfit) (default:
+    /// --sizes, or 10,100,500 with --quick).
     #[arg(long, value_delimiter = ',')]
     transfer_sizes: Option<Vec<usize>>,
-    /// Seeds per size of BERT and ULMFiT (default: --seeds, or 1 with --quick).
+    /// Seeds per size of the transfer models (default: --seeds, or 1 with --quick).
     #[arg(long)]
     transfer_seeds: Option<u64>,
     /// Score on a balanced, seeded subset of the test set (default: all 25,000, or 1,000 with --quick).
@@ -46,6 +47,17 @@ pub struct TextflixArgs {
     /// BERT's precision: f32, or bf16 / f16 mixed precision (for CUDA).
     #[arg(long)]
     precision: Option<transfer_nlp::contextual::Precision>,
+    /// Steps of masked-LM training on the unlabelled reviews before bert-mlm is fine-tuned
+    /// (default: 2,000 of 32 reviews, or 200 of 16 with --quick).
+    #[arg(long)]
+    mlm_steps: Option<usize>,
+    /// Unlabelled reviews the BERT self-training teacher labels (default: 10,000, or 2,000
+    /// with --quick).
+    #[arg(long)]
+    st_unlabelled: Option<usize>,
+    /// Most confident pseudo-labels kept per class (default: 2,000, or 400 with --quick).
+    #[arg(long)]
+    st_per_class: Option<usize>,
     /// Tokens the ULMFiT language model reads (default: all unlabelled and training reviews,
     /// or 1,500,000 with --quick).
     #[arg(long)]
@@ -89,6 +101,15 @@ pub fn textflix(args: TextflixArgs) -> CliResult {
     config.bert.head_tail = args.head_tail;
     if let Some(precision) = args.precision {
         config.bert.precision = precision;
+    }
+    if let Some(n) = args.mlm_steps {
+        config.mlm.steps = n;
+    }
+    if let Some(n) = args.st_unlabelled {
+        config.self_training.unlabelled = n;
+    }
+    if let Some(n) = args.st_per_class {
+        config.self_training.per_class = n;
     }
     if args.lm_tokens.is_some() {
         config.ulmfit.lm_tokens = args.lm_tokens;

@@ -1,0 +1,68 @@
+//! Pseudo-labels from a classifier trained on real IMDB reviews.
+
+mod common;
+
+use burn::prelude::Device;
+use common::*;
+use transfer_nlp::pipeline::self_training::{PseudoLabelConfig, pseudo_label};
+use transfer_nlp::*;
+
+fn accuracy(guesses: &[Example], truth: &[Example]) -> f64 {
+    let right = guesses
+        .iter()
+        .filter(|g| {
+            truth
+                .iter()
+                .any(|t| t.text == g.text && t.target == g.target)
+        })
+        .count();
+    right as f64 / guesses.len() as f64
+}
+
+#[test]
+fn the_most_confident_guesses_are_balanced_and_more_often_right() {
+    let device = Device::flex();
+    let train = examples(false, 1000, 2);
+    let mut teacher = word_pipeline(&train, Arch::Bag, &device);
+    let config = TrainConfig {
+        epochs: 4,
+        learning_rate: 0.02,
+        schedule: LrSchedule::Constant,
+        seed: 2,
+        ..TrainConfig::default()
+    };
+    teacher.train(&train, &config).unwrap();
+    // Held-out reviews stand in for unlabelled ones; their labels only score the guesses.
+    let held_out = examples(true, 600, 2);
+    let texts: Vec<&str> = held_out.iter().map(|e| e.text.as_str()).collect();
+    let overall = teacher.evaluate(&held_out).unwrap().accuracy.unwrap();
+
+    let config = PseudoLabelConfig {
+        per_class: 60,
+        min_probability: 0.5,
+        balanced: true,
+    };
+    let guesses = pseudo_label(&teacher, &texts, &config).unwrap();
+    assert_eq!(guesses.len(), 120);
+    let positive = guesses
+        .iter()
+        .filter(|g| g.target == Target::Class(1))
+        .count();
+    assert_eq!(positive, 60);
+    let confident = accuracy(&guesses, &held_out);
+    assert!(
+        confident > overall + 0.1,
+        "confident {confident:.3} vs all {overall:.3}"
+    );
+
+    // A threshold no guess reaches keeps none.
+    let none = PseudoLabelConfig {
+        min_probability: 1.5,
+        ..config
+    };
+    assert!(pseudo_label(&teacher, &texts, &none).unwrap().is_empty());
+    assert!(matches!(
+        pseudo_label(&teacher, &Vec::<&str>::new(), &config),
+        Err(TransferError::EmptyDataset { .. })
+    ));
+}

@@ -1,0 +1,136 @@
+//! The Textflix runner on real IMDB at toy sizes: the files it writes, resuming without
+//! redoing cells, and the ULMFiT language model trained once and reused.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+use transfer_nlp::textflix::{Cell, Model, StudyConfig, run};
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("transfer-textflix-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn cells_of<'a>(cells: &'a [Cell], model: &str) -> Vec<&'a Cell> {
+    cells.iter().filter(|c| c.model == model).collect()
+}
+
+#[test]
+fn baselines_write_every_output_and_a_rerun_only_adds_new_cells() {
+    let out = out_dir("baselines");
+    let mut config = StudyConfig::quick(&assets());
+    config.models = vec![Model::Nbsvm, Model::Wvsum];
+    config.sizes = vec![100];
+    config.seeds = 2;
+    config.test_size = Some(400);
+    let cells = run(&config, &out, false).unwrap();
+    assert_eq!(cells.len(), 4);
+    for c in &cells {
+        assert_eq!(c.test_size, 400);
+        assert!((0.5..1.0).contains(&c.accuracy), "{c:?}");
+    }
+    for file in [
+        "results.json",
+        "results.csv",
+        "results.md",
+        "learning_curves.svg",
+        "learning_curves.png",
+        "run.json",
+    ] {
+        let len = std::fs::metadata(out.join(file)).map(|m| m.len());
+        assert!(len.as_ref().is_ok_and(|l| *l > 0), "{file}: {len:?}");
+    }
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
+
+    // Same plan: nothing to do, the cells are those of the first run.
+    assert_eq!(run(&config, &out, false).unwrap(), cells);
+    // One more size: only its cells are trained.
+    config.sizes = vec![100, 200];
+    let grown = run(&config, &out, false).unwrap();
+    assert_eq!(grown.len(), 8);
+    assert_eq!(&grown[..4], &cells[..]);
+    assert_eq!(grown[4..].iter().filter(|c| c.n == 200).count(), 4);
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn ulmfit_trains_its_language_model_once_and_refuses_another_in_the_same_directory() {
+    let out = out_dir("ulmfit");
+    let mut config = StudyConfig::quick(&assets());
+    config.models = vec![Model::Ulmfit];
+    config.transfer_sizes = vec![40];
+    config.transfer_seeds = 1;
+    config.test_size = Some(100);
+    config.ulmfit.vocab_size = 3000;
+    config.ulmfit.dim = 32;
+    config.ulmfit.num_layers = 1;
+    config.ulmfit.lm_tokens = Some(30_000);
+    config.ulmfit.max_length = 64;
+    config.ulmfit.min_epochs = 1;
+    config.ulmfit.min_steps = 4;
+    let cells = run(&config, &out, false).unwrap();
+    assert_eq!(cells_of(&cells, "ulmfit").len(), 1);
+    let lm = out.join("ulmfit-lm");
+    let weights = lm.join("model.safetensors");
+    let trained_at = std::fs::metadata(&weights).unwrap().modified().unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(lm.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["tokens"].as_u64().unwrap() / 1000, 29, "{report}");
+
+    config.transfer_sizes = vec![40, 60];
+    let cells = run(&config, &out, false).unwrap();
+    assert_eq!(cells_of(&cells, "ulmfit").len(), 2);
+    let reused_at = std::fs::metadata(&weights).unwrap().modified().unwrap();
+    assert_eq!(
+        trained_at, reused_at,
+        "the language model was trained again"
+    );
+
+    config.transfer_sizes = vec![80];
+    config.ulmfit.dim = 48;
+    let err = run(&config, &out, false).unwrap_err().to_string();
+    assert!(
+        err.contains("settings.json") && err.contains("\"dim\":32"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn bert_self_training_and_domain_adaptation_run_at_toy_sizes() {
+    let out = out_dir("bert-variants");
+    let mut config = StudyConfig::quick(&assets());
+    config.models = vec![Model::BertSelfTraining, Model::BertMlm];
+    config.transfer_sizes = vec![8];
+    config.transfer_seeds = 1;
+    config.test_size = Some(40);
+    config.bert.max_length = 32;
+    config.bert.min_epochs = 1;
+    config.bert.min_steps = 2;
+    config.self_training.unlabelled = 24;
+    config.self_training.per_class = 4;
+    config.mlm.steps = 3;
+    config.mlm.batch_size = 4;
+    config.mlm.max_length = 32;
+    let cells = run(&config, &out, false).unwrap();
+    assert_eq!(cells.len(), 2);
+    for model in ["bert-st", "bert-mlm"] {
+        let cell = cells_of(&cells, model);
+        assert_eq!(cell.len(), 1, "{cells:?}");
+        assert!((0.0..=1.0).contains(&cell[0].accuracy));
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("bert-mlm/report.json")).unwrap()).unwrap();
+    assert_eq!(report["steps"], 3, "{report}");
+
+    config.models = vec![Model::BertMlm];
+    config.mlm.steps = 4;
+    config.transfer_sizes = vec![12];
+    let err = run(&config, &out, false).unwrap_err().to_string();
+    assert!(err.contains("bert-mlm/settings.json"), "{err}");
+    std::fs::remove_dir_all(&out).unwrap();
+}

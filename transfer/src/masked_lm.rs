@@ -1,0 +1,341 @@
+//! Domain adaptation of a pretrained BERT: masked-language-model training continued on
+//! unlabelled text of the task's domain (ULMFiT's idea applied to the transformer; Gururangan
+//! et al. 2020), with a fresh prediction head when the checkpoint ships none.
+
+use std::time::Instant;
+
+use burn::module::{Module, Param};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::activation::gelu;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use transfer_contextual::{BertEncoder, ContextualEmbedder};
+use transfer_embedder::{BertEmbeddings, TokenEmbedder};
+use transfer_tokenizer::{EncodePolicy, Tokenizer};
+
+use crate::error::{Result, TransferError};
+use crate::pipeline::batch_tensors;
+use crate::progress;
+use crate::rng::SplitMix64;
+use crate::schedule::LrSchedule;
+
+/// BERT's embeddings and encoder with BERT's masked-LM head: dense → GELU → LayerNorm →
+/// scores over the vocabulary, the output weights tied to the word embeddings.
+#[derive(Module, Debug)]
+pub struct MaskedLanguageModel {
+    pub embeddings: BertEmbeddings,
+    pub encoder: BertEncoder,
+    transform: Linear,
+    layer_norm: LayerNorm,
+    decoder_bias: Param<Tensor<1>>,
+}
+
+impl MaskedLanguageModel {
+    /// A fresh head (BERT's initialisation: normal, std 0.02) on pretrained stages.
+    pub fn new(embeddings: BertEmbeddings, encoder: BertEncoder, device: &Device) -> Self {
+        let dim = embeddings.dim();
+        let vocab = embeddings.vocab_size();
+        Self {
+            transform: LinearConfig::new(dim, dim)
+                .with_initializer(Initializer::Normal {
+                    mean: 0.0,
+                    std: 0.02,
+                })
+                .init(device),
+            layer_norm: LayerNormConfig::new(dim).with_epsilon(1e-12).init(device),
+            decoder_bias: Param::from_tensor(Tensor::zeros([vocab], device)),
+            embeddings,
+            encoder,
+        }
+    }
+
+    /// Vocabulary scores `[positions, vocab]` at the flat `positions` (row · seq + column) of
+    /// `ids: [batch, seq]`.
+    pub fn forward(
+        &self,
+        ids: Tensor<2, Int>,
+        mask: Tensor<2, Bool>,
+        positions: Tensor<1, Int>,
+    ) -> Tensor<2> {
+        let [batch, seq] = ids.dims();
+        let states = self.encoder.forward(self.embeddings.forward(ids), mask);
+        let dim = states.dims()[2];
+        let picked = states.reshape([batch * seq, dim]).select(0, positions);
+        let h = self
+            .layer_norm
+            .forward(gelu(self.transform.forward(picked)));
+        h.matmul(self.embeddings.word_embeddings.weight.val().transpose())
+            + self.decoder_bias.val().unsqueeze()
+    }
+
+    /// The adapted stages, to build a classifier on.
+    pub fn into_stages(self) -> (BertEmbeddings, BertEncoder) {
+        (self.embeddings, self.encoder)
+    }
+}
+
+/// How [`train_masked_lm`] trains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaskedLmTraining {
+    pub steps: usize,
+    pub batch_size: usize,
+    /// Tokens per text, special tokens included (the start of longer texts).
+    pub max_length: usize,
+    pub learning_rate: f64,
+    pub schedule: LrSchedule,
+    pub weight_decay: f64,
+    pub max_grad_norm: f64,
+    /// Share of the real tokens to predict; of those, 80 % are replaced by the mask token,
+    /// 10 % by a random token and 10 % left as they are (BERT's recipe).
+    pub mask_probability: f64,
+    pub seed: u64,
+    pub progress: bool,
+}
+
+impl Default for MaskedLmTraining {
+    fn default() -> Self {
+        Self {
+            steps: 1000,
+            batch_size: 32,
+            max_length: 256,
+            learning_rate: 1e-4,
+            schedule: LrSchedule::WarmupLinearDecay {
+                warmup_fraction: 0.06,
+            },
+            weight_decay: 0.01,
+            max_grad_norm: 1.0,
+            mask_probability: 0.15,
+            seed: 0,
+            progress: false,
+        }
+    }
+}
+
+/// What [`train_masked_lm`] did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaskedLmReport {
+    pub steps: usize,
+    /// Texts read (with repetition when the steps outrun the corpus).
+    pub texts: usize,
+    /// Mean loss (nats per masked token) of the first and the last tenth of the steps.
+    pub first_loss: f64,
+    pub last_loss: f64,
+    pub seconds: f64,
+}
+
+/// One batch with some tokens masked: inputs, real-token mask, flat masked positions and the
+/// original ids there.
+struct MaskedBatch {
+    ids: Vec<Vec<u32>>,
+    positions: Vec<i64>,
+    targets: Vec<i64>,
+}
+
+fn mask_batch<T: Tokenizer>(
+    rows: &[&[u32]],
+    tokenizer: &T,
+    probability: f64,
+    rng: &mut SplitMix64,
+) -> MaskedBatch {
+    let special = tokenizer.special_tokens();
+    let is_special =
+        |id: u32| id == special.pad || Some(id) == special.cls || Some(id) == special.sep;
+    let mask_id = special.mask.expect("checked by train_masked_lm");
+    let vocab = tokenizer.vocab_size();
+    let seq = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+    let mut batch = MaskedBatch {
+        ids: rows.iter().map(|r| r.to_vec()).collect(),
+        positions: Vec::new(),
+        targets: Vec::new(),
+    };
+    let mut candidates = Vec::new();
+    for (r, row) in batch.ids.iter_mut().enumerate() {
+        for (j, id) in row.iter_mut().enumerate() {
+            if is_special(*id) {
+                continue;
+            }
+            candidates.push((r * seq + j) as i64);
+            if rng.next_f64() >= probability {
+                continue;
+            }
+            batch.positions.push((r * seq + j) as i64);
+            batch.targets.push(i64::from(*id));
+            let roll = rng.next_f64();
+            if roll < 0.8 {
+                *id = mask_id;
+            } else if roll < 0.9 {
+                *id = rng.below(vocab) as u32;
+            }
+        }
+    }
+    // A batch with nothing masked (short texts, bad luck) still predicts one token.
+    if batch.positions.is_empty()
+        && let Some(&p) = candidates.get(rng.below(candidates.len().max(1)))
+    {
+        let (r, j) = (p as usize / seq, p as usize % seq);
+        batch.positions.push(p);
+        batch.targets.push(i64::from(batch.ids[r][j]));
+        batch.ids[r][j] = mask_id;
+    }
+    batch
+}
+
+/// Continues masked-LM training of `model` on `texts` for `config.steps` steps of
+/// `config.batch_size` texts (in a seeded random order, reshuffled after each pass).
+pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
+    model: MaskedLanguageModel,
+    tokenizer: &T,
+    texts: &[S],
+    config: &MaskedLmTraining,
+    device: &Device,
+) -> Result<(MaskedLanguageModel, MaskedLmReport)> {
+    crate::data::check_texts("masked-LM texts", texts)?;
+    if tokenizer.special_tokens().mask.is_none() {
+        return Err(TransferError::InvalidConfig {
+            field: "tokenizer",
+            message: "has no mask token ([MASK]) for masked-LM training".into(),
+        });
+    }
+    if !(0.0 < config.mask_probability && config.mask_probability < 1.0) {
+        return Err(TransferError::InvalidConfig {
+            field: "mask_probability",
+            message: format!("{} is not in (0, 1)", config.mask_probability),
+        });
+    }
+    let started = Instant::now();
+    let policy = EncodePolicy::new(config.max_length);
+    let encoded: Vec<Vec<u32>> = texts
+        .par_iter()
+        .map(|t| tokenizer.encode(t.as_ref(), &policy).map(|(e, _)| e.ids))
+        .collect::<std::result::Result<_, _>>()?;
+    let train_device = device.clone().autodiff();
+    train_device.seed(config.seed);
+    let mut rng = SplitMix64::new(config.seed);
+    let mut order: Vec<usize> = (0..encoded.len()).collect();
+    rng.shuffle(&mut order);
+    let mut next = 0;
+    let mut model = model.train();
+    let mut optimizer = AdamWConfig::new()
+        .with_weight_decay(config.weight_decay as f32)
+        .with_epsilon(1e-8)
+        .init();
+    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
+    let pad = tokenizer.special_tokens().pad;
+    let batch_size = config.batch_size.clamp(1, encoded.len());
+    let bar = progress::bar(config.steps as u64, config.progress, "masked LM");
+    let tenth = config.steps.div_ceil(10).max(1);
+    let (mut first, mut last) = (Vec::new(), Vec::new());
+    for step in 0..config.steps {
+        let mut rows: Vec<&[u32]> = Vec::with_capacity(batch_size);
+        while rows.len() < batch_size {
+            if next == order.len() {
+                rng.shuffle(&mut order);
+                next = 0;
+            }
+            rows.push(&encoded[order[next]]);
+            next += 1;
+        }
+        let masked = mask_batch(&rows, tokenizer, config.mask_probability, &mut rng);
+        let masked_rows: Vec<&[u32]> = masked.ids.iter().map(Vec::as_slice).collect();
+        let (ids, mask) = batch_tensors(&masked_rows, pad, &train_device);
+        let m = masked.positions.len();
+        let positions =
+            Tensor::<1, Int>::from_data(TensorData::new(masked.positions, [m]), &train_device);
+        let targets =
+            Tensor::<1, Int>::from_data(TensorData::new(masked.targets, [m]), &train_device);
+        let loss = loss_fn.forward(model.forward(ids, mask, positions), targets);
+        let value = loss.clone().into_scalar::<f32>();
+        let lr = config.learning_rate * config.schedule.factor(step, config.steps);
+        if !value.is_finite() {
+            bar.abandon();
+            return Err(TransferError::NonFiniteLoss {
+                epoch: 0,
+                step,
+                value,
+                learning_rate: lr,
+            });
+        }
+        if step < tenth {
+            first.push(f64::from(value));
+        }
+        if step + tenth >= config.steps {
+            last.push(f64::from(value));
+        }
+        let grads = loss.backward();
+        let mut grads = vec![(
+            crate::Stage::Contextual,
+            GradientsParams::from_grads(grads, &model),
+        )];
+        crate::train::clip_global_norm(&model, &mut grads, config.max_grad_norm);
+        let (_, grads) = grads.pop().expect("one set of gradients");
+        model = optimizer.step(lr, model, grads);
+        bar.inc(1);
+        bar.set_message(format!("loss {value:.3}"));
+    }
+    bar.finish_and_clear();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    Ok((
+        model.valid(),
+        MaskedLmReport {
+            steps: config.steps,
+            texts: config.steps * batch_size,
+            first_loss: mean(&first),
+            last_loss: mean(&last),
+            seconds: started.elapsed().as_secs_f64(),
+        },
+    ))
+}
+
+impl MaskedLanguageModel {
+    /// Mean masked-token loss (nats) on `texts`, masking with `seed` as in training, without
+    /// training: how well the model fills in the domain's text.
+    pub fn evaluate<T: Tokenizer, S: AsRef<str> + Sync>(
+        &self,
+        tokenizer: &T,
+        texts: &[S],
+        max_length: usize,
+        seed: u64,
+    ) -> Result<f64> {
+        crate::data::check_texts("masked-LM texts", texts)?;
+        if tokenizer.special_tokens().mask.is_none() {
+            return Err(TransferError::InvalidConfig {
+                field: "tokenizer",
+                message: "has no mask token ([MASK]) for masked-LM evaluation".into(),
+            });
+        }
+        let device = self
+            .decoder_bias
+            .devices()
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let policy = EncodePolicy::new(max_length);
+        let loss_fn = CrossEntropyLossConfig::new().init(&device);
+        let mut rng = SplitMix64::new(seed);
+        let pad = tokenizer.special_tokens().pad;
+        let (mut sum, mut n) = (0.0, 0usize);
+        for chunk in texts.chunks(16) {
+            let encoded: Vec<Vec<u32>> = chunk
+                .iter()
+                .map(|t| tokenizer.encode(t.as_ref(), &policy).map(|(e, _)| e.ids))
+                .collect::<std::result::Result<_, _>>()?;
+            let rows: Vec<&[u32]> = encoded.iter().map(Vec::as_slice).collect();
+            let masked = mask_batch(&rows, tokenizer, 0.15, &mut rng);
+            let masked_rows: Vec<&[u32]> = masked.ids.iter().map(Vec::as_slice).collect();
+            let (ids, mask) = batch_tensors(&masked_rows, pad, &device);
+            let m = masked.positions.len();
+            let positions =
+                Tensor::<1, Int>::from_data(TensorData::new(masked.positions, [m]), &device);
+            let targets =
+                Tensor::<1, Int>::from_data(TensorData::new(masked.targets, [m]), &device);
+            let loss = loss_fn.forward(self.forward(ids, mask, positions), targets);
+            sum += f64::from(loss.into_scalar::<f32>()) * m as f64;
+            n += m;
+        }
+        Ok(sum / n.max(1) as f64)
+    }
+}
