@@ -1,5 +1,7 @@
 //! The Textflix study: IMDB learning curves (accuracy against the number of labelled
-//! reviews) for BERT, ULMFiT, NB-SVM and word-vector sums, with one command.
+//! reviews) for BERT, ULMFiT, NB-SVM and word-vector sums, with one command. Two variants of
+//! BERT use the 50,000 unlabelled reviews: `bert-mlm` (masked-LM domain adaptation first) and
+//! `bert-st` (self-training on the fine-tuned model's confident guesses).
 //!
 //! [`run`] trains and scores every (model, n, seed) cell, resumes an interrupted run without
 //! redoing finished cells, and writes `results.json`, `results.csv`, `results.md` and the
@@ -90,10 +92,13 @@ impl StudyConfig {
         }
     }
 
-    /// The README's main job on 2 cores (about 12 minutes): NB-SVM and word-vector sums at
+    /// The README's main job on 2 cores (about 7 minutes): NB-SVM and word-vector sums at
     /// every size with 3 seeds; BERT at 10, 100 and 500 with one seed, 128 tokens and at least
-    /// 60 steps; all scored on 1,000 balanced test reviews. ULMFiT is left out: its language
-    /// model needs hours of CPU (add it with `models`, which then reads 1.5 million tokens).
+    /// 60 steps; all scored on 1,000 balanced test reviews. ULMFiT and the BERT variants are
+    /// left out: a useful language model takes about an hour of CPU, and each variant cell
+    /// several times a BERT cell (add them with `models`; the language model then reads 1.5
+    /// million tokens, masked-LM adaptation takes 200 steps of 16 reviews, self-training
+    /// labels 2,000 unlabelled reviews and keeps 400 per class).
     pub fn quick(assets: &Path) -> Self {
         let mut config = Self::full(assets);
         config.quick = true;
