@@ -198,6 +198,26 @@ fn check_cached_settings(
     Ok(())
 }
 
+/// Writes a model trained once per run into `dir`: `settings.json` (what
+/// [`check_cached_settings`] compares), `model.safetensors` and `report.json`.
+fn save_cached<M: Module, R: Serialize>(
+    dir: &std::path::Path,
+    settings: &serde_json::Value,
+    model: &M,
+    report: &R,
+) -> Result<(), TransferError> {
+    std::fs::create_dir_all(dir).map_err(|e| TransferError::io(dir, e))?;
+    write_atomic(
+        &dir.join("settings.json"),
+        &serde_json::to_vec_pretty(settings).expect("settings"),
+    )?;
+    save_weights(model, &dir.join("model.safetensors"))?;
+    write_atomic(
+        &dir.join("report.json"),
+        &serde_json::to_vec_pretty(report).expect("report"),
+    )
+}
+
 /// Everything the families share within one run: the data and what is trained once.
 pub struct Context<'a> {
     pub train: &'a [Example],
@@ -477,16 +497,7 @@ impl<'a> Context<'a> {
                 "bert-mlm: {} steps of {} reviews, {:.0}s, masked-token loss {:.2} -> {:.2}",
                 report.steps, s.batch_size, report.seconds, report.first_loss, report.last_loss
             );
-            std::fs::create_dir_all(&dir).map_err(|e| TransferError::io(dir.clone(), e))?;
-            write_atomic(
-                &settings_path,
-                &serde_json::to_vec_pretty(&settings).expect("settings"),
-            )?;
-            save_weights(&trained, &weights_path)?;
-            write_atomic(
-                &dir.join("report.json"),
-                &serde_json::to_vec_pretty(&report).expect("report"),
-            )?;
+            save_cached(&dir, &settings, &trained, &report)?;
             model = trained;
         }
         let _ = self.adapted_bert.set(model);
@@ -549,17 +560,10 @@ impl<'a> Context<'a> {
                 report.seconds,
                 report.perplexity()
             );
+            // The tokenizer first: a model is reused only when both files are there.
             std::fs::create_dir_all(&dir).map_err(|e| TransferError::io(dir.clone(), e))?;
-            write_atomic(
-                &settings_path,
-                &serde_json::to_vec_pretty(&settings).expect("settings"),
-            )?;
             tokenizer.save(&tokenizer_path)?;
-            save_weights(&model, &weights_path)?;
-            write_atomic(
-                &dir.join("report.json"),
-                &serde_json::to_vec_pretty(&report).expect("report"),
-            )?;
+            save_cached(&dir, &settings, &model, &report)?;
             (tokenizer, model)
         };
         let _ = self.language_model.set(lm);

@@ -6,7 +6,7 @@ use std::time::Instant;
 use burn::module::{Module, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Dropout, DropoutConfig};
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::AdamWConfig;
 use burn::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -237,14 +237,8 @@ pub fn train_language_model<T: Tokenizer, S: AsRef<str> + Sync>(
                 });
             }
             loss_sum += f64::from(value);
-            let grads = loss.backward();
-            let mut grads = vec![(
-                crate::Stage::Embedder,
-                GradientsParams::from_grads(grads, &model),
-            )];
-            crate::train::clip_global_norm(&model, &mut grads, config.max_grad_norm);
-            let (_, grads) = grads.pop().expect("one set of gradients");
-            model = optimizer.step(lr, model, grads);
+            model =
+                crate::train::clipped_step(model, &mut optimizer, loss, lr, config.max_grad_norm);
             step += 1;
             bar.inc(1);
             bar.set_message(format!(

@@ -7,7 +7,7 @@ use std::time::Instant;
 use burn::module::{Module, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::AdamWConfig;
 use burn::prelude::*;
 use burn::tensor::activation::gelu;
 use rayon::prelude::*;
@@ -71,6 +71,18 @@ impl MaskedLanguageModel {
             + self.decoder_bias.val().unsqueeze()
     }
 
+    /// Mean cross-entropy of the predictions at a batch's masked positions.
+    fn masked_loss(&self, batch: MaskedBatch, pad: u32, device: &Device) -> Tensor<1> {
+        let rows: Vec<&[u32]> = batch.ids.iter().map(Vec::as_slice).collect();
+        let (ids, mask) = batch_tensors(&rows, pad, device);
+        let m = batch.positions.len();
+        let positions = Tensor::<1, Int>::from_data(TensorData::new(batch.positions, [m]), device);
+        let targets = Tensor::<1, Int>::from_data(TensorData::new(batch.targets, [m]), device);
+        CrossEntropyLossConfig::new()
+            .init(device)
+            .forward(self.forward(ids, mask, positions), targets)
+    }
+
     /// The adapted stages, to build a classifier on.
     pub fn into_stages(self) -> (BertEmbeddings, BertEncoder) {
         (self.embeddings, self.encoder)
@@ -125,6 +137,18 @@ pub struct MaskedLmReport {
     pub first_loss: f64,
     pub last_loss: f64,
     pub seconds: f64,
+}
+
+/// Texts to mask, and a tokenizer with a mask token to mask them with.
+fn check_input<T: Tokenizer, S: AsRef<str>>(tokenizer: &T, texts: &[S]) -> Result<()> {
+    crate::data::check_texts("masked-LM texts", texts)?;
+    if tokenizer.special_tokens().mask.is_none() {
+        return Err(TransferError::InvalidConfig {
+            field: "tokenizer",
+            message: "has no mask token ([MASK]) to mask texts with".into(),
+        });
+    }
+    Ok(())
 }
 
 /// One batch with some tokens masked: inputs, real-token mask, flat masked positions and the
@@ -193,13 +217,7 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
     config: &MaskedLmTraining,
     device: &Device,
 ) -> Result<(MaskedLanguageModel, MaskedLmReport)> {
-    crate::data::check_texts("masked-LM texts", texts)?;
-    if tokenizer.special_tokens().mask.is_none() {
-        return Err(TransferError::InvalidConfig {
-            field: "tokenizer",
-            message: "has no mask token ([MASK]) for masked-LM training".into(),
-        });
-    }
+    check_input(tokenizer, texts)?;
     if !(0.0 < config.mask_probability && config.mask_probability < 1.0) {
         return Err(TransferError::InvalidConfig {
             field: "mask_probability",
@@ -223,7 +241,6 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
         .with_weight_decay(config.weight_decay as f32)
         .with_epsilon(1e-8)
         .init();
-    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let pad = tokenizer.special_tokens().pad;
     let batch_size = config.batch_size.clamp(1, encoded.len());
     let bar = progress::bar(config.steps as u64, config.progress, "masked LM");
@@ -240,14 +257,7 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
             next += 1;
         }
         let masked = mask_batch(&rows, tokenizer, config.mask_probability, &mut rng);
-        let masked_rows: Vec<&[u32]> = masked.ids.iter().map(Vec::as_slice).collect();
-        let (ids, mask) = batch_tensors(&masked_rows, pad, &train_device);
-        let m = masked.positions.len();
-        let positions =
-            Tensor::<1, Int>::from_data(TensorData::new(masked.positions, [m]), &train_device);
-        let targets =
-            Tensor::<1, Int>::from_data(TensorData::new(masked.targets, [m]), &train_device);
-        let loss = loss_fn.forward(model.forward(ids, mask, positions), targets);
+        let loss = model.masked_loss(masked, pad, &train_device);
         let value = loss.clone().into_scalar::<f32>();
         let lr = config.learning_rate * config.schedule.factor(step, config.steps);
         if !value.is_finite() {
@@ -265,14 +275,7 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
         if step + tenth >= config.steps {
             last.push(f64::from(value));
         }
-        let grads = loss.backward();
-        let mut grads = vec![(
-            crate::Stage::Contextual,
-            GradientsParams::from_grads(grads, &model),
-        )];
-        crate::train::clip_global_norm(&model, &mut grads, config.max_grad_norm);
-        let (_, grads) = grads.pop().expect("one set of gradients");
-        model = optimizer.step(lr, model, grads);
+        model = crate::train::clipped_step(model, &mut optimizer, loss, lr, config.max_grad_norm);
         bar.inc(1);
         bar.set_message(format!("loss {value:.3}"));
     }
@@ -300,13 +303,7 @@ impl MaskedLanguageModel {
         max_length: usize,
         seed: u64,
     ) -> Result<f64> {
-        crate::data::check_texts("masked-LM texts", texts)?;
-        if tokenizer.special_tokens().mask.is_none() {
-            return Err(TransferError::InvalidConfig {
-                field: "tokenizer",
-                message: "has no mask token ([MASK]) for masked-LM evaluation".into(),
-            });
-        }
+        check_input(tokenizer, texts)?;
         let device = self
             .decoder_bias
             .devices()
@@ -314,7 +311,6 @@ impl MaskedLanguageModel {
             .next()
             .unwrap_or_default();
         let policy = EncodePolicy::new(max_length);
-        let loss_fn = CrossEntropyLossConfig::new().init(&device);
         let mut rng = SplitMix64::new(seed);
         let pad = tokenizer.special_tokens().pad;
         let (mut sum, mut n) = (0.0, 0usize);
@@ -325,14 +321,8 @@ impl MaskedLanguageModel {
                 .collect::<std::result::Result<_, _>>()?;
             let rows: Vec<&[u32]> = encoded.iter().map(Vec::as_slice).collect();
             let masked = mask_batch(&rows, tokenizer, 0.15, &mut rng);
-            let masked_rows: Vec<&[u32]> = masked.ids.iter().map(Vec::as_slice).collect();
-            let (ids, mask) = batch_tensors(&masked_rows, pad, &device);
             let m = masked.positions.len();
-            let positions =
-                Tensor::<1, Int>::from_data(TensorData::new(masked.positions, [m]), &device);
-            let targets =
-                Tensor::<1, Int>::from_data(TensorData::new(masked.targets, [m]), &device);
-            let loss = loss_fn.forward(self.forward(ids, mask, positions), targets);
+            let loss = self.masked_loss(masked, pad, &device);
             sum += f64::from(loss.into_scalar::<f32>()) * m as f64;
             n += m;
         }

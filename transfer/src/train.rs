@@ -528,6 +528,22 @@ fn describe(report: &EpochReport) -> String {
     line
 }
 
+/// One optimizer step of the whole `model` on the gradients of `loss`, their global L2 norm
+/// clipped to `max_norm` (the language models' training loops).
+pub(crate) fn clipped_step<M: Module>(
+    model: M,
+    optimizer: &mut burn::optim::ModuleOptimizer,
+    loss: Tensor<1>,
+    learning_rate: f64,
+    max_norm: f64,
+) -> M {
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    let mut grads = [(Stage::Predictor, grads)];
+    clip_global_norm(&model, &mut grads, max_norm);
+    let [(_, grads)] = grads;
+    optimizer.step(learning_rate, model, grads)
+}
+
 /// Scales all gradients so that their global L2 norm is at most `max_norm`.
 pub(crate) fn clip_global_norm<M: Module>(
     model: &M,
