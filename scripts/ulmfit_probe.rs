@@ -1,0 +1,66 @@
+// The probe behind the classifier-recipe table in docs/results/textflix/README.md (ULMFiT).
+// Not built by default: copy it to examples/ and run, on a language model saved by a study run:
+//   transfer textflix --quick --models ulmfit --transfer-sizes 10,100,500,1000 --transfer-seeds 1 \
+//       --test-size 1000 --lm-tokens 3000000 --device tch --out /tmp/ulm3
+//   cp scripts/ulmfit_probe.rs examples/ && cargo build --release --features tch --example ulmfit_probe
+//   LM=/tmp/ulm3/ulmfit-lm EPOCHS=4 target/release/examples/ulmfit_probe \
+//       1000:0.01:nogradual 1000:0.01:nodisc 1000:0.01:nogradual,nodisc \
+//       1000:0.01:nogradual,nodisc,random 1000:0.01:frozen 1000:0.01:frozen,linear
+//   LM=/tmp/ulm3/ulmfit-lm EPOCHS=8 target/release/examples/ulmfit_probe 1000:0.01 100:0.01 100:0.02
+//   LM=/tmp/ulm3/ulmfit-lm EPOCHS=4 target/release/examples/ulmfit_probe 100:0.01:nogradual,nodisc \
+//       100:0.003:nogradual,nodisc 100:0.01:frozen
+// (The table's "4 epochs (before)" row is the study run's own n = 1,000 cell.)
+// Each argument is n:learning-rate:flags; accuracy on 1,000 balanced test reviews.
+use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts, balanced_sample};
+use transfer_nlp::pipeline::language_model::{LanguageModelConfig, LstmLanguageModel};
+use transfer_nlp::pipeline::{LrSchedule, Stage, TrainConfig, TransferPipeline, load_weights};
+use transfer_nlp::contextual::ContextualEmbedder;
+use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
+use transfer_nlp::tokenizer::{EncodePolicy, Tokenizer, Truncation, WordLevelTokenizer};
+use transfer_nlp::{Example, Predictor};
+
+fn main() {
+    let device = transfer_nlp::pipeline::device::parse_device("tch").unwrap();
+    let imdb = Imdb::load(Imdb::default_path().unwrap(), ImdbParts::LABELLED).unwrap();
+    let ex = |r: &[transfer_nlp::pipeline::imdb::Review], n, seed| -> Vec<Example> {
+        balanced_sample(r, n, seed).unwrap().iter().filter_map(|r| r.example()).collect()
+    };
+    let env = |k: &str, d: f64| std::env::var(k).ok().map(|v| v.parse::<f64>().unwrap()).unwrap_or(d);
+    let test = ex(&imdb.test, 1000, 0);
+    let dir = std::path::PathBuf::from(std::env::var("LM").unwrap());
+    let tokenizer = WordLevelTokenizer::load(&dir.join("tokenizer.json")).unwrap();
+    let cfg = LanguageModelConfig { vocab_size: tokenizer.vocab_size(), dim: env("DIM", 128.0) as usize, num_layers: env("LAYERS", 2.0) as usize, dropout: 0.2 };
+    for spec in std::env::args().skip(1) {
+        // spec: n:lr:flags
+        let parts: Vec<&str> = spec.split(':').collect();
+        let n: usize = parts[0].parse().unwrap();
+        let lr: f64 = parts[1].parse().unwrap();
+        let variant = parts.get(2).copied().unwrap_or("");
+        let train = ex(&imdb.train, n, 0);
+        let mut lm = LstmLanguageModel::new(&cfg, &device).unwrap();
+        if !variant.contains("random") {
+            load_weights(&mut lm, &dir.join("model.safetensors")).unwrap();
+        }
+        let pooling = if variant.contains("mean") { Pooling::Mean } else { Pooling::Concat };
+        let hidden = if variant.contains("linear") { None } else { Some(50) };
+        let head = PooledClassifier::from_config(
+            &PooledClassifierConfig::new(lm.lstm.output_dim(), 2).with_pooling(pooling).with_hidden_dim(hidden).with_dropout(env("HEAD_DROPOUT", 0.2)),
+            &device).unwrap();
+        let mut pipeline = TransferPipeline::new(tokenizer.clone(), lm.embedder.clone(), lm.lstm.clone(), head, &device).unwrap()
+            .with_encode_policy(EncodePolicy::new(env("MAXLEN", 256.0) as usize).with_truncation(Truncation::KeepEnd)).unwrap();
+        if variant.contains("frozen") {
+            pipeline.freeze(Stage::Embedder);
+            pipeline.freeze(Stage::Contextual);
+        }
+        let mut config = TrainConfig {
+            epochs: env("EPOCHS", 4.0) as usize, min_steps: env("MIN_STEPS", 30.0) as usize, batch_size: 32.min(n), learning_rate: lr,
+            schedule: if variant.contains("bert") { LrSchedule::WarmupLinearDecay { warmup_fraction: 0.1 } } else { LrSchedule::SlantedTriangular { cut_fraction: 0.1, ratio: 32.0 } },
+            weight_decay: 0.01, max_grad_norm: Some(1.0), gradual_unfreezing: !variant.contains("nogradual"), seed: 0, progress: false,
+            ..TrainConfig::default()
+        };
+        if !variant.contains("nodisc") { config = config.with_discriminative_rates(2.6); }
+        let report = pipeline.train(&train, &config).unwrap();
+        let m = pipeline.evaluate(&test).unwrap();
+        println!("n {n} lr {lr} {variant}: accuracy {:.3} steps {} losses {:?} ({:.0}s)", m.accuracy.unwrap(), report.steps, report.epochs.iter().map(|e| (e.train_loss * 1000.0).round() / 1000.0).collect::<Vec<_>>(), report.seconds);
+    }
+}
