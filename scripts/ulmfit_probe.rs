@@ -10,7 +10,13 @@
 //   LM=/tmp/ulm3/ulmfit-lm EPOCHS=4 target/release/examples/ulmfit_probe 100:0.01:nogradual,nodisc \
 //       100:0.003:nogradual,nodisc 100:0.01:frozen
 // (The table's "4 epochs (before)" row is the study run's own n = 1,000 cell.)
-// Each argument is n:learning-rate:flags; accuracy on 1,000 balanced test reviews.
+// Each argument is n:learning-rate:flags; accuracy on 1,000 balanced test reviews, or with DEV=1
+// on 1,000 balanced training reviews outside the sample (tuning without the test set). Other
+// knobs: SEEDS (samples and runs 0..k), EPOCHS, MIN_STEPS, BATCH, MAXLEN, HEAD_DROPOUT, DISC.
+// The n = 100 dev-set table (12 M-token language model of runs/ulmfit-cpu):
+//   LM=runs/ulmfit-cpu/ulmfit-lm DEV=1 SEEDS=3 EPOCHS=8 target/release/examples/ulmfit_probe \
+//       100:0.01 100:0.003 100:0.03 100:0.01:nogradual 100:0.01:nodisc 100:0.01:mean
+//   (and the same 100:0.01 with MIN_STEPS=100, BATCH=16, HEAD_DROPOUT=0.5)
 use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts, balanced_sample};
 use transfer_nlp::pipeline::language_model::{LanguageModelConfig, LstmLanguageModel};
 use transfer_nlp::pipeline::{LrSchedule, Stage, TrainConfig, TransferPipeline, load_weights};
@@ -26,6 +32,10 @@ fn main() {
         balanced_sample(r, n, seed).unwrap().iter().filter_map(|r| r.example()).collect()
     };
     let env = |k: &str, d: f64| std::env::var(k).ok().map(|v| v.parse::<f64>().unwrap()).unwrap_or(d);
+    // DEV=1: score on 1,000 balanced *training* reviews left out of the sample (for tuning
+    // without the test set); SEEDS=k: samples and runs with seeds 0..k.
+    let dev = std::env::var("DEV").is_ok();
+    let seeds = env("SEEDS", 1.0) as u64;
     let test = ex(&imdb.test, 1000, 0);
     let dir = std::path::PathBuf::from(std::env::var("LM").unwrap());
     let tokenizer = WordLevelTokenizer::load(&dir.join("tokenizer.json")).unwrap();
@@ -36,7 +46,16 @@ fn main() {
         let n: usize = parts[0].parse().unwrap();
         let lr: f64 = parts[1].parse().unwrap();
         let variant = parts.get(2).copied().unwrap_or("");
-        let train = ex(&imdb.train, n, 0);
+        for seed in 0..seeds {
+        let sample = balanced_sample(&imdb.train, n, seed).unwrap();
+        let train: Vec<Example> = sample.iter().filter_map(|r| r.example()).collect();
+        let test = if dev {
+            let taken: std::collections::HashSet<_> = sample.iter().map(|r| (r.sentiment, r.id)).collect();
+            let rest: Vec<_> = imdb.train.iter().filter(|r| !taken.contains(&(r.sentiment, r.id))).cloned().collect();
+            ex(&rest, 1000, 1_000 + seed)
+        } else {
+            test.clone()
+        };
         let mut lm = LstmLanguageModel::new(&cfg, &device).unwrap();
         if !variant.contains("random") {
             load_weights(&mut lm, &dir.join("model.safetensors")).unwrap();
@@ -53,14 +72,15 @@ fn main() {
             pipeline.freeze(Stage::Contextual);
         }
         let mut config = TrainConfig {
-            epochs: env("EPOCHS", 4.0) as usize, min_steps: env("MIN_STEPS", 30.0) as usize, batch_size: 32.min(n), learning_rate: lr,
+            epochs: env("EPOCHS", 4.0) as usize, min_steps: env("MIN_STEPS", 30.0) as usize, batch_size: (env("BATCH", 32.0) as usize).min(n), learning_rate: lr,
             schedule: if variant.contains("bert") { LrSchedule::WarmupLinearDecay { warmup_fraction: 0.1 } } else { LrSchedule::SlantedTriangular { cut_fraction: 0.1, ratio: 32.0 } },
-            weight_decay: 0.01, max_grad_norm: Some(1.0), gradual_unfreezing: !variant.contains("nogradual"), seed: 0, progress: false,
+            weight_decay: 0.01, max_grad_norm: Some(1.0), gradual_unfreezing: !variant.contains("nogradual"), seed, progress: false,
             ..TrainConfig::default()
         };
-        if !variant.contains("nodisc") { config = config.with_discriminative_rates(2.6); }
+        if !variant.contains("nodisc") { config = config.with_discriminative_rates(env("DISC", 2.6)); }
         let report = pipeline.train(&train, &config).unwrap();
         let m = pipeline.evaluate(&test).unwrap();
-        println!("n {n} lr {lr} {variant}: accuracy {:.3} steps {} losses {:?} ({:.0}s)", m.accuracy.unwrap(), report.steps, report.epochs.iter().map(|e| (e.train_loss * 1000.0).round() / 1000.0).collect::<Vec<_>>(), report.seconds);
+        println!("n {n} seed {seed} lr {lr} {variant}: accuracy {:.3} steps {} losses {:?} ({:.0}s)", m.accuracy.unwrap(), report.steps, report.epochs.iter().map(|e| (e.train_loss * 1000.0).round() / 1000.0).collect::<Vec<_>>(), report.seconds);
+        }
     }
 }

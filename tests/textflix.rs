@@ -58,32 +58,25 @@ fn baselines_write_every_output_and_a_rerun_only_adds_new_cells() {
 }
 
 #[test]
-fn ulmfit_trains_its_language_model_once_and_refuses_another_in_the_same_directory() {
+fn ulmfit_and_ulmfit_st_train_the_language_model_once_and_refuse_another_in_the_same_directory() {
     let out = out_dir("ulmfit");
-    let mut config = StudyConfig::quick(&assets());
-    config.models = vec![Model::Ulmfit];
-    config.transfer_sizes = vec![40];
-    config.transfer_seeds = 1;
-    config.test_size = Some(100);
-    config.ulmfit.vocab_size = 3000;
-    config.ulmfit.dim = 32;
-    config.ulmfit.num_layers = 1;
-    config.ulmfit.lm_tokens = Some(30_000);
-    config.ulmfit.max_length = 64;
-    config.ulmfit.min_epochs = 1;
-    config.ulmfit.min_steps = 4;
+    let mut config = toy_ulmfit_config();
     let cells = run(&config, &out, false).unwrap();
     assert_eq!(cells_of(&cells, "ulmfit").len(), 1);
     let lm = out.join("ulmfit-lm");
     let weights = lm.join("model.safetensors");
     let trained_at = std::fs::metadata(&weights).unwrap().modified().unwrap();
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(lm.join("report.json")).unwrap()).unwrap();
+    let report = lm_report(&out);
     assert_eq!(report["tokens"].as_u64().unwrap() / 1000, 29, "{report}");
 
+    // More sizes, and self-training on the same language model.
     config.transfer_sizes = vec![40, 60];
+    config.models.push(Model::UlmfitSelfTraining);
+    config.self_training.unlabelled = 60;
+    config.self_training.per_class = 10;
     let cells = run(&config, &out, false).unwrap();
     assert_eq!(cells_of(&cells, "ulmfit").len(), 2);
+    assert_eq!(cells_of(&cells, "ulmfit-st").len(), 2);
     let reused_at = std::fs::metadata(&weights).unwrap().modified().unwrap();
     assert_eq!(
         trained_at, reused_at,
@@ -98,6 +91,91 @@ fn ulmfit_trains_its_language_model_once_and_refuses_another_in_the_same_directo
         "{err}"
     );
     std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// ULMFiT's toy-sized settings: a language model of 30,000 tokens, a classifier of 40 reviews.
+fn toy_ulmfit_config() -> StudyConfig {
+    let mut config = StudyConfig::quick(&assets());
+    config.models = vec![Model::Ulmfit];
+    config.transfer_sizes = vec![40];
+    config.transfer_seeds = 1;
+    config.test_size = Some(100);
+    config.ulmfit.vocab_size = 3000;
+    config.ulmfit.dim = 32;
+    config.ulmfit.num_layers = 1;
+    config.ulmfit.lm_tokens = Some(30_000);
+    config.ulmfit.max_length = 64;
+    config.ulmfit.min_epochs = 1;
+    config.ulmfit.min_steps = 4;
+    config
+}
+
+fn lm_report(out: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("ulmfit-lm/report.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn ulmfit_continues_a_copied_language_model_for_more_epochs() {
+    let first = out_dir("lm-epoch1");
+    let mut config = toy_ulmfit_config();
+    run(&config, &first, false).unwrap();
+    let one = lm_report(&first);
+    assert_eq!(one["epoch_losses"].as_array().unwrap().len(), 1, "{one}");
+
+    // Not where cells of the one-epoch model are: they would mix two models in one table.
+    config.ulmfit.lm_epochs = 2;
+    config.transfer_sizes = vec![60];
+    let err = run(&config, &first, false).unwrap_err().to_string();
+    assert!(
+        err.contains("results.json") && err.contains("ULMFiT cells"),
+        "{err}"
+    );
+    config.transfer_sizes = vec![40];
+
+    let second = out_dir("lm-epoch2");
+    std::fs::create_dir_all(second.join("ulmfit-lm")).unwrap();
+    for file in [
+        "model.safetensors",
+        "tokenizer.json",
+        "settings.json",
+        "report.json",
+    ] {
+        std::fs::copy(
+            first.join("ulmfit-lm").join(file),
+            second.join("ulmfit-lm").join(file),
+        )
+        .unwrap();
+    }
+    let cells = run(&config, &second, false).unwrap();
+    assert_eq!(cells_of(&cells, "ulmfit").len(), 1);
+    let two = lm_report(&second);
+    let losses: Vec<f64> = two["epoch_losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_f64().unwrap())
+        .collect();
+    assert_eq!(losses.len(), 2, "{two}");
+    assert_eq!(losses[0], one["epoch_losses"][0].as_f64().unwrap());
+    // The second pass starts from the trained model (about as good as the first epoch's
+    // mean), not from fresh weights (ln 3000 = 8.0 nats at the start).
+    assert!(
+        losses[1] < losses[0] + 0.05 && losses[1] < 6.0,
+        "{losses:?}"
+    );
+    assert_eq!(two["steps"], one["steps"].as_u64().unwrap() * 2);
+    let settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(second.join("ulmfit-lm/settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(settings["lm_epochs"], 2);
+
+    // Asking for fewer epochs than the model has is a mismatch, not a silent reuse.
+    config.ulmfit.lm_epochs = 1;
+    config.transfer_sizes = vec![60];
+    let err = run(&config, &second, false).unwrap_err().to_string();
+    assert!(err.contains("\"lm_epochs\":2"), "{err}");
+    std::fs::remove_dir_all(&first).unwrap();
+    std::fs::remove_dir_all(&second).unwrap();
 }
 
 #[test]

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use transfer::baselines::{NbSvm, NbSvmConfig, WordVectorSum};
 use transfer::hf::PretrainedBert;
 use transfer::language_model::{
-    LanguageModelConfig, LanguageModelTraining, LstmLanguageModel, train_language_model,
+    LanguageModelConfig, LanguageModelReport, LanguageModelTraining, LstmLanguageModel,
+    train_language_model,
 };
 use transfer::masked_lm::{MaskedLanguageModel, MaskedLmTraining, train_masked_lm};
 use transfer::self_training::{PseudoLabelConfig, pseudo_label};
@@ -18,8 +19,8 @@ use transfer::{
     Example, LrSchedule, Target, TrainConfig, TransferError, TransferPipeline, load_weights,
     save_weights, write_atomic,
 };
-use transfer_contextual::BertEncoder;
-use transfer_embedder::{BertEmbeddings, WordVectors};
+use transfer_contextual::{BertEncoder, Lstm};
+use transfer_embedder::{BertEmbeddings, LearnedEmbedding, TokenEmbedder, WordVectors};
 use transfer_predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_tokenizer::{
     EncodePolicy, HfTokenizer, Tokenizer, Truncation, VocabularyConfig, WordLevelTokenizer,
@@ -65,6 +66,11 @@ pub enum Model {
     /// a classifier with concat pooling, discriminative rates, slanted triangular schedule
     /// and gradual unfreezing.
     Ulmfit,
+    /// ULMFiT self-trained, as `bert-st`: the ULMFiT classifier labels unlabelled reviews, and
+    /// a fresh one from the same language model trains on the sample and its confident guesses.
+    #[serde(rename = "ulmfit-st")]
+    #[value(name = "ulmfit-st")]
+    UlmfitSelfTraining,
 }
 
 impl Model {
@@ -76,6 +82,7 @@ impl Model {
             Model::BertSelfTraining => "bert-st",
             Model::BertMlm => "bert-mlm",
             Model::Ulmfit => "ulmfit",
+            Model::UlmfitSelfTraining => "ulmfit-st",
         }
     }
 }
@@ -97,7 +104,8 @@ pub struct BertSettings {
     pub precision: Precision,
 }
 
-/// Settings of BERT self-training (the BERT settings apply to teacher and student).
+/// Settings of self-training (`bert-st`, `ulmfit-st`; the family's own settings apply to
+/// teacher and student).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SelfTrainingSettings {
     /// Unlabelled reviews the teacher labels (a seeded sample of the 50,000).
@@ -105,7 +113,8 @@ pub struct SelfTrainingSettings {
     /// Most confident guesses kept per class.
     pub per_class: usize,
     pub min_probability: f32,
-    /// Epochs of the student (and at least the BERT settings' `min_steps`).
+    /// Epochs of the BERT student (and at least the BERT settings' `min_steps`); ULMFiT's
+    /// student trains as its teacher.
     pub student_epochs: usize,
 }
 
@@ -196,6 +205,28 @@ fn check_cached_settings(
         ));
     }
     Ok(())
+}
+
+/// How many more epochs the language model cached beside `path` needs: its settings differ
+/// from `settings` only in fewer `lm_epochs`. 0 otherwise (then [`check_cached_settings`]
+/// decides).
+fn epochs_to_continue(
+    path: &std::path::Path,
+    settings: &serde_json::Value,
+) -> Result<usize, TransferError> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(0);
+    };
+    let mut saved: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| TransferError::format(path, e))?;
+    let epochs = |v: &serde_json::Value| v["lm_epochs"].as_u64().unwrap_or(0) as usize;
+    let (had, wanted) = (epochs(&saved), epochs(settings));
+    saved["lm_epochs"] = settings["lm_epochs"].clone();
+    Ok(if &saved == settings && had < wanted {
+        wanted - had
+    } else {
+        0
+    })
 }
 
 /// Writes a model trained once per run into `dir`: `settings.json` (what
@@ -321,9 +352,22 @@ impl<'a> Context<'a> {
                 Ok((accuracy(&fitted.predict(test_features), self.test), seconds))
             }
             Model::Bert => self.bert(sample, seed),
-            Model::BertSelfTraining => self.bert_self_training(sample, seed),
+            Model::BertSelfTraining => self.self_train(
+                sample,
+                seed,
+                || self.bert_pipeline(false),
+                |n| self.bert_training(n, self.bert.min_epochs, seed),
+                |n| self.bert_training(n, self.self_training.student_epochs, seed),
+            ),
             Model::BertMlm => self.bert_adapted(sample, seed),
             Model::Ulmfit => self.ulmfit(sample, seed),
+            Model::UlmfitSelfTraining => self.self_train(
+                sample,
+                seed,
+                || self.ulmfit_pipeline(),
+                |n| self.ulmfit_training(n, seed),
+                |n| self.ulmfit_training(n, seed),
+            ),
         }
     }
 
@@ -415,20 +459,28 @@ impl<'a> Context<'a> {
         Ok((metrics.accuracy.unwrap_or(0.0), report.seconds))
     }
 
-    /// BERT as above (the teacher), then a fresh MiniLM (the student) fine-tuned on the
-    /// sample and the teacher's most confident labels of unlabelled reviews.
-    fn bert_self_training(
+    /// Self-training for any family: a pipeline trained on the sample (the teacher) labels a
+    /// seeded pool of unlabelled reviews, and a fresh pipeline (the student) trains on the
+    /// sample and the teacher's most confident guesses. `teacher` and `student` give the
+    /// training settings for a number of examples.
+    fn self_train<T, E, C, P>(
         &self,
         sample: &[Example],
         seed: u64,
-    ) -> Result<(f64, f64), TransferError> {
+        pipeline: impl Fn() -> Result<TransferPipeline<T, E, C, P>, TransferError>,
+        teacher: impl Fn(usize) -> TrainConfig,
+        student: impl Fn(usize) -> TrainConfig,
+    ) -> Result<(f64, f64), TransferError>
+    where
+        T: Tokenizer,
+        E: TokenEmbedder,
+        C: ContextualEmbedder,
+        P: Predictor,
+    {
         let s = &self.self_training;
         let started = Instant::now();
-        let mut teacher = self.bert_pipeline(false)?;
-        teacher.train(
-            sample,
-            &self.bert_training(sample.len(), self.bert.min_epochs, seed),
-        )?;
+        let mut model = pipeline()?;
+        model.train(sample, &teacher(sample.len()))?;
         let mut order: Vec<usize> = (0..self.unlabelled.len()).collect();
         transfer::rng::SplitMix64::new(seed).shuffle(&mut order);
         let pool: Vec<&str> = order
@@ -442,15 +494,12 @@ impl<'a> Context<'a> {
             balanced: true,
         };
         let mut examples = sample.to_vec();
-        examples.extend(pseudo_label(&teacher, &pool, &config)?);
-        drop(teacher);
-        let mut student = self.bert_pipeline(false)?;
-        student.train(
-            &examples,
-            &self.bert_training(examples.len(), s.student_epochs, seed),
-        )?;
+        examples.extend(pseudo_label(&model, &pool, &config)?);
+        drop(model);
+        let mut model = pipeline()?;
+        model.train(&examples, &student(examples.len()))?;
         let seconds = started.elapsed().as_secs_f64();
-        let metrics = student.evaluate(self.test)?;
+        let metrics = model.evaluate(self.test)?;
         Ok((metrics.accuracy.unwrap_or(0.0), seconds))
     }
 
@@ -522,26 +571,27 @@ impl<'a> Context<'a> {
         let settings_path = dir.join("settings.json");
         let settings = s.language_model_settings();
         let lm = if weights_path.is_file() && tokenizer_path.is_file() {
-            check_cached_settings(&settings_path, &settings)?;
+            let more_epochs = epochs_to_continue(&settings_path, &settings)?;
+            if more_epochs == 0 {
+                check_cached_settings(&settings_path, &settings)?;
+            }
             let tokenizer = WordLevelTokenizer::load(&tokenizer_path)?;
             let mut model = LstmLanguageModel::new(&config(tokenizer.vocab_size()), &self.device)?;
             load_weights(&mut model, &weights_path)?;
-            eprintln!("ulmfit: reusing the language model in {}", dir.display());
+            if more_epochs == 0 {
+                eprintln!("ulmfit: reusing the language model in {}", dir.display());
+            } else {
+                model = self.continue_language_model(model, &tokenizer, &dir, more_epochs)?;
+            }
             (tokenizer, model)
         } else {
-            // The unlabelled reviews and the training reviews, without their labels.
-            let mut corpus: Vec<&str> = self.unlabelled.iter().map(String::as_str).collect();
-            corpus.extend(texts(self.train));
             let vocab = VocabularyConfig {
                 min_count: 3,
                 max_size: s.vocab_size,
                 lowercase: true,
             };
-            let tokenizer = WordLevelTokenizer::train(&corpus, &vocab)?;
-            // Mix the sources so that a token budget samples both.
-            let mut order: Vec<usize> = (0..corpus.len()).collect();
-            transfer::rng::SplitMix64::new(7).shuffle(&mut order);
-            let corpus: Vec<&str> = order.into_iter().map(|i| corpus[i]).collect();
+            let tokenizer = WordLevelTokenizer::train(&self.language_model_corpus(), &vocab)?;
+            let corpus = self.language_model_corpus();
             let model = LstmLanguageModel::new(&config(tokenizer.vocab_size()), &self.device)?;
             let training = LanguageModelTraining {
                 epochs: s.lm_epochs,
@@ -570,8 +620,87 @@ impl<'a> Context<'a> {
         Ok(self.language_model.get().expect("set above"))
     }
 
-    fn ulmfit(&self, sample: &[Example], seed: u64) -> Result<(f64, f64), TransferError> {
+    /// The unlabelled reviews and the training reviews without their labels, mixed (seeded) so
+    /// that a token budget samples both.
+    fn language_model_corpus(&self) -> Vec<&'a str> {
+        let mut corpus: Vec<&str> = self.unlabelled.iter().map(String::as_str).collect();
+        corpus.extend(texts(self.train));
+        let mut order: Vec<usize> = (0..corpus.len()).collect();
+        transfer::rng::SplitMix64::new(7).shuffle(&mut order);
+        order.into_iter().map(|i| corpus[i]).collect()
+    }
+
+    /// Trains the language model cached in `dir` for `more_epochs` further epochs over the same
+    /// tokens (a fresh schedule, the softmax bias as trained) and saves it with the settings
+    /// and report of the whole training. Refused when `results.json` already holds ULMFiT
+    /// cells: they were made with the shorter-trained model.
+    fn continue_language_model(
+        &self,
+        model: LstmLanguageModel,
+        tokenizer: &WordLevelTokenizer,
+        dir: &std::path::Path,
+        more_epochs: usize,
+    ) -> Result<LstmLanguageModel, TransferError> {
+        let results = self.out.join("results.json");
+        if super::results::read(&results)?
+            .iter()
+            .any(|c| c.model == Model::Ulmfit.name())
+        {
+            return Err(TransferError::format(
+                &results,
+                format!(
+                    "has ULMFiT cells made with the language model in {} before {more_epochs} \
+                     more epochs: continue it in another output directory (copy ulmfit-lm/ there)",
+                    dir.display()
+                ),
+            ));
+        }
         let s = &self.ulmfit;
+        let report_path = dir.join("report.json");
+        let before: LanguageModelReport = serde_json::from_slice(
+            &std::fs::read(&report_path).map_err(|e| TransferError::io(&report_path, e))?,
+        )
+        .map_err(|e| TransferError::format(&report_path, e))?;
+        eprintln!(
+            "ulmfit: training the language model in {} for {more_epochs} more epochs",
+            dir.display()
+        );
+        let training = LanguageModelTraining {
+            epochs: more_epochs,
+            learning_rate: s.lm_learning_rate,
+            batch_size: s.lm_batch_size,
+            max_tokens: s.lm_tokens,
+            unigram_bias: false,
+            progress: self.progress,
+            ..LanguageModelTraining::default()
+        };
+        let corpus = self.language_model_corpus();
+        let (model, after) =
+            train_language_model(model, tokenizer, &corpus, &training, &self.device)?;
+        let report = LanguageModelReport {
+            tokens: after.tokens,
+            steps: before.steps + after.steps,
+            epoch_losses: [before.epoch_losses, after.epoch_losses].concat(),
+            seconds: before.seconds + after.seconds,
+        };
+        eprintln!(
+            "ulmfit: language model now {} epochs, {} steps, training perplexity {:.0}",
+            report.epoch_losses.len(),
+            report.steps,
+            report.perplexity()
+        );
+        save_cached(dir, &s.language_model_settings(), &model, &report)?;
+        Ok(model)
+    }
+
+    /// A classifier on the language model's embedder and LSTM: concat pooling, a 50-unit
+    /// hidden layer, the last `max_length` tokens of each review.
+    fn ulmfit_pipeline(
+        &self,
+    ) -> Result<
+        TransferPipeline<WordLevelTokenizer, LearnedEmbedding, Lstm, PooledClassifier>,
+        TransferError,
+    > {
         let (tokenizer, lm) = self.language_model()?;
         let head = PooledClassifier::from_config(
             &PooledClassifierConfig::new(lm.lstm.output_dim(), 2)
@@ -580,19 +709,25 @@ impl<'a> Context<'a> {
                 .with_dropout(0.2),
             &self.device,
         )?;
-        let mut pipeline = TransferPipeline::new(
+        TransferPipeline::new(
             tokenizer.clone(),
             lm.embedder.clone(),
             lm.lstm.clone(),
             head,
             &self.device,
         )?
-        .with_encode_policy(EncodePolicy::new(s.max_length).with_truncation(Truncation::KeepEnd))?;
-        let batch_size = 32.min(sample.len());
-        let config = TrainConfig {
+        .with_encode_policy(
+            EncodePolicy::new(self.ulmfit.max_length).with_truncation(Truncation::KeepEnd),
+        )
+    }
+
+    /// ULMFiT's classifier recipe for `examples` training examples.
+    fn ulmfit_training(&self, examples: usize, seed: u64) -> TrainConfig {
+        let s = &self.ulmfit;
+        TrainConfig {
             epochs: s.min_epochs,
             min_steps: s.min_steps,
-            batch_size,
+            batch_size: 32.min(examples),
             learning_rate: s.learning_rate,
             schedule: LrSchedule::SlantedTriangular {
                 cut_fraction: 0.1,
@@ -605,8 +740,12 @@ impl<'a> Context<'a> {
             progress: self.progress,
             ..TrainConfig::default()
         }
-        .with_discriminative_rates(2.6);
-        let report = pipeline.train(sample, &config)?;
+        .with_discriminative_rates(2.6)
+    }
+
+    fn ulmfit(&self, sample: &[Example], seed: u64) -> Result<(f64, f64), TransferError> {
+        let mut pipeline = self.ulmfit_pipeline()?;
+        let report = pipeline.train(sample, &self.ulmfit_training(sample.len(), seed))?;
         let metrics = pipeline.evaluate(self.test)?;
         Ok((metrics.accuracy.unwrap_or(0.0), report.seconds))
     }

@@ -28,8 +28,8 @@ pub struct TextflixArgs {
     /// Seeds per size of the baselines.
     #[arg(long)]
     seeds: Option<u64>,
-    /// Training sizes of the transfer models (bert, bert-st, bert-mlm, ulmfit) (default:
-    /// --sizes, or 10,100,500 with --quick).
+    /// Training sizes of the transfer models (bert, bert-st, bert-mlm, ulmfit, ulmfit-st)
+    /// (default: --sizes, or 10,100,500 with --quick).
     #[arg(long, value_delimiter = ',')]
     transfer_sizes: Option<Vec<usize>>,
     /// Seeds per size of the transfer models (default: --seeds, or 1 with --quick).
@@ -51,8 +51,8 @@ pub struct TextflixArgs {
     /// (default: 2,000 of 32 reviews, or 200 of 16 with --quick).
     #[arg(long)]
     mlm_steps: Option<usize>,
-    /// Unlabelled reviews the BERT self-training teacher labels (default: 10,000, or 2,000
-    /// with --quick).
+    /// Unlabelled reviews the self-training teacher labels (bert-st, ulmfit-st; default:
+    /// 10,000, or 2,000 with --quick).
     #[arg(long)]
     st_unlabelled: Option<usize>,
     /// Most confident pseudo-labels kept per class (default: 2,000, or 400 with --quick).
@@ -62,6 +62,10 @@ pub struct TextflixArgs {
     /// or 1,500,000 with --quick).
     #[arg(long)]
     lm_tokens: Option<usize>,
+    /// Epochs of ULMFiT's language model over its tokens (default 1). A cached language model
+    /// with the same settings and fewer epochs is trained on for the rest.
+    #[arg(long)]
+    lm_epochs: Option<usize>,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -113,6 +117,9 @@ pub fn textflix(args: TextflixArgs) -> CliResult {
     }
     if args.lm_tokens.is_some() {
         config.ulmfit.lm_tokens = args.lm_tokens;
+    }
+    if let Some(n) = args.lm_epochs {
+        config.ulmfit.lm_epochs = n;
     }
     let cells = run(&config, &args.out, !args.quiet)?;
     println!(
