@@ -190,43 +190,40 @@ fn check_cached_settings(
     path: &std::path::Path,
     settings: &serde_json::Value,
 ) -> Result<(), TransferError> {
-    let Ok(bytes) = std::fs::read(path) else {
-        return Ok(());
-    };
-    let saved: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| TransferError::format(path, e))?;
-    if &saved != settings {
-        return Err(TransferError::format(
-            path,
-            format!(
-                "the model here was trained with {saved}, this run asks for {settings}: use \
-                 another output directory"
-            ),
-        ));
-    }
-    Ok(())
+    epochs_to_continue(path, settings, None).map(|_| ())
 }
 
-/// How many more epochs the language model cached beside `path` needs: its settings differ
-/// from `settings` only in fewer `lm_epochs`. 0 otherwise (then [`check_cached_settings`]
-/// decides).
+/// As [`check_cached_settings`], except that when the saved settings differ from `settings`
+/// only in fewer of the epochs named `epochs` (a number), returns how many more to train.
 fn epochs_to_continue(
     path: &std::path::Path,
     settings: &serde_json::Value,
+    epochs: Option<&str>,
 ) -> Result<usize, TransferError> {
     let Ok(bytes) = std::fs::read(path) else {
         return Ok(0);
     };
-    let mut saved: serde_json::Value =
+    let saved: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| TransferError::format(path, e))?;
-    let epochs = |v: &serde_json::Value| v["lm_epochs"].as_u64().unwrap_or(0) as usize;
-    let (had, wanted) = (epochs(&saved), epochs(settings));
-    saved["lm_epochs"] = settings["lm_epochs"].clone();
-    Ok(if &saved == settings && had < wanted {
-        wanted - had
-    } else {
-        0
-    })
+    if &saved == settings {
+        return Ok(0);
+    }
+    if let Some(key) = epochs {
+        let count = |v: &serde_json::Value| v[key].as_u64().unwrap_or(0) as usize;
+        let (had, wanted) = (count(&saved), count(settings));
+        let mut same = saved.clone();
+        same[key] = settings[key].clone();
+        if &same == settings && had < wanted {
+            return Ok(wanted - had);
+        }
+    }
+    Err(TransferError::format(
+        path,
+        format!(
+            "the model here was trained with {saved}, this run asks for {settings}: use \
+             another output directory"
+        ),
+    ))
 }
 
 /// Writes a model trained once per run into `dir`: `settings.json` (what
@@ -571,10 +568,7 @@ impl<'a> Context<'a> {
         let settings_path = dir.join("settings.json");
         let settings = s.language_model_settings();
         let lm = if weights_path.is_file() && tokenizer_path.is_file() {
-            let more_epochs = epochs_to_continue(&settings_path, &settings)?;
-            if more_epochs == 0 {
-                check_cached_settings(&settings_path, &settings)?;
-            }
+            let more_epochs = epochs_to_continue(&settings_path, &settings, Some("lm_epochs"))?;
             let tokenizer = WordLevelTokenizer::load(&tokenizer_path)?;
             let mut model = LstmLanguageModel::new(&config(tokenizer.vocab_size()), &self.device)?;
             load_weights(&mut model, &weights_path)?;
@@ -590,8 +584,8 @@ impl<'a> Context<'a> {
                 max_size: s.vocab_size,
                 lowercase: true,
             };
-            let tokenizer = WordLevelTokenizer::train(&self.language_model_corpus(), &vocab)?;
             let corpus = self.language_model_corpus();
+            let tokenizer = WordLevelTokenizer::train(&corpus, &vocab)?;
             let model = LstmLanguageModel::new(&config(tokenizer.vocab_size()), &self.device)?;
             let training = LanguageModelTraining {
                 epochs: s.lm_epochs,
