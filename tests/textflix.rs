@@ -131,6 +131,20 @@ fn ulmfit_continues_a_copied_language_model_for_more_epochs() {
         "{err}"
     );
     config.transfer_sizes = vec![40];
+    // ulmfit-st cells use the language model as well.
+    let st = out_dir("lm-epoch1-st");
+    config.ulmfit.lm_epochs = 1;
+    config.models = vec![Model::UlmfitSelfTraining];
+    config.self_training.unlabelled = 60;
+    config.self_training.per_class = 10;
+    run(&config, &st, false).unwrap();
+    config.ulmfit.lm_epochs = 2;
+    config.transfer_sizes = vec![60];
+    let err = run(&config, &st, false).unwrap_err().to_string();
+    assert!(err.contains("ULMFiT cells"), "{err}");
+    config.models = vec![Model::Ulmfit];
+    config.transfer_sizes = vec![40];
+    std::fs::remove_dir_all(&st).unwrap();
 
     let second = out_dir("lm-epoch2");
     std::fs::create_dir_all(second.join("ulmfit-lm")).unwrap();

@@ -626,8 +626,8 @@ impl<'a> Context<'a> {
 
     /// Trains the language model cached in `dir` for `more_epochs` further epochs over the same
     /// tokens (a fresh schedule, the softmax bias as trained) and saves it with the settings
-    /// and report of the whole training. Refused when `results.json` already holds ULMFiT
-    /// cells: they were made with the shorter-trained model.
+    /// and report of the whole training. Refused when `results.json` already holds `ulmfit` or
+    /// `ulmfit-st` cells: they were made with the shorter-trained model.
     fn continue_language_model(
         &self,
         model: LstmLanguageModel,
@@ -636,10 +636,11 @@ impl<'a> Context<'a> {
         more_epochs: usize,
     ) -> Result<LstmLanguageModel, TransferError> {
         let results = self.out.join("results.json");
-        if super::results::read(&results)?
-            .iter()
-            .any(|c| c.model == Model::Ulmfit.name())
-        {
+        if super::results::read(&results)?.iter().any(|c| {
+            [Model::Ulmfit, Model::UlmfitSelfTraining]
+                .map(Model::name)
+                .contains(&c.model.as_str())
+        }) {
             return Err(TransferError::format(
                 &results,
                 format!(
