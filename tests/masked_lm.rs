@@ -19,11 +19,13 @@ fn masked_lm_training_fills_in_held_out_reviews_better_and_keeps_a_usable_encode
     let device = Device::flex();
     let bert = PretrainedBert::load(minilm_dir(), &device).unwrap();
     let tokenizer = bert.tokenizer.clone();
-    let model = MaskedLanguageModel::new(bert.embeddings, bert.encoder, &device);
+    let model = MaskedLanguageModel::new(bert.embeddings, bert.encoder, 0, &device);
     let held_out = texts(true, 12);
     let before = model.evaluate(&tokenizer, &held_out, 64, 9).unwrap();
-    // A fresh head scores every word alike: about ln(30,522) = 10.3 nats.
-    assert!((before - 30522f64.ln()).abs() < 1.0, "{before}");
+    // A fresh head knows no words: no better than uniform, ln(30,522) = 10.3 nats (10.3 to
+    // 11.6 over head seeds; 10.7 with seed 0).
+    let uniform = 30522f64.ln();
+    assert!(before > uniform - 0.3 && before < uniform + 2.0, "{before}");
 
     let config = MaskedLmTraining {
         steps: 25,
@@ -53,7 +55,7 @@ fn masked_lm_training_fills_in_held_out_reviews_better_and_keeps_a_usable_encode
 fn masked_lm_training_needs_a_mask_token() {
     let device = Device::flex();
     let bert = PretrainedBert::load(minilm_dir(), &device).unwrap();
-    let model = MaskedLanguageModel::new(bert.embeddings, bert.encoder, &device);
+    let model = MaskedLanguageModel::new(bert.embeddings, bert.encoder, 0, &device);
     let corpus = texts(false, 20);
     let words = WordLevelTokenizer::train(&corpus, &VocabularyConfig::default()).unwrap();
     let err = train_masked_lm(

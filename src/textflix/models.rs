@@ -518,7 +518,7 @@ impl<'a> Context<'a> {
             "learning_rate": s.learning_rate,
         });
         let bert = PretrainedBert::load(&self.bert.model_dir, &self.device)?;
-        let mut model = MaskedLanguageModel::new(bert.embeddings, bert.encoder, &self.device);
+        let mut model = MaskedLanguageModel::new(bert.embeddings, bert.encoder, 0, &self.device);
         if weights_path.is_file() {
             check_cached_settings(&settings_path, &settings)?;
             load_weights(&mut model, &weights_path)?;

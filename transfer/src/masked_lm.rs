@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use burn::module::{Module, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear};
 use burn::optim::AdamWConfig;
 use burn::prelude::*;
 use burn::tensor::activation::gelu;
@@ -34,17 +34,28 @@ pub struct MaskedLanguageModel {
 }
 
 impl MaskedLanguageModel {
-    /// A fresh head (BERT's initialisation: normal, std 0.02) on pretrained stages.
-    pub fn new(embeddings: BertEmbeddings, encoder: BertEncoder, device: &Device) -> Self {
+    /// A fresh head (BERT's initialisation: normal, std 0.02, zero biases) on pretrained
+    /// stages; the same `seed` gives the same head on every backend.
+    pub fn new(
+        embeddings: BertEmbeddings,
+        encoder: BertEncoder,
+        seed: u64,
+        device: &Device,
+    ) -> Self {
         let dim = embeddings.dim();
         let vocab = embeddings.vocab_size();
+        let mut rng = SplitMix64::new(seed);
+        let weights: Vec<f32> = (0..dim * dim)
+            .map(|_| (0.02 * rng.next_normal()) as f32)
+            .collect();
         Self {
-            transform: LinearConfig::new(dim, dim)
-                .with_initializer(Initializer::Normal {
-                    mean: 0.0,
-                    std: 0.02,
-                })
-                .init(device),
+            transform: Linear {
+                weight: Param::from_tensor(Tensor::from_data(
+                    TensorData::new(weights, [dim, dim]),
+                    device,
+                )),
+                bias: Some(Param::from_tensor(Tensor::zeros([dim], device))),
+            },
             layer_norm: LayerNormConfig::new(dim).with_epsilon(1e-12).init(device),
             decoder_bias: Param::from_tensor(Tensor::zeros([vocab], device)),
             embeddings,

@@ -28,6 +28,12 @@ impl SplitMix64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// Standard normal (Box–Muller).
+    pub fn next_normal(&mut self) -> f64 {
+        let u = 1.0 - self.next_f64();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.next_f64()).cos()
+    }
+
     /// Fisher–Yates shuffle.
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
@@ -59,5 +65,12 @@ mod tests {
         v.sort();
         assert_eq!(v, (0..100).collect::<Vec<_>>());
         assert!((0..1000).all(|_| a.below(3) < 3 && a.next_f64() < 1.0));
+        let normals: Vec<f64> = (0..20_000).map(|_| a.next_normal()).collect();
+        let mean = normals.iter().sum::<f64>() / 20_000.0;
+        let var = normals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 20_000.0;
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
     }
 }

@@ -1,0 +1,58 @@
+//! The same Textflix settings give the same language model and the same accuracies: every fresh
+//! weight is drawn from a seeded generator (burn draws a parameter lazily, at its first use, which
+//! comes after training seeds the generator). Alone in its binary, as tests running beside it
+//! would draw from the same generator.
+
+mod common;
+
+use common::*;
+use transfer_nlp::textflix::{Model, StudyConfig, run};
+
+#[test]
+fn two_runs_of_the_same_ulmfit_settings_give_the_same_model_and_accuracies() {
+    let mut config = StudyConfig::quick(&assets());
+    config.models = vec![Model::Ulmfit];
+    config.transfer_sizes = vec![40];
+    config.transfer_seeds = 2;
+    config.test_size = Some(100);
+    config.ulmfit.vocab_size = 3000;
+    config.ulmfit.dim = 32;
+    config.ulmfit.num_layers = 1;
+    config.ulmfit.lm_tokens = Some(20_000);
+    config.ulmfit.max_length = 64;
+    config.ulmfit.min_epochs = 1;
+    config.ulmfit.min_steps = 4;
+
+    let runs: Vec<_> = ["a", "b"]
+        .into_iter()
+        .map(|name| {
+            let out = std::env::temp_dir().join(format!(
+                "transfer-reproducible-{name}-{}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&out);
+            let cells = run(&config, &out, false).unwrap();
+            let weights = tensors(&out.join("ulmfit-lm/model.safetensors"));
+            std::fs::remove_dir_all(&out).unwrap();
+            let accuracies: Vec<(u64, f64)> = cells.iter().map(|c| (c.seed, c.accuracy)).collect();
+            (weights, accuracies)
+        })
+        .collect();
+    assert_eq!(runs[0].0.len(), 5);
+    for ((name, a), (_, b)) in runs[0].0.iter().zip(&runs[1].0) {
+        assert!(a == b, "the language models differ in {name}");
+    }
+    assert_eq!(runs[0].1.len(), 2);
+    assert_eq!(runs[0].1, runs[1].1);
+}
+
+/// Every tensor of a safetensors file by name, as raw bytes (the header's order and metadata
+/// may differ between two saves of the same weights).
+fn tensors(path: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    file.tensors()
+        .into_iter()
+        .map(|(name, view)| (name, view.data().to_vec()))
+        .collect()
+}
