@@ -53,6 +53,8 @@ pub struct TrainConfig {
     /// Train for more epochs if needed to take at least this many optimizer steps.
     #[serde(default)]
     pub min_steps: usize,
+    /// Decides the validation split, the batch order, dropout and the fresh weights not yet
+    /// drawn (burn draws a parameter at its first use).
     pub seed: u64,
     /// Show a progress bar and a line per epoch on stderr.
     #[serde(default)]
@@ -207,6 +209,8 @@ where
         config: &TrainConfig,
     ) -> Result<TrainReport> {
         config.validate()?;
+        // Fresh weights are drawn lazily, at their first use: from here on, from `config.seed`.
+        self.device.seed(config.seed);
         let task = self.task();
         check_examples("training examples", train, task)?;
         if let Some(v) = validation {

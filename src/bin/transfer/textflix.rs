@@ -66,6 +66,9 @@ pub struct TextflixArgs {
     /// with the same settings and fewer epochs is trained on for the rest.
     #[arg(long)]
     lm_epochs: Option<usize>,
+    /// ULMFiT's classifier: the last N tokens of each review (default 400, or 256 with --quick).
+    #[arg(long)]
+    ulmfit_max_length: Option<usize>,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -120,6 +123,9 @@ pub fn textflix(args: TextflixArgs) -> CliResult {
     }
     if let Some(n) = args.lm_epochs {
         config.ulmfit.lm_epochs = n;
+    }
+    if let Some(n) = args.ulmfit_max_length {
+        config.ulmfit.max_length = n;
     }
     let cells = run(&config, &args.out, !args.quiet)?;
     println!(

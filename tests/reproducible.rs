@@ -1,14 +1,49 @@
-//! The same Textflix settings give the same language model and the same accuracies: every fresh
-//! weight is drawn from a seeded generator (burn draws a parameter lazily, at its first use, which
-//! comes after training seeds the generator). Alone in its binary, as tests running beside it
-//! would draw from the same generator.
+//! The same seeds give the same models: burn draws a fresh parameter lazily, at its first use,
+//! from one generator per process, and training seeds that generator first. One test alone in
+//! its binary, as tests running beside it would draw from the same generator.
 
 mod common;
 
+use burn::prelude::Device;
 use common::*;
 use transfer_nlp::textflix::{Model, StudyConfig, run};
+use transfer_nlp::*;
 
 #[test]
+fn the_same_seeds_give_the_same_models() {
+    training_is_decided_by_its_seed_not_by_earlier_draws();
+    two_runs_of_the_same_ulmfit_settings_give_the_same_model_and_accuracies();
+}
+
+/// Before training seeded the generator, a fresh head was drawn from whatever state earlier
+/// work had left (entropy in a new process): a Textflix cell depended on the cell before it.
+fn training_is_decided_by_its_seed_not_by_earlier_draws() {
+    let device = Device::flex();
+    let train = examples(false, 60, 1);
+    let test: Vec<String> = examples(true, 10, 1).into_iter().map(|e| e.text).collect();
+    let config = TrainConfig {
+        epochs: 1,
+        batch_size: 8,
+        seed: 5,
+        ..TrainConfig::default()
+    };
+    let probabilities: Vec<Vec<f32>> = [1u64, 2]
+        .into_iter()
+        .map(|earlier| {
+            device.seed(earlier);
+            let mut pipeline = word_pipeline(&train, Arch::BiLstm, &device);
+            pipeline.train(&train, &config).unwrap();
+            pipeline
+                .predict(&test)
+                .unwrap()
+                .iter()
+                .map(|p| p.as_class().unwrap().probabilities[0])
+                .collect()
+        })
+        .collect();
+    assert_eq!(probabilities[0], probabilities[1]);
+}
+
 fn two_runs_of_the_same_ulmfit_settings_give_the_same_model_and_accuracies() {
     let mut config = StudyConfig::quick(&assets());
     config.models = vec![Model::Ulmfit];
