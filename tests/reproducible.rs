@@ -6,7 +6,7 @@ mod common;
 
 use burn::prelude::Device;
 use common::*;
-use transfer_nlp::textflix::{Model, StudyConfig, run};
+use transfer_nlp::textflix::run;
 use transfer_nlp::*;
 
 #[test]
@@ -45,18 +45,9 @@ fn training_is_decided_by_its_seed_not_by_earlier_draws() {
 }
 
 fn two_runs_of_the_same_ulmfit_settings_give_the_same_model_and_accuracies() {
-    let mut config = StudyConfig::quick(&assets());
-    config.models = vec![Model::Ulmfit];
-    config.transfer_sizes = vec![40];
+    let mut config = toy_ulmfit_config();
     config.transfer_seeds = 2;
-    config.test_size = Some(100);
-    config.ulmfit.vocab_size = 3000;
-    config.ulmfit.dim = 32;
-    config.ulmfit.num_layers = 1;
     config.ulmfit.lm_tokens = Some(20_000);
-    config.ulmfit.max_length = 64;
-    config.ulmfit.min_epochs = 1;
-    config.ulmfit.min_steps = 4;
 
     let runs: Vec<_> = ["a", "b"]
         .into_iter()

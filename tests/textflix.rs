@@ -93,23 +93,6 @@ fn ulmfit_and_ulmfit_st_train_the_language_model_once_and_refuse_another_in_the_
     std::fs::remove_dir_all(&out).unwrap();
 }
 
-/// ULMFiT's toy-sized settings: a language model of 30,000 tokens, a classifier of 40 reviews.
-fn toy_ulmfit_config() -> StudyConfig {
-    let mut config = StudyConfig::quick(&assets());
-    config.models = vec![Model::Ulmfit];
-    config.transfer_sizes = vec![40];
-    config.transfer_seeds = 1;
-    config.test_size = Some(100);
-    config.ulmfit.vocab_size = 3000;
-    config.ulmfit.dim = 32;
-    config.ulmfit.num_layers = 1;
-    config.ulmfit.lm_tokens = Some(30_000);
-    config.ulmfit.max_length = 64;
-    config.ulmfit.min_epochs = 1;
-    config.ulmfit.min_steps = 4;
-    config
-}
-
 fn lm_report(out: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("ulmfit-lm/report.json")).unwrap()).unwrap()
 }
