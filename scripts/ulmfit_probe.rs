@@ -17,6 +17,14 @@
 //   LM=runs/ulmfit-cpu/ulmfit-lm DEV=1 SEEDS=3 EPOCHS=8 target/release/examples/ulmfit_probe \
 //       100:0.01 100:0.003 100:0.03 100:0.01:nogradual 100:0.01:nodisc 100:0.01:mean
 //   (and the same 100:0.01 with MIN_STEPS=100, BATCH=16, HEAD_DROPOUT=0.5)
+// The classifier-dropout table (2-epoch language model of runs/ulmfit-cpu-e2s, 5,000 held-out
+// training reviews; a spec's flags may set epochs=, maxlen=, hd= head and ld= LSTM dropout;
+// PER_EPOCH=1 scores the held-out reviews after every epoch too):
+//   LM=runs/ulmfit-cpu-e2s/ulmfit-lm DEV=1 DEV_SIZE=5000 PER_EPOCH=1 EPOCHS=8 MIN_STEPS=100 \
+//       MAXLEN=400 target/release/examples/ulmfit_probe 10000:0.01 10000:0.01:hd=0.5,ld=0.4
+//   LM=runs/ulmfit-cpu-e2s/ulmfit-lm DEV=1 DEV_SIZE=5000 SEEDS=3 EPOCHS=8 MIN_STEPS=100 \
+//       MAXLEN=400 target/release/examples/ulmfit_probe 100:0.01:hd=0.5,ld=0.4 100:0.01 \
+//       1000:0.01:hd=0.5,ld=0.4 1000:0.01
 use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts, balanced_sample};
 use transfer_nlp::pipeline::language_model::{LanguageModelConfig, LstmLanguageModel};
 use transfer_nlp::pipeline::{LrSchedule, Stage, TrainConfig, TransferPipeline, load_weights};
@@ -46,16 +54,22 @@ fn main() {
         let n: usize = parts[0].parse().unwrap();
         let lr: f64 = parts[1].parse().unwrap();
         let variant = parts.get(2).copied().unwrap_or("");
+        // Per-spec overrides of the environment's knobs: flags such as epochs=5, maxlen=1000,
+        // hd=0.5 (head dropout), ld=0.4 (dropout between LSTM layers).
+        let knob = |key: &str, default: f64| -> f64 {
+            variant.split(',').find_map(|f| f.strip_prefix(&format!("{key}=")).map(|v| v.parse::<f64>().unwrap())).unwrap_or(default)
+        };
         for seed in 0..seeds {
         let sample = balanced_sample(&imdb.train, n, seed).unwrap();
         let train: Vec<Example> = sample.iter().filter_map(|r| r.example()).collect();
         let test = if dev {
             let taken: std::collections::HashSet<_> = sample.iter().map(|r| (r.sentiment, r.id)).collect();
             let rest: Vec<_> = imdb.train.iter().filter(|r| !taken.contains(&(r.sentiment, r.id))).cloned().collect();
-            ex(&rest, 1000, 1_000 + seed)
+            ex(&rest, env("DEV_SIZE", 1000.0) as usize, 1_000 + seed)
         } else {
             test.clone()
         };
+        let cfg = LanguageModelConfig { dropout: knob("ld", env("LSTM_DROPOUT", 0.2)), ..cfg.clone() };
         let mut lm = LstmLanguageModel::new(&cfg, &device).unwrap();
         if !variant.contains("random") {
             load_weights(&mut lm, &dir.join("model.safetensors")).unwrap();
@@ -63,22 +77,32 @@ fn main() {
         let pooling = if variant.contains("mean") { Pooling::Mean } else { Pooling::Concat };
         let hidden = if variant.contains("linear") { None } else { Some(50) };
         let head = PooledClassifier::from_config(
-            &PooledClassifierConfig::new(lm.lstm.output_dim(), 2).with_pooling(pooling).with_hidden_dim(hidden).with_dropout(env("HEAD_DROPOUT", 0.2)),
+            &PooledClassifierConfig::new(lm.lstm.output_dim(), 2).with_pooling(pooling).with_hidden_dim(hidden).with_dropout(knob("hd", env("HEAD_DROPOUT", 0.2))),
             &device).unwrap();
         let mut pipeline = TransferPipeline::new(tokenizer.clone(), lm.embedder.clone(), lm.lstm.clone(), head, &device).unwrap()
-            .with_encode_policy(EncodePolicy::new(env("MAXLEN", 256.0) as usize).with_truncation(Truncation::KeepEnd)).unwrap();
+            .with_encode_policy(EncodePolicy::new(knob("maxlen", env("MAXLEN", 256.0)) as usize).with_truncation(Truncation::KeepEnd)).unwrap();
         if variant.contains("frozen") {
             pipeline.freeze(Stage::Embedder);
             pipeline.freeze(Stage::Contextual);
         }
         let mut config = TrainConfig {
-            epochs: env("EPOCHS", 4.0) as usize, min_steps: env("MIN_STEPS", 30.0) as usize, batch_size: (env("BATCH", 32.0) as usize).min(n), learning_rate: lr,
+            epochs: knob("epochs", env("EPOCHS", 4.0)) as usize, min_steps: env("MIN_STEPS", 30.0) as usize, batch_size: (env("BATCH", 32.0) as usize).min(n), learning_rate: lr,
             schedule: if variant.contains("bert") { LrSchedule::WarmupLinearDecay { warmup_fraction: 0.1 } } else { LrSchedule::SlantedTriangular { cut_fraction: 0.1, ratio: 32.0 } },
             weight_decay: 0.01, max_grad_norm: Some(1.0), gradual_unfreezing: !variant.contains("nogradual"), seed, progress: false,
             ..TrainConfig::default()
         };
         if !variant.contains("nodisc") { config = config.with_discriminative_rates(env("DISC", 2.6)); }
-        let report = pipeline.train(&train, &config).unwrap();
+        // PER_EPOCH=1: score the held-out reviews after every epoch as well.
+        let report = if std::env::var("PER_EPOCH").is_ok() {
+            pipeline.train_with_validation(&train, Some(&test), &config).unwrap()
+        } else {
+            pipeline.train(&train, &config).unwrap()
+        };
+        for e in &report.epochs {
+            if let Some(v) = &e.validation {
+                println!("  epoch {}: held-out accuracy {:.4}", e.epoch, v.accuracy.unwrap_or(0.0));
+            }
+        }
         let m = pipeline.evaluate(&test).unwrap();
         println!("n {n} seed {seed} lr {lr} {variant}: accuracy {:.3} steps {} losses {:?} ({:.0}s)", m.accuracy.unwrap(), report.steps, report.epochs.iter().map(|e| (e.train_loss * 1000.0).round() / 1000.0).collect::<Vec<_>>(), report.seconds);
         }

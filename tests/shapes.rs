@@ -116,3 +116,25 @@ fn bidirectional_lstm_ignores_padding() {
         "{a:?}\n{b:?}"
     );
 }
+
+#[test]
+fn lstm_with_other_dropout_keeps_its_weights_and_refuses_a_probability_of_one() {
+    let device = Device::flex();
+    let lstm = Lstm::from_config(&LstmConfig::new(3, 4).with_num_layers(2), &device).unwrap();
+    let x = Tensor::<3>::random(
+        [2, 5, 3],
+        burn::tensor::Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    let before = lstm.forward(x.clone(), mask(&[5, 3], 5, &device));
+    let err = lstm.clone().with_dropout(1.0).unwrap_err().to_string();
+    assert!(err.contains("dropout"), "{err}");
+    let lstm = lstm.with_dropout(0.4).unwrap();
+    assert_eq!(lstm.config().dropout, 0.4);
+    // Dropout acts only while training: inference is unchanged.
+    let after = lstm.forward(x, mask(&[5, 3], 5, &device));
+    assert_eq!(
+        before.into_data().try_to_vec::<f32>().unwrap(),
+        after.into_data().try_to_vec::<f32>().unwrap()
+    );
+}

@@ -58,7 +58,7 @@ fn baselines_write_every_output_and_a_rerun_only_adds_new_cells() {
 }
 
 #[test]
-fn ulmfit_and_ulmfit_st_train_the_language_model_once_and_refuse_another_in_the_same_directory() {
+fn ulmfit_variants_train_the_language_model_once_and_refuse_another_in_the_same_directory() {
     let out = out_dir("ulmfit");
     let mut config = toy_ulmfit_config();
     let cells = run(&config, &out, false).unwrap();
@@ -77,6 +77,22 @@ fn ulmfit_and_ulmfit_st_train_the_language_model_once_and_refuse_another_in_the_
     let cells = run(&config, &out, false).unwrap();
     assert_eq!(cells_of(&cells, "ulmfit").len(), 2);
     assert_eq!(cells_of(&cells, "ulmfit-st").len(), 2);
+
+    // The ensemble reuses each ulmfit cell's classifier (its saved scores), adding NB-SVM.
+    let scores = out.join("scores/ulmfit-n40-seed0.json");
+    let scored_at = std::fs::metadata(&scores).unwrap().modified().unwrap();
+    config.models.push(Model::UlmfitNbsvm);
+    let cells = run(&config, &out, false).unwrap();
+    let ensemble = cells_of(&cells, "ulmfit-nbsvm");
+    assert_eq!(ensemble.len(), 2);
+    assert!(
+        ensemble.iter().all(|c| (0.3..=1.0).contains(&c.accuracy)),
+        "{ensemble:?}"
+    );
+    assert_eq!(
+        std::fs::metadata(&scores).unwrap().modified().unwrap(),
+        scored_at
+    );
     let reused_at = std::fs::metadata(&weights).unwrap().modified().unwrap();
     assert_eq!(
         trained_at, reused_at,

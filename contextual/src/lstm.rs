@@ -225,6 +225,14 @@ pub struct Lstm {
 }
 
 impl Lstm {
+    /// The same weights with another dropout between layers (a classifier on a language
+    /// model's LSTM often wants more than the language model trained with).
+    pub fn with_dropout(mut self, dropout: f64) -> Result<Self, ContextualError> {
+        self.config().with_dropout(dropout).validate()?;
+        self.dropout = DropoutConfig::new(dropout).init();
+        Ok(self)
+    }
+
     /// Runs a unidirectional stack from `states` (one per layer, zeros if `None`), returning
     /// the top layer's outputs and each layer's final state: what a language model needs to
     /// carry state from one chunk of text to the next. Dropout is applied between layers.

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use burn::prelude::*;
+use clap::ValueEnum;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use transfer::baselines::{NbSvm, NbSvmConfig, WordVectorSum};
@@ -71,6 +72,12 @@ pub enum Model {
     #[serde(rename = "ulmfit-st")]
     #[value(name = "ulmfit-st")]
     UlmfitSelfTraining,
+    /// ULMFiT and NB-SVM trained on the same sample, their scores added (ULMFiT's log-odds and
+    /// NB-SVM's margin, each divided by its spread over unlabelled reviews, so weighing them
+    /// needs no labels): the ensemble of a language model and NB-SVM of Mesnil et al. (2015).
+    #[serde(rename = "ulmfit-nbsvm")]
+    #[value(name = "ulmfit-nbsvm")]
+    UlmfitNbsvm,
 }
 
 impl Model {
@@ -83,7 +90,21 @@ impl Model {
             Model::BertMlm => "bert-mlm",
             Model::Ulmfit => "ulmfit",
             Model::UlmfitSelfTraining => "ulmfit-st",
+            Model::UlmfitNbsvm => "ulmfit-nbsvm",
         }
+    }
+
+    /// Trains on a Burn pipeline (BERT or ULMFiT), so runs at the transfer sizes.
+    pub fn is_transfer(self) -> bool {
+        !matches!(self, Model::Nbsvm | Model::Wvsum)
+    }
+
+    /// Uses ULMFiT's language model (trained once per output directory).
+    pub fn uses_language_model(self) -> bool {
+        matches!(
+            self,
+            Model::Ulmfit | Model::UlmfitSelfTraining | Model::UlmfitNbsvm
+        )
     }
 }
 
@@ -166,9 +187,20 @@ pub struct UlmfitSettings {
     pub learning_rate: f64,
     pub min_epochs: usize,
     pub min_steps: usize,
+    /// The classifier's dropout between its LSTM layers.
+    #[serde(default = "UlmfitSettings::default_classifier_dropout")]
+    pub classifier_lstm_dropout: f64,
+    /// The classifier head's dropout (on the pooled states and its hidden layer).
+    #[serde(default = "UlmfitSettings::default_classifier_dropout")]
+    pub classifier_head_dropout: f64,
 }
 
 impl UlmfitSettings {
+    /// Also what runs written before the classifier dropouts were settings used.
+    fn default_classifier_dropout() -> f64 {
+        0.2
+    }
+
     /// The settings that shape the language model (saved beside it in `ulmfit-lm/`).
     fn language_model_settings(&self) -> serde_json::Value {
         serde_json::json!({
@@ -365,7 +397,19 @@ impl<'a> Context<'a> {
                 |n| self.ulmfit_training(n, seed),
                 |n| self.ulmfit_training(n, seed),
             ),
+            Model::UlmfitNbsvm => self.ulmfit_nbsvm(sample, seed),
         }
+    }
+
+    /// `n` unlabelled reviews, a seeded sample.
+    fn unlabelled_pool(&self, n: usize, seed: u64) -> Vec<&str> {
+        let mut order: Vec<usize> = (0..self.unlabelled.len()).collect();
+        transfer::rng::SplitMix64::new(seed).shuffle(&mut order);
+        order
+            .into_iter()
+            .take(n)
+            .map(|i| self.unlabelled[i].as_str())
+            .collect()
     }
 
     fn vectors(&self) -> Result<&(WordVectors, Array2<f64>), TransferError> {
@@ -478,13 +522,7 @@ impl<'a> Context<'a> {
         let started = Instant::now();
         let mut model = pipeline()?;
         model.train(sample, &teacher(sample.len()))?;
-        let mut order: Vec<usize> = (0..self.unlabelled.len()).collect();
-        transfer::rng::SplitMix64::new(seed).shuffle(&mut order);
-        let pool: Vec<&str> = order
-            .into_iter()
-            .take(s.unlabelled)
-            .map(|i| self.unlabelled[i].as_str())
-            .collect();
+        let pool = self.unlabelled_pool(s.unlabelled, seed);
         let config = PseudoLabelConfig {
             per_class: s.per_class,
             min_probability: s.min_probability,
@@ -637,9 +675,9 @@ impl<'a> Context<'a> {
     ) -> Result<LstmLanguageModel, TransferError> {
         let results = self.out.join("results.json");
         if super::results::read(&results)?.iter().any(|c| {
-            [Model::Ulmfit, Model::UlmfitSelfTraining]
-                .map(Model::name)
-                .contains(&c.model.as_str())
+            Model::value_variants()
+                .iter()
+                .any(|m| m.uses_language_model() && m.name() == c.model)
         }) {
             return Err(TransferError::format(
                 &results,
@@ -696,24 +734,23 @@ impl<'a> Context<'a> {
         TransferPipeline<WordLevelTokenizer, LearnedEmbedding, Lstm, PooledClassifier>,
         TransferError,
     > {
+        let s = &self.ulmfit;
         let (tokenizer, lm) = self.language_model()?;
         let head = PooledClassifier::from_config(
             &PooledClassifierConfig::new(lm.lstm.output_dim(), 2)
                 .with_pooling(Pooling::Concat)
                 .with_hidden_dim(Some(50))
-                .with_dropout(0.2),
+                .with_dropout(s.classifier_head_dropout),
             &self.device,
         )?;
         TransferPipeline::new(
             tokenizer.clone(),
             lm.embedder.clone(),
-            lm.lstm.clone(),
+            lm.lstm.clone().with_dropout(s.classifier_lstm_dropout)?,
             head,
             &self.device,
         )?
-        .with_encode_policy(
-            EncodePolicy::new(self.ulmfit.max_length).with_truncation(Truncation::KeepEnd),
-        )
+        .with_encode_policy(EncodePolicy::new(s.max_length).with_truncation(Truncation::KeepEnd))
     }
 
     /// ULMFiT's classifier recipe for `examples` training examples.
@@ -739,9 +776,141 @@ impl<'a> Context<'a> {
     }
 
     fn ulmfit(&self, sample: &[Example], seed: u64) -> Result<(f64, f64), TransferError> {
+        let scores = self.ulmfit_scores(sample, seed)?;
+        Ok((
+            accuracy(&positive_scores(&scores.test), self.test),
+            scores.train_seconds,
+        ))
+    }
+
+    /// The scores of the ULMFiT classifier trained on `sample` with `seed`: read from
+    /// `out/scores/` when that cell's classifier was already trained with the same settings
+    /// on the same test set, else trained and saved there.
+    fn ulmfit_scores(&self, sample: &[Example], seed: u64) -> Result<UlmfitScores, TransferError> {
+        let path = self
+            .out
+            .join("scores")
+            .join(format!("ulmfit-n{}-seed{seed}.json", sample.len()));
+        if let Ok(bytes) = std::fs::read(&path) {
+            let saved: UlmfitScores =
+                serde_json::from_slice(&bytes).map_err(|e| TransferError::format(&path, e))?;
+            if saved.settings == self.ulmfit && saved.test.len() == self.test.len() {
+                return Ok(saved);
+            }
+        }
         let mut pipeline = self.ulmfit_pipeline()?;
         let report = pipeline.train(sample, &self.ulmfit_training(sample.len(), seed))?;
-        let metrics = pipeline.evaluate(self.test)?;
-        Ok((metrics.accuracy.unwrap_or(0.0), report.seconds))
+        let log_odds = |texts: &[&str]| -> Result<Vec<f64>, TransferError> {
+            Ok(pipeline
+                .outputs(texts)?
+                .iter()
+                .map(|logits| f64::from(logits[1] - logits[0]))
+                .collect())
+        };
+        let scores = UlmfitScores {
+            settings: self.ulmfit.clone(),
+            train_seconds: report.seconds,
+            test: log_odds(&texts(self.test))?,
+            unlabelled: log_odds(&self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed))?,
+        };
+        let dir = self.out.join("scores");
+        std::fs::create_dir_all(&dir).map_err(|e| TransferError::io(&dir, e))?;
+        write_atomic(&path, &serde_json::to_vec(&scores).expect("scores"))?;
+        Ok(scores)
+    }
+
+    /// `ulmfit-nbsvm`: ULMFiT (the `ulmfit` cell's classifier when there is one) and NB-SVM
+    /// trained on `sample`, their test scores added after scaling each by its spread over
+    /// unlabelled reviews ([`combine_scores`]).
+    fn ulmfit_nbsvm(&self, sample: &[Example], seed: u64) -> Result<(f64, f64), TransferError> {
+        let ulmfit = self.ulmfit_scores(sample, seed)?;
+        let started = Instant::now();
+        let config = NbSvmConfig {
+            seed,
+            ..NbSvmConfig::default()
+        };
+        let nbsvm = NbSvm::fit(&texts(sample), &positive(sample), &config)?;
+        let seconds = ulmfit.train_seconds + started.elapsed().as_secs_f64();
+        let unlabelled = self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed);
+        let reference = [ulmfit.unlabelled, nbsvm.decisions(&unlabelled)];
+        let test = [ulmfit.test, nbsvm.decisions(&texts(self.test))];
+        let combined = combine_scores(&test, &reference);
+        let accuracy_of = |scores: &[f64]| accuracy(&positive_scores(scores), self.test);
+        eprintln!(
+            "ulmfit-nbsvm n = {} seed {seed}: ulmfit alone {:.4}, nbsvm alone {:.4}, together {:.4}",
+            sample.len(),
+            accuracy_of(&test[0]),
+            accuracy_of(&test[1]),
+            accuracy_of(&combined),
+        );
+        Ok((accuracy_of(&combined), seconds))
+    }
+}
+
+/// A ULMFiT classifier's log-odds of the positive class on the test set and on
+/// [`ENSEMBLE_SCALE_REVIEWS`] unlabelled reviews, kept per cell.
+#[derive(Debug, Serialize, Deserialize)]
+struct UlmfitScores {
+    settings: UlmfitSettings,
+    train_seconds: f64,
+    test: Vec<f64>,
+    unlabelled: Vec<f64>,
+}
+
+fn positive_scores(scores: &[f64]) -> Vec<bool> {
+    scores.iter().map(|&s| s > 0.0).collect()
+}
+
+/// Unlabelled reviews whose scores set each model's scale in `ulmfit-nbsvm`.
+const ENSEMBLE_SCALE_REVIEWS: usize = 2_000;
+
+/// Adds the models' scores (positive = positive class), each divided by its standard
+/// deviation over `reference` (the same models' scores on unlabelled texts): models on
+/// different scales then weigh alike, and no labelled data is spent on weighing them.
+pub fn combine_scores<const M: usize>(
+    scores: &[Vec<f64>; M],
+    reference: &[Vec<f64>; M],
+) -> Vec<f64> {
+    let scales = reference
+        .each_ref()
+        .map(|r| standard_deviation(r).max(f64::MIN_POSITIVE));
+    let n = scores.iter().map(Vec::len).min().unwrap_or(0);
+    (0..n)
+        .map(|i| {
+            scores
+                .iter()
+                .zip(&scales)
+                .map(|(s, scale)| s[i] / scale)
+                .sum()
+        })
+        .collect()
+}
+
+fn standard_deviation(values: &[f64]) -> f64 {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::combine_scores;
+
+    #[test]
+    fn combined_scores_weigh_each_model_by_its_spread_on_the_reference_texts() {
+        // The first model's scores spread three times as wide: its 3 counts as the second's 1.
+        let scores = [vec![3.0, -3.0, 6.0], vec![-2.0, 1.0, -1.0]];
+        let reference = [vec![3.0, -3.0], vec![1.0, -1.0]];
+        assert_eq!(combine_scores(&scores, &reference), vec![-1.0, 0.0, 1.0]);
+        // Rescaling one model (scores and reference alike) changes nothing.
+        let scaled = [
+            scores[0].iter().map(|s| s * 100.0).collect(),
+            scores[1].clone(),
+        ];
+        let scaled_reference = [vec![300.0, -300.0], reference[1].clone()];
+        assert_eq!(
+            combine_scores(&scaled, &scaled_reference),
+            vec![-1.0, 0.0, 1.0]
+        );
     }
 }

@@ -69,6 +69,12 @@ pub struct TextflixArgs {
     /// ULMFiT's classifier: the last N tokens of each review (default 400, or 256 with --quick).
     #[arg(long)]
     ulmfit_max_length: Option<usize>,
+    /// ULMFiT's classifier: dropout between its LSTM layers (default 0.2).
+    #[arg(long)]
+    ulmfit_lstm_dropout: Option<f64>,
+    /// ULMFiT's classifier: dropout in its head (default 0.2).
+    #[arg(long)]
+    ulmfit_head_dropout: Option<f64>,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -126,6 +132,12 @@ pub fn textflix(args: TextflixArgs) -> CliResult {
     }
     if let Some(n) = args.ulmfit_max_length {
         config.ulmfit.max_length = n;
+    }
+    if let Some(p) = args.ulmfit_lstm_dropout {
+        config.ulmfit.classifier_lstm_dropout = p;
+    }
+    if let Some(p) = args.ulmfit_head_dropout {
+        config.ulmfit.classifier_head_dropout = p;
     }
     let cells = run(&config, &args.out, !args.quiet)?;
     println!(

@@ -138,12 +138,17 @@ impl NbSvm {
                 .sum::<f64>()
     }
 
-    /// Whether each text is predicted positive, in parallel.
-    pub fn predict<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<bool> {
+    /// [`NbSvm::decision`] of each text, in parallel.
+    pub fn decisions<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<f64> {
         texts
             .par_iter()
-            .map(|t| self.decision(t.as_ref()) > 0.0)
+            .map(|t| self.decision(t.as_ref()))
             .collect()
+    }
+
+    /// Whether each text is predicted positive, in parallel.
+    pub fn predict<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<bool> {
+        self.decisions(texts).into_iter().map(|d| d > 0.0).collect()
     }
 
     pub fn num_features(&self) -> usize {
