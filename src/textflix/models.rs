@@ -308,6 +308,15 @@ fn positive(examples: &[Example]) -> Vec<bool> {
         .collect()
 }
 
+/// NB-SVM with the study's settings, fitted on `sample`.
+fn nbsvm(sample: &[Example], seed: u64) -> Result<NbSvm, TransferError> {
+    let config = NbSvmConfig {
+        seed,
+        ..NbSvmConfig::default()
+    };
+    NbSvm::fit(&texts(sample), &positive(sample), &config)
+}
+
 fn accuracy(predicted: &[bool], examples: &[Example]) -> f64 {
     let actual = positive(examples);
     predicted
@@ -361,11 +370,7 @@ impl<'a> Context<'a> {
         match model {
             Model::Nbsvm => {
                 let started = Instant::now();
-                let config = NbSvmConfig {
-                    seed,
-                    ..NbSvmConfig::default()
-                };
-                let fitted = NbSvm::fit(&texts(sample), &positive(sample), &config)?;
+                let fitted = nbsvm(sample, seed)?;
                 let seconds = started.elapsed().as_secs_f64();
                 Ok((
                     accuracy(&fitted.predict(&texts(self.test)), self.test),
@@ -787,10 +792,8 @@ impl<'a> Context<'a> {
     /// `out/scores/` when that cell's classifier was already trained with the same settings
     /// on the same test set, else trained and saved there.
     fn ulmfit_scores(&self, sample: &[Example], seed: u64) -> Result<UlmfitScores, TransferError> {
-        let path = self
-            .out
-            .join("scores")
-            .join(format!("ulmfit-n{}-seed{seed}.json", sample.len()));
+        let dir = self.out.join("scores");
+        let path = dir.join(format!("ulmfit-n{}-seed{seed}.json", sample.len()));
         if let Ok(bytes) = std::fs::read(&path) {
             let saved: UlmfitScores =
                 serde_json::from_slice(&bytes).map_err(|e| TransferError::format(&path, e))?;
@@ -813,7 +816,6 @@ impl<'a> Context<'a> {
             test: log_odds(&texts(self.test))?,
             unlabelled: log_odds(&self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed))?,
         };
-        let dir = self.out.join("scores");
         std::fs::create_dir_all(&dir).map_err(|e| TransferError::io(&dir, e))?;
         write_atomic(&path, &serde_json::to_vec(&scores).expect("scores"))?;
         Ok(scores)
@@ -825,11 +827,7 @@ impl<'a> Context<'a> {
     fn ulmfit_nbsvm(&self, sample: &[Example], seed: u64) -> Result<(f64, f64), TransferError> {
         let ulmfit = self.ulmfit_scores(sample, seed)?;
         let started = Instant::now();
-        let config = NbSvmConfig {
-            seed,
-            ..NbSvmConfig::default()
-        };
-        let nbsvm = NbSvm::fit(&texts(sample), &positive(sample), &config)?;
+        let nbsvm = nbsvm(sample, seed)?;
         let seconds = ulmfit.train_seconds + started.elapsed().as_secs_f64();
         let unlabelled = self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed);
         let reference = [ulmfit.unlabelled, nbsvm.decisions(&unlabelled)];
@@ -873,7 +871,7 @@ pub fn combine_scores<const M: usize>(
 ) -> Vec<f64> {
     let scales = reference
         .each_ref()
-        .map(|r| standard_deviation(r).max(f64::MIN_POSITIVE));
+        .map(|r| super::results::mean_and_std(r).1.max(f64::MIN_POSITIVE));
     let n = scores.iter().map(Vec::len).min().unwrap_or(0);
     (0..n)
         .map(|i| {
@@ -884,12 +882,6 @@ pub fn combine_scores<const M: usize>(
                 .sum()
         })
         .collect()
-}
-
-fn standard_deviation(values: &[f64]) -> f64 {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
 }
 
 #[cfg(test)]

@@ -48,11 +48,18 @@ pub fn summarise(cells: &[Cell]) -> BTreeMap<(String, usize), (f64, f64, usize)>
     groups
         .into_iter()
         .map(|(k, v)| {
-            let mean = v.iter().sum::<f64>() / v.len() as f64;
-            let var = v.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / v.len() as f64;
-            (k, (mean, var.sqrt(), v.len()))
+            let (mean, std) = mean_and_std(&v);
+            (k, (mean, std, v.len()))
         })
         .collect()
+}
+
+/// Mean and (population) standard deviation; zeros for no values.
+pub(crate) fn mean_and_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
 }
 
 /// Writes `results.json`, `results.csv` and `results.md` into `dir`.
