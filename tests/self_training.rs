@@ -4,7 +4,10 @@ mod common;
 
 use burn::prelude::Device;
 use common::*;
-use transfer_nlp::pipeline::self_training::{PseudoLabelConfig, pseudo_label};
+use proptest::prelude::*;
+use transfer_nlp::pipeline::self_training::{
+    PseudoLabelConfig, most_confident_by_score, pseudo_label,
+};
 use transfer_nlp::*;
 
 fn accuracy(guesses: &[Example], truth: &[Example]) -> f64 {
@@ -65,4 +68,27 @@ fn the_most_confident_guesses_are_balanced_and_more_often_right() {
         pseudo_label(&teacher, &Vec::<&str>::new(), &config),
         Err(TransferError::EmptyDataset { .. })
     ));
+}
+
+proptest! {
+    /// Scores of a binary ensemble: as many guesses of each class, none with a score of the
+    /// other sign, and no guess left out that is surer than one kept.
+    #[test]
+    fn guesses_by_score_are_balanced_and_the_surest(
+        scores in prop::collection::vec(-5.0f64..5.0, 0..60),
+        per_class in 0usize..20,
+    ) {
+        let kept = most_confident_by_score(&scores, per_class);
+        let of_class = |class: usize| kept.iter().filter(|k| k.1 == class).count();
+        prop_assert_eq!(of_class(0), of_class(1));
+        prop_assert!(of_class(0) <= per_class);
+        for &(i, class) in &kept {
+            let surety = if class == 1 { scores[i] } else { -scores[i] };
+            prop_assert!(surety > 0.0);
+            let left_surer = (0..scores.len()).filter(|j| !kept.contains(&(*j, class))).any(|j| {
+                (if class == 1 { scores[j] } else { -scores[j] }) > surety
+            });
+            prop_assert!(!left_surer, "{:?} kept before a surer guess", (i, class));
+        }
+    }
 }

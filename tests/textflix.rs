@@ -81,14 +81,19 @@ fn ulmfit_variants_train_the_language_model_once_and_refuse_another_in_the_same_
     // The ensemble reuses each ulmfit cell's classifier (its saved scores), adding NB-SVM.
     let scores = out.join("scores/ulmfit-n40-seed0.json");
     let scored_at = std::fs::metadata(&scores).unwrap().modified().unwrap();
-    config.models.push(Model::UlmfitNbsvm);
+    // Its self-trained version trains its own teacher and students.
+    config
+        .models
+        .extend([Model::UlmfitNbsvm, Model::UlmfitNbsvmSelfTraining]);
     let cells = run(&config, &out, false).unwrap();
-    let ensemble = cells_of(&cells, "ulmfit-nbsvm");
-    assert_eq!(ensemble.len(), 2);
-    assert!(
-        ensemble.iter().all(|c| (0.3..=1.0).contains(&c.accuracy)),
-        "{ensemble:?}"
-    );
+    for model in ["ulmfit-nbsvm", "ulmfit-nbsvm-st"] {
+        let ensemble = cells_of(&cells, model);
+        assert_eq!(ensemble.len(), 2);
+        assert!(
+            ensemble.iter().all(|c| (0.3..=1.0).contains(&c.accuracy)),
+            "{ensemble:?}"
+        );
+    }
     assert_eq!(
         std::fs::metadata(&scores).unwrap().modified().unwrap(),
         scored_at
@@ -100,6 +105,11 @@ fn ulmfit_variants_train_the_language_model_once_and_refuse_another_in_the_same_
     );
 
     config.transfer_sizes = vec![80];
+    config.models = vec![Model::UlmfitNbsvmSelfTraining];
+    config.self_training.rounds = 0;
+    let err = run(&config, &out, false).unwrap_err().to_string();
+    assert!(err.contains("self_training.rounds"), "{err}");
+    config.self_training.rounds = 1;
     config.ulmfit.dim = 48;
     let err = run(&config, &out, false).unwrap_err().to_string();
     assert!(

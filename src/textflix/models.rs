@@ -15,7 +15,7 @@ use transfer::language_model::{
     train_language_model,
 };
 use transfer::masked_lm::{MaskedLanguageModel, MaskedLmTraining, train_masked_lm};
-use transfer::self_training::{PseudoLabelConfig, pseudo_label};
+use transfer::self_training::{PseudoLabelConfig, most_confident_by_score, pseudo_label};
 use transfer::{
     Example, LrSchedule, Target, TrainConfig, TransferError, TransferPipeline, load_weights,
     save_weights, write_atomic,
@@ -78,6 +78,14 @@ pub enum Model {
     #[serde(rename = "ulmfit-nbsvm")]
     #[value(name = "ulmfit-nbsvm")]
     UlmfitNbsvm,
+    /// `ulmfit-nbsvm` self-trained: the ensemble labels unlabelled reviews, and a fresh ULMFiT
+    /// classifier and a fresh NB-SVM train on the sample and its most confident guesses, their
+    /// scores then added as in `ulmfit-nbsvm`. The two models differ in kind (a recurrent
+    /// network on word order, a linear model on bigrams), so each learns from guesses the other
+    /// was sure of.
+    #[serde(rename = "ulmfit-nbsvm-st")]
+    #[value(name = "ulmfit-nbsvm-st")]
+    UlmfitNbsvmSelfTraining,
 }
 
 impl Model {
@@ -91,6 +99,7 @@ impl Model {
             Model::Ulmfit => "ulmfit",
             Model::UlmfitSelfTraining => "ulmfit-st",
             Model::UlmfitNbsvm => "ulmfit-nbsvm",
+            Model::UlmfitNbsvmSelfTraining => "ulmfit-nbsvm-st",
         }
     }
 
@@ -103,7 +112,10 @@ impl Model {
     pub fn uses_language_model(self) -> bool {
         matches!(
             self,
-            Model::Ulmfit | Model::UlmfitSelfTraining | Model::UlmfitNbsvm
+            Model::Ulmfit
+                | Model::UlmfitSelfTraining
+                | Model::UlmfitNbsvm
+                | Model::UlmfitNbsvmSelfTraining
         )
     }
 }
@@ -125,18 +137,40 @@ pub struct BertSettings {
     pub precision: Precision,
 }
 
-/// Settings of self-training (`bert-st`, `ulmfit-st`; the family's own settings apply to
-/// teacher and student).
+/// Settings of self-training (`bert-st`, `ulmfit-st`, `ulmfit-nbsvm-st`; the family's own
+/// settings apply to teacher and student).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SelfTrainingSettings {
     /// Unlabelled reviews the teacher labels (a seeded sample of the 50,000).
     pub unlabelled: usize,
     /// Most confident guesses kept per class.
     pub per_class: usize,
+    /// The least probability of a kept guess (`ulmfit-nbsvm-st`'s summed scores have none: it
+    /// keeps the `per_class` surest of each class).
     pub min_probability: f32,
     /// Epochs of the BERT student (and at least the BERT settings' `min_steps`); ULMFiT's
     /// student trains as its teacher.
     pub student_epochs: usize,
+    /// Rounds: each round's student is the next round's teacher (a fresh pool is not drawn).
+    #[serde(default = "SelfTrainingSettings::one_round")]
+    pub rounds: usize,
+}
+
+impl SelfTrainingSettings {
+    /// Also what runs written before `rounds` was a setting did.
+    fn one_round() -> usize {
+        1
+    }
+
+    fn check(&self) -> Result<(), TransferError> {
+        if self.rounds == 0 {
+            return Err(TransferError::InvalidConfig {
+                field: "self_training.rounds",
+                message: "self-training needs at least one round".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for SelfTrainingSettings {
@@ -146,6 +180,7 @@ impl Default for SelfTrainingSettings {
             per_class: 2_000,
             min_probability: 0.5,
             student_epochs: 2,
+            rounds: 1,
         }
     }
 }
@@ -403,6 +438,7 @@ impl<'a> Context<'a> {
                 |n| self.ulmfit_training(n, seed),
             ),
             Model::UlmfitNbsvm => self.ulmfit_nbsvm(sample, seed),
+            Model::UlmfitNbsvmSelfTraining => self.ulmfit_nbsvm_self_train(sample, seed),
         }
     }
 
@@ -524,6 +560,7 @@ impl<'a> Context<'a> {
         P: Predictor,
     {
         let s = &self.self_training;
+        s.check()?;
         let started = Instant::now();
         let mut model = pipeline()?;
         model.train(sample, &teacher(sample.len()))?;
@@ -533,11 +570,13 @@ impl<'a> Context<'a> {
             min_probability: s.min_probability,
             balanced: true,
         };
-        let mut examples = sample.to_vec();
-        examples.extend(pseudo_label(&model, &pool, &config)?);
-        drop(model);
-        let mut model = pipeline()?;
-        model.train(&examples, &student(examples.len()))?;
+        for _ in 0..s.rounds {
+            let mut examples = sample.to_vec();
+            examples.extend(pseudo_label(&model, &pool, &config)?);
+            drop(model);
+            model = pipeline()?;
+            model.train(&examples, &student(examples.len()))?;
+        }
         let seconds = started.elapsed().as_secs_f64();
         let metrics = model.evaluate(self.test)?;
         Ok((metrics.accuracy.unwrap_or(0.0), seconds))
@@ -733,12 +772,7 @@ impl<'a> Context<'a> {
 
     /// A classifier on the language model's embedder and LSTM: concat pooling, a 50-unit
     /// hidden layer, the last `max_length` tokens of each review.
-    fn ulmfit_pipeline(
-        &self,
-    ) -> Result<
-        TransferPipeline<WordLevelTokenizer, LearnedEmbedding, Lstm, PooledClassifier>,
-        TransferError,
-    > {
+    fn ulmfit_pipeline(&self) -> Result<UlmfitPipeline, TransferError> {
         let s = &self.ulmfit;
         let (tokenizer, lm) = self.language_model()?;
         let head = PooledClassifier::from_config(
@@ -803,18 +837,14 @@ impl<'a> Context<'a> {
         }
         let mut pipeline = self.ulmfit_pipeline()?;
         let report = pipeline.train(sample, &self.ulmfit_training(sample.len(), seed))?;
-        let log_odds = |texts: &[&str]| -> Result<Vec<f64>, TransferError> {
-            Ok(pipeline
-                .outputs(texts)?
-                .iter()
-                .map(|logits| f64::from(logits[1] - logits[0]))
-                .collect())
-        };
         let scores = UlmfitScores {
             settings: self.ulmfit.clone(),
             train_seconds: report.seconds,
-            test: log_odds(&texts(self.test))?,
-            unlabelled: log_odds(&self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed))?,
+            test: log_odds(&pipeline, &texts(self.test))?,
+            unlabelled: log_odds(
+                &pipeline,
+                &self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed),
+            )?,
         };
         std::fs::create_dir_all(&dir).map_err(|e| TransferError::io(&dir, e))?;
         write_atomic(&path, &serde_json::to_vec(&scores).expect("scores"))?;
@@ -832,17 +862,97 @@ impl<'a> Context<'a> {
         let unlabelled = self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed);
         let reference = [ulmfit.unlabelled, nbsvm.decisions(&unlabelled)];
         let test = [ulmfit.test, nbsvm.decisions(&texts(self.test))];
-        let combined = combine_scores(&test, &reference);
+        let accuracy = self.report_ensemble("ulmfit-nbsvm", sample.len(), seed, &test, &reference);
+        Ok((accuracy, seconds))
+    }
+
+    /// `ulmfit-nbsvm-st`: the `ulmfit-nbsvm` ensemble of the sample (the teacher) labels a
+    /// seeded pool of unlabelled reviews; a fresh ULMFiT classifier and a fresh NB-SVM (the
+    /// students) train on the sample and the teacher's `per_class` surest guesses of each
+    /// class, and their scores are added as the teacher's were.
+    fn ulmfit_nbsvm_self_train(
+        &self,
+        sample: &[Example],
+        seed: u64,
+    ) -> Result<(f64, f64), TransferError> {
+        let s = &self.self_training;
+        s.check()?;
+        let started = Instant::now();
+        let pool = self.unlabelled_pool(s.unlabelled, seed);
+        let train = |examples: &[Example]| -> Result<_, TransferError> {
+            let mut ulmfit = self.ulmfit_pipeline()?;
+            ulmfit.train(examples, &self.ulmfit_training(examples.len(), seed))?;
+            Ok((ulmfit, nbsvm(examples, seed)?))
+        };
+        let (mut ulmfit, mut linear) = train(sample)?;
+        for round in 1..=s.rounds {
+            let guesses = [log_odds(&ulmfit, &pool)?, linear.decisions(&pool)];
+            drop(ulmfit);
+            let combined = combine_scores(&guesses, &guesses);
+            let mut examples = sample.to_vec();
+            examples.extend(
+                most_confident_by_score(&combined, s.per_class)
+                    .into_iter()
+                    .map(|(i, class)| Example::class(pool[i], class)),
+            );
+            eprintln!(
+                "ulmfit-nbsvm-st n = {} seed {seed} round {round}: {} of {} unlabelled reviews \
+                 pseudo-labelled",
+                sample.len(),
+                examples.len() - sample.len(),
+                pool.len()
+            );
+            (ulmfit, linear) = train(&examples)?;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let unlabelled = self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed);
+        let reference = [
+            log_odds(&ulmfit, &unlabelled)?,
+            linear.decisions(&unlabelled),
+        ];
+        let test_texts = texts(self.test);
+        let test = [
+            log_odds(&ulmfit, &test_texts)?,
+            linear.decisions(&test_texts),
+        ];
+        let accuracy =
+            self.report_ensemble("ulmfit-nbsvm-st", sample.len(), seed, &test, &reference);
+        Ok((accuracy, seconds))
+    }
+
+    /// The test accuracy of ULMFiT's and NB-SVM's scores added ([`combine_scores`]); logs each
+    /// model's own accuracy beside it.
+    fn report_ensemble(
+        &self,
+        model: &str,
+        n: usize,
+        seed: u64,
+        test: &[Vec<f64>; 2],
+        reference: &[Vec<f64>; 2],
+    ) -> f64 {
+        let combined = combine_scores(test, reference);
         let accuracy_of = |scores: &[f64]| accuracy(&positive_scores(scores), self.test);
         eprintln!(
-            "ulmfit-nbsvm n = {} seed {seed}: ulmfit alone {:.4}, nbsvm alone {:.4}, together {:.4}",
-            sample.len(),
+            "{model} n = {n} seed {seed}: ulmfit alone {:.4}, nbsvm alone {:.4}, together {:.4}",
             accuracy_of(&test[0]),
             accuracy_of(&test[1]),
             accuracy_of(&combined),
         );
-        Ok((accuracy_of(&combined), seconds))
+        accuracy_of(&combined)
     }
+}
+
+/// ULMFiT's classifier: the language model's embedder and LSTM under a pooled head.
+type UlmfitPipeline =
+    TransferPipeline<WordLevelTokenizer, LearnedEmbedding, Lstm, PooledClassifier>;
+
+/// The log-odds of the positive class for each text.
+fn log_odds(pipeline: &UlmfitPipeline, texts: &[&str]) -> Result<Vec<f64>, TransferError> {
+    Ok(pipeline
+        .outputs(texts)?
+        .iter()
+        .map(|logits| f64::from(logits[1] - logits[0]))
+        .collect())
 }
 
 /// A ULMFiT classifier's log-odds of the positive class on the test set and on

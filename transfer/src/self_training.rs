@@ -69,28 +69,61 @@ where
         });
     };
     let predictions = teacher.predict(texts)?;
-    let mut by_class: Vec<Vec<(f32, usize)>> = vec![Vec::new(); num_classes];
+    let mut by_class: Vec<Vec<(f64, usize)>> = vec![Vec::new(); num_classes];
     for (i, prediction) in predictions.iter().enumerate() {
         if let Some(p) = prediction.as_class()
             && p.probability >= config.min_probability
         {
-            by_class[p.class].push((p.probability, i));
+            by_class[p.class].push((f64::from(p.probability), i));
         }
     }
-    let mut keep = config.per_class;
-    if config.balanced {
+    Ok(most_confident(by_class, config.per_class, config.balanced)
+        .into_iter()
+        .map(|(i, class)| Example::class(texts[i].as_ref(), class))
+        .collect())
+}
+
+/// The most confident guesses of a binary scorer (a score above zero means class 1, and the
+/// further from zero the surer): `(index, class)` of at most `per_class` texts per class, as
+/// many of each class, class 0 first, each class in order of confidence. For models without
+/// probabilities, such as an ensemble's summed scores.
+///
+/// ```
+/// use transfer::self_training::most_confident_by_score;
+///
+/// let scores = [0.5, -3.0, 2.0, -0.1, 4.0];
+/// assert_eq!(most_confident_by_score(&scores, 2), vec![(1, 0), (3, 0), (4, 1), (2, 1)]);
+/// // One negative guess only: one of each class.
+/// assert_eq!(most_confident_by_score(&[1.0, 2.0, -1.0], 2), vec![(2, 0), (1, 1)]);
+/// ```
+pub fn most_confident_by_score(scores: &[f64], per_class: usize) -> Vec<(usize, usize)> {
+    let mut by_class: Vec<Vec<(f64, usize)>> = vec![Vec::new(); 2];
+    for (i, &score) in scores.iter().enumerate() {
+        if score > 0.0 {
+            by_class[1].push((score, i));
+        } else if score < 0.0 {
+            by_class[0].push((-score, i));
+        }
+    }
+    most_confident(by_class, per_class, true)
+}
+
+/// `(index, class)` of the `per_class` most confident `(confidence, index)` guesses of each
+/// class (the same number of each when `balanced`); ties in index order, so the result does
+/// not depend on sorting.
+fn most_confident(
+    by_class: Vec<Vec<(f64, usize)>>,
+    per_class: usize,
+    balanced: bool,
+) -> Vec<(usize, usize)> {
+    let mut keep = per_class;
+    if balanced {
         keep = by_class.iter().map(Vec::len).fold(keep, usize::min);
     }
-    let mut examples = Vec::new();
+    let mut kept = Vec::new();
     for (class, mut guesses) in by_class.into_iter().enumerate() {
-        // Most confident first; ties in text order, so the result does not depend on sorting.
         guesses.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        examples.extend(
-            guesses
-                .into_iter()
-                .take(keep)
-                .map(|(_, i)| Example::class(texts[i].as_ref(), class)),
-        );
+        kept.extend(guesses.into_iter().take(keep).map(|(_, i)| (i, class)));
     }
-    Ok(examples)
+    kept
 }

@@ -28,8 +28,8 @@ pub struct TextflixArgs {
     /// Seeds per size of the baselines.
     #[arg(long)]
     seeds: Option<u64>,
-    /// Training sizes of the transfer models (bert, bert-st, bert-mlm, ulmfit, ulmfit-st)
-    /// (default: --sizes, or 10,100,500 with --quick).
+    /// Training sizes of the transfer models (bert, bert-st, bert-mlm, ulmfit, ulmfit-st,
+    /// ulmfit-nbsvm, ulmfit-nbsvm-st) (default: --sizes, or 10,100,500 with --quick).
     #[arg(long, value_delimiter = ',')]
     transfer_sizes: Option<Vec<usize>>,
     /// Seeds per size of the transfer models (default: --seeds, or 1 with --quick).
@@ -51,13 +51,17 @@ pub struct TextflixArgs {
     /// (default: 2,000 of 32 reviews, or 200 of 16 with --quick).
     #[arg(long)]
     mlm_steps: Option<usize>,
-    /// Unlabelled reviews the self-training teacher labels (bert-st, ulmfit-st; default:
+    /// Unlabelled reviews the self-training teacher labels (bert-st, ulmfit-st,
+    /// ulmfit-nbsvm-st; default:
     /// 10,000, or 2,000 with --quick).
     #[arg(long)]
     st_unlabelled: Option<usize>,
     /// Most confident pseudo-labels kept per class (default: 2,000, or 400 with --quick).
     #[arg(long)]
     st_per_class: Option<usize>,
+    /// Rounds of self-training, each round's student the next one's teacher (default 1).
+    #[arg(long)]
+    st_rounds: Option<usize>,
     /// Tokens the ULMFiT language model reads (default: all unlabelled and training reviews,
     /// or 1,500,000 with --quick).
     #[arg(long)]
@@ -123,6 +127,9 @@ pub fn textflix(args: TextflixArgs) -> CliResult {
     }
     if let Some(n) = args.st_per_class {
         config.self_training.per_class = n;
+    }
+    if let Some(n) = args.st_rounds {
+        config.self_training.rounds = n;
     }
     if args.lm_tokens.is_some() {
         config.ulmfit.lm_tokens = args.lm_tokens;
