@@ -170,6 +170,7 @@ impl StudyConfig {
 
 /// Runs every cell not already in `out/results.json`, writing the results after each one.
 pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>, TransferError> {
+    config.self_training.check()?;
     std::fs::create_dir_all(out).map_err(|e| TransferError::io(out, e))?;
     write_atomic(
         &out.join("run.json"),

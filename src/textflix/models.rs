@@ -162,7 +162,8 @@ impl SelfTrainingSettings {
         1
     }
 
-    fn check(&self) -> Result<(), TransferError> {
+    /// Checked once by [`super::run`], before any cell.
+    pub(crate) fn check(&self) -> Result<(), TransferError> {
         if self.rounds == 0 {
             return Err(TransferError::InvalidConfig {
                 field: "self_training.rounds",
@@ -560,7 +561,6 @@ impl<'a> Context<'a> {
         P: Predictor,
     {
         let s = &self.self_training;
-        s.check()?;
         let started = Instant::now();
         let mut model = pipeline()?;
         model.train(sample, &teacher(sample.len()))?;
@@ -859,10 +859,13 @@ impl<'a> Context<'a> {
         let started = Instant::now();
         let nbsvm = nbsvm(sample, seed)?;
         let seconds = ulmfit.train_seconds + started.elapsed().as_secs_f64();
-        let unlabelled = self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed);
-        let reference = [ulmfit.unlabelled, nbsvm.decisions(&unlabelled)];
-        let test = [ulmfit.test, nbsvm.decisions(&texts(self.test))];
-        let accuracy = self.report_ensemble("ulmfit-nbsvm", sample.len(), seed, &test, &reference);
+        let accuracy = self.ensemble_accuracy(
+            "ulmfit-nbsvm",
+            sample.len(),
+            seed,
+            [ulmfit.test, ulmfit.unlabelled],
+            &nbsvm,
+        );
         Ok((accuracy, seconds))
     }
 
@@ -876,7 +879,6 @@ impl<'a> Context<'a> {
         seed: u64,
     ) -> Result<(f64, f64), TransferError> {
         let s = &self.self_training;
-        s.check()?;
         let started = Instant::now();
         let pool = self.unlabelled_pool(s.unlabelled, seed);
         let train = |examples: &[Example]| -> Result<_, TransferError> {
@@ -905,32 +907,35 @@ impl<'a> Context<'a> {
             (ulmfit, linear) = train(&examples)?;
         }
         let seconds = started.elapsed().as_secs_f64();
-        let unlabelled = self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed);
-        let reference = [
-            log_odds(&ulmfit, &unlabelled)?,
-            linear.decisions(&unlabelled),
+        let ulmfit_scores = [
+            log_odds(&ulmfit, &texts(self.test))?,
+            log_odds(&ulmfit, &self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed))?,
         ];
-        let test_texts = texts(self.test);
-        let test = [
-            log_odds(&ulmfit, &test_texts)?,
-            linear.decisions(&test_texts),
-        ];
-        let accuracy =
-            self.report_ensemble("ulmfit-nbsvm-st", sample.len(), seed, &test, &reference);
+        let accuracy = self.ensemble_accuracy(
+            "ulmfit-nbsvm-st",
+            sample.len(),
+            seed,
+            ulmfit_scores,
+            &linear,
+        );
         Ok((accuracy, seconds))
     }
 
-    /// The test accuracy of ULMFiT's and NB-SVM's scores added ([`combine_scores`]); logs each
-    /// model's own accuracy beside it.
-    fn report_ensemble(
+    /// The test accuracy of ULMFiT's and NB-SVM's scores added ([`combine_scores`], each
+    /// scaled on [`ENSEMBLE_SCALE_REVIEWS`] unlabelled reviews); `ulmfit` holds ULMFiT's
+    /// log-odds on the test set and on those reviews. Logs each model's own accuracy beside it.
+    fn ensemble_accuracy(
         &self,
         model: &str,
         n: usize,
         seed: u64,
-        test: &[Vec<f64>; 2],
-        reference: &[Vec<f64>; 2],
+        [ulmfit_test, ulmfit_unlabelled]: [Vec<f64>; 2],
+        nbsvm: &NbSvm,
     ) -> f64 {
-        let combined = combine_scores(test, reference);
+        let unlabelled = self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed);
+        let reference = [ulmfit_unlabelled, nbsvm.decisions(&unlabelled)];
+        let test = [ulmfit_test, nbsvm.decisions(&texts(self.test))];
+        let combined = combine_scores(&test, &reference);
         let accuracy_of = |scores: &[f64]| accuracy(&positive_scores(scores), self.test);
         eprintln!(
             "{model} n = {n} seed {seed}: ulmfit alone {:.4}, nbsvm alone {:.4}, together {:.4}",
