@@ -923,7 +923,8 @@ impl<'a> Context<'a> {
 
     /// The test accuracy of ULMFiT's and NB-SVM's scores added ([`combine_scores`], each
     /// scaled on [`ENSEMBLE_SCALE_REVIEWS`] unlabelled reviews); `ulmfit` holds ULMFiT's
-    /// log-odds on the test set and on those reviews. Logs each model's own accuracy beside it.
+    /// log-odds on the test set and on those reviews. Logs each model's own accuracy, and the
+    /// share of test reviews each calls positive.
     fn ensemble_accuracy(
         &self,
         model: &str,
@@ -937,11 +938,19 @@ impl<'a> Context<'a> {
         let test = [ulmfit_test, nbsvm.decisions(&texts(self.test))];
         let combined = combine_scores(&test, &reference);
         let accuracy_of = |scores: &[f64]| accuracy(&positive_scores(scores), self.test);
+        // A model far from half positive on the balanced test set has a shifted threshold.
+        let positive_share = |scores: &[f64]| {
+            scores.iter().filter(|&&s| s > 0.0).count() as f64 / scores.len().max(1) as f64
+        };
         eprintln!(
-            "{model} n = {n} seed {seed}: ulmfit alone {:.4}, nbsvm alone {:.4}, together {:.4}",
+            "{model} n = {n} seed {seed}: ulmfit alone {:.4}, nbsvm alone {:.4}, together {:.4} \
+             (called positive: {:.3} / {:.3} / {:.3})",
             accuracy_of(&test[0]),
             accuracy_of(&test[1]),
             accuracy_of(&combined),
+            positive_share(&test[0]),
+            positive_share(&test[1]),
+            positive_share(&combined),
         );
         accuracy_of(&combined)
     }
