@@ -1,9 +1,9 @@
 //! The Textflix study: IMDB learning curves (accuracy against the number of labelled
-//! reviews) for BERT, ULMFiT, NB-SVM and word-vector sums, with one command. Four variants
+//! reviews) for BERT, ULMFiT, NB-SVM and word-vector sums, with one command. Five variants
 //! use the 50,000 unlabelled reviews once more: `bert-mlm` (masked-LM domain adaptation
 //! first), `bert-st` and `ulmfit-st` (self-training on the classifier's confident guesses),
-//! and `ulmfit-nbsvm-st`; `ulmfit-nbsvm` adds ULMFiT's and NB-SVM's scores, and
-//! `ulmfit-nbsvm-st` self-trains that ensemble.
+//! `ulmfit-nbsvm` (ULMFiT's and NB-SVM's scores added, weighed on them) and
+//! `ulmfit-nbsvm-st` (that ensemble self-trained).
 //!
 //! [`run`] trains and scores every (model, n, seed) cell, resumes an interrupted run without
 //! redoing finished cells, and writes `results.json`, `results.csv`, `results.md` and the

@@ -937,22 +937,22 @@ impl<'a> Context<'a> {
         let reference = [ulmfit_unlabelled, nbsvm.decisions(&unlabelled)];
         let test = [ulmfit_test, nbsvm.decisions(&texts(self.test))];
         let combined = combine_scores(&test, &reference);
-        let accuracy_of = |scores: &[f64]| accuracy(&positive_scores(scores), self.test);
-        // A model far from half positive on the balanced test set has a shifted threshold.
-        let positive_share = |scores: &[f64]| {
-            scores.iter().filter(|&&s| s > 0.0).count() as f64 / scores.len().max(1) as f64
-        };
+        // Each model's accuracy and share called positive (far from half on the balanced test
+        // set: a shifted threshold).
+        let [of_ulmfit, of_nbsvm, of_both] = [&test[0], &test[1], &combined].map(|scores| {
+            let calls = positive_scores(scores);
+            let positive = calls.iter().filter(|&&p| p).count() as f64;
+            (
+                accuracy(&calls, self.test),
+                positive / calls.len().max(1) as f64,
+            )
+        });
         eprintln!(
             "{model} n = {n} seed {seed}: ulmfit alone {:.4}, nbsvm alone {:.4}, together {:.4} \
              (called positive: {:.3} / {:.3} / {:.3})",
-            accuracy_of(&test[0]),
-            accuracy_of(&test[1]),
-            accuracy_of(&combined),
-            positive_share(&test[0]),
-            positive_share(&test[1]),
-            positive_share(&combined),
+            of_ulmfit.0, of_nbsvm.0, of_both.0, of_ulmfit.1, of_nbsvm.1, of_both.1,
         );
-        accuracy_of(&combined)
+        of_both.0
     }
 }
 

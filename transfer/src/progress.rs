@@ -42,7 +42,7 @@ pub fn bar(len: u64, show: bool, what: &str) -> ProgressBar {
 
 /// A [`TermLike`] for logs: keeps the bar's latest line and writes it on its own line at most
 /// once per interval, and the last one unwritten when dropped (the bar's final state).
-pub struct LogLines {
+struct LogLines {
     out: Mutex<LogState>,
     interval: Duration,
 }
@@ -57,7 +57,7 @@ struct LogState {
 }
 
 impl LogLines {
-    pub fn new(writer: Box<dyn Write + Send>, interval: Duration) -> Self {
+    fn new(writer: Box<dyn Write + Send>, interval: Duration) -> Self {
         Self {
             out: Mutex::new(LogState {
                 writer,

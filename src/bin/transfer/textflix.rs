@@ -52,8 +52,7 @@ pub struct TextflixArgs {
     #[arg(long)]
     mlm_steps: Option<usize>,
     /// Unlabelled reviews the self-training teacher labels (bert-st, ulmfit-st,
-    /// ulmfit-nbsvm-st; default:
-    /// 10,000, or 2,000 with --quick).
+    /// ulmfit-nbsvm-st; default: 10,000, or 2,000 with --quick).
     #[arg(long)]
     st_unlabelled: Option<usize>,
     /// Most confident pseudo-labels kept per class (default: 2,000, or 400 with --quick).
