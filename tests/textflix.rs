@@ -202,10 +202,16 @@ fn ulmfit_continues_a_copied_language_model_for_more_epochs() {
 }
 
 #[test]
-fn bert_self_training_and_domain_adaptation_run_at_toy_sizes() {
+fn bert_variants_run_at_toy_sizes() {
     let out = out_dir("bert-variants");
     let mut config = StudyConfig::quick(&assets());
-    config.models = vec![Model::BertSelfTraining, Model::BertMlm];
+    config.models = vec![
+        Model::BertSelfTraining,
+        Model::BertMlm,
+        Model::BertNbsvm,
+        Model::BertNbsvmSelfTraining,
+    ];
+    config.centre_scores = true;
     config.transfer_sizes = vec![8];
     config.transfer_seeds = 1;
     config.test_size = Some(40);
@@ -218,8 +224,8 @@ fn bert_self_training_and_domain_adaptation_run_at_toy_sizes() {
     config.mlm.batch_size = 4;
     config.mlm.max_length = 32;
     let cells = run(&config, &out, false).unwrap();
-    assert_eq!(cells.len(), 2);
-    for model in ["bert-st", "bert-mlm"] {
+    assert_eq!(cells.len(), 4);
+    for model in ["bert-st", "bert-mlm", "bert-nbsvm", "bert-nbsvm-st"] {
         let cell = cells_of(&cells, model);
         assert_eq!(cell.len(), 1, "{cells:?}");
         assert!((0.0..=1.0).contains(&cell[0].accuracy));

@@ -86,6 +86,15 @@ pub enum Model {
     #[serde(rename = "ulmfit-nbsvm-st")]
     #[value(name = "ulmfit-nbsvm-st")]
     UlmfitNbsvmSelfTraining,
+    /// BERT and NB-SVM trained on the same sample, their scores added as in `ulmfit-nbsvm`.
+    #[serde(rename = "bert-nbsvm")]
+    #[value(name = "bert-nbsvm")]
+    BertNbsvm,
+    /// `bert-nbsvm` self-trained as `ulmfit-nbsvm-st`: the ensemble labels unlabelled reviews,
+    /// and a fresh MiniLM and a fresh NB-SVM train on the sample and its surest guesses.
+    #[serde(rename = "bert-nbsvm-st")]
+    #[value(name = "bert-nbsvm-st")]
+    BertNbsvmSelfTraining,
 }
 
 impl Model {
@@ -100,6 +109,8 @@ impl Model {
             Model::UlmfitSelfTraining => "ulmfit-st",
             Model::UlmfitNbsvm => "ulmfit-nbsvm",
             Model::UlmfitNbsvmSelfTraining => "ulmfit-nbsvm-st",
+            Model::BertNbsvm => "bert-nbsvm",
+            Model::BertNbsvmSelfTraining => "bert-nbsvm-st",
         }
     }
 
@@ -117,6 +128,19 @@ impl Model {
                 | Model::UlmfitNbsvm
                 | Model::UlmfitNbsvmSelfTraining
         )
+    }
+
+    /// Reads the 50,000 unlabelled reviews (a language model, a pseudo-label pool, or the
+    /// reviews that weigh an ensemble's scores).
+    pub fn uses_unlabelled(self) -> bool {
+        self.uses_language_model()
+            || matches!(
+                self,
+                Model::BertSelfTraining
+                    | Model::BertMlm
+                    | Model::BertNbsvm
+                    | Model::BertNbsvmSelfTraining
+            )
     }
 }
 
@@ -327,6 +351,8 @@ pub struct Context<'a> {
     pub mlm: MlmSettings,
     pub ulmfit: UlmfitSettings,
     pub vectors_path: PathBuf,
+    /// Ensembles centre each model's scores on the unlabelled reviews ([`combine_scores`]).
+    pub centre_scores: bool,
     pub progress: bool,
     vectors: OnceLock<(WordVectors, Array2<f64>)>,
     language_model: OnceLock<(WordLevelTokenizer, LstmLanguageModel)>,
@@ -376,6 +402,7 @@ impl<'a> Context<'a> {
         mlm: MlmSettings,
         ulmfit: UlmfitSettings,
         vectors_path: PathBuf,
+        centre_scores: bool,
         progress: bool,
     ) -> Self {
         Self {
@@ -389,6 +416,7 @@ impl<'a> Context<'a> {
             mlm,
             ulmfit,
             vectors_path,
+            centre_scores,
             progress,
             vectors: OnceLock::new(),
             language_model: OnceLock::new(),
@@ -439,7 +467,23 @@ impl<'a> Context<'a> {
                 |n| self.ulmfit_training(n, seed),
             ),
             Model::UlmfitNbsvm => self.ulmfit_nbsvm(sample, seed),
-            Model::UlmfitNbsvmSelfTraining => self.ulmfit_nbsvm_self_train(sample, seed),
+            Model::UlmfitNbsvmSelfTraining => self.nbsvm_ensemble_self_train(
+                model,
+                sample,
+                seed,
+                || self.ulmfit_pipeline(),
+                |n| self.ulmfit_training(n, seed),
+                |n| self.ulmfit_training(n, seed),
+            ),
+            Model::BertNbsvm => self.bert_nbsvm(sample, seed),
+            Model::BertNbsvmSelfTraining => self.nbsvm_ensemble_self_train(
+                model,
+                sample,
+                seed,
+                || self.bert_pipeline(false),
+                |n| self.bert_training(n, self.bert.min_epochs, seed),
+                |n| self.bert_training(n, self.self_training.student_epochs, seed),
+            ),
         }
     }
 
@@ -860,7 +904,7 @@ impl<'a> Context<'a> {
         let nbsvm = nbsvm(sample, seed)?;
         let seconds = ulmfit.train_seconds + started.elapsed().as_secs_f64();
         let accuracy = self.ensemble_accuracy(
-            "ulmfit-nbsvm",
+            Model::UlmfitNbsvm,
             sample.len(),
             seed,
             [ulmfit.test, ulmfit.unlabelled],
@@ -869,28 +913,80 @@ impl<'a> Context<'a> {
         Ok((accuracy, seconds))
     }
 
-    /// `ulmfit-nbsvm-st`: the `ulmfit-nbsvm` ensemble of the sample (the teacher) labels a
-    /// seeded pool of unlabelled reviews; a fresh ULMFiT classifier and a fresh NB-SVM (the
-    /// students) train on the sample and the teacher's `per_class` surest guesses of each
-    /// class, and their scores are added as the teacher's were.
-    fn ulmfit_nbsvm_self_train(
+    /// `bert-nbsvm`: MiniLM fine-tuned as `bert` and NB-SVM, both on `sample`, their scores
+    /// added as in `ulmfit-nbsvm`.
+    fn bert_nbsvm(&self, sample: &[Example], seed: u64) -> Result<(f64, f64), TransferError> {
+        let mut bert = self.bert_pipeline(false)?;
+        let report = bert.train(
+            sample,
+            &self.bert_training(sample.len(), self.bert.min_epochs, seed),
+        )?;
+        let started = Instant::now();
+        let linear = nbsvm(sample, seed)?;
+        let seconds = report.seconds + started.elapsed().as_secs_f64();
+        let scores = self.scale_and_test_scores(&bert, seed)?;
+        drop(bert);
+        let accuracy =
+            self.ensemble_accuracy(Model::BertNbsvm, sample.len(), seed, scores, &linear);
+        Ok((accuracy, seconds))
+    }
+
+    /// A pipeline's log-odds on the test set and on the [`ENSEMBLE_SCALE_REVIEWS`] unlabelled
+    /// reviews that weigh it in an ensemble.
+    fn scale_and_test_scores<T, E, C, P>(
         &self,
+        pipeline: &TransferPipeline<T, E, C, P>,
+        seed: u64,
+    ) -> Result<[Vec<f64>; 2], TransferError>
+    where
+        T: Tokenizer,
+        E: TokenEmbedder,
+        C: ContextualEmbedder,
+        P: Predictor,
+    {
+        Ok([
+            log_odds(pipeline, &texts(self.test))?,
+            log_odds(
+                pipeline,
+                &self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed),
+            )?,
+        ])
+    }
+
+    /// `ulmfit-nbsvm-st` and `bert-nbsvm-st`: a network (built by `pipeline`, trained with
+    /// `teacher`'s settings) and NB-SVM, both trained on the sample, label a seeded pool of
+    /// unlabelled reviews with their added scores; a fresh network (trained with `student`'s
+    /// settings) and a fresh NB-SVM train on the sample and the ensemble's `per_class` surest
+    /// guesses of each class, and their scores are added as the teacher's were.
+    fn nbsvm_ensemble_self_train<T, E, C, P>(
+        &self,
+        model: Model,
         sample: &[Example],
         seed: u64,
-    ) -> Result<(f64, f64), TransferError> {
+        pipeline: impl Fn() -> Result<TransferPipeline<T, E, C, P>, TransferError>,
+        teacher: impl Fn(usize) -> TrainConfig,
+        student: impl Fn(usize) -> TrainConfig,
+    ) -> Result<(f64, f64), TransferError>
+    where
+        T: Tokenizer,
+        E: TokenEmbedder,
+        C: ContextualEmbedder,
+        P: Predictor,
+    {
         let s = &self.self_training;
         let started = Instant::now();
         let pool = self.unlabelled_pool(s.unlabelled, seed);
-        let train = |examples: &[Example]| -> Result<_, TransferError> {
-            let mut ulmfit = self.ulmfit_pipeline()?;
-            ulmfit.train(examples, &self.ulmfit_training(examples.len(), seed))?;
-            Ok((ulmfit, nbsvm(examples, seed)?))
+        let train = |examples: &[Example], config: TrainConfig| -> Result<_, TransferError> {
+            let mut network = pipeline()?;
+            network.train(examples, &config)?;
+            Ok((network, nbsvm(examples, seed)?))
         };
-        let (mut ulmfit, mut linear) = train(sample)?;
+        let (mut network, mut linear) = train(sample, teacher(sample.len()))?;
         for round in 1..=s.rounds {
-            let guesses = [log_odds(&ulmfit, &pool)?, linear.decisions(&pool)];
-            drop(ulmfit);
-            let combined = combine_scores(&guesses, &guesses);
+            let guesses = [log_odds(&network, &pool)?, linear.decisions(&pool)];
+            drop(network);
+            let combined = combine_scores(&guesses, &guesses, self.centre_scores);
+            let called_positive = combined.iter().filter(|&&c| c > 0.0).count();
             let mut examples = sample.to_vec();
             examples.extend(
                 most_confident_by_score(&combined, s.per_class)
@@ -898,59 +994,73 @@ impl<'a> Context<'a> {
                     .map(|(i, class)| Example::class(pool[i], class)),
             );
             eprintln!(
-                "ulmfit-nbsvm-st n = {} seed {seed} round {round}: {} of {} unlabelled reviews \
-                 pseudo-labelled",
+                "{} n = {} seed {seed} round {round}: {} of {} unlabelled reviews \
+                 pseudo-labelled ({called_positive} called positive)",
+                model.name(),
                 sample.len(),
                 examples.len() - sample.len(),
                 pool.len()
             );
-            (ulmfit, linear) = train(&examples)?;
+            (network, linear) = train(&examples, student(examples.len()))?;
         }
         let seconds = started.elapsed().as_secs_f64();
-        let ulmfit_scores = [
-            log_odds(&ulmfit, &texts(self.test))?,
-            log_odds(&ulmfit, &self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed))?,
-        ];
-        let accuracy = self.ensemble_accuracy(
-            "ulmfit-nbsvm-st",
-            sample.len(),
-            seed,
-            ulmfit_scores,
-            &linear,
-        );
+        let scores = self.scale_and_test_scores(&network, seed)?;
+        drop(network);
+        let accuracy = self.ensemble_accuracy(model, sample.len(), seed, scores, &linear);
         Ok((accuracy, seconds))
     }
 
-    /// The test accuracy of ULMFiT's and NB-SVM's scores added ([`combine_scores`], each
-    /// scaled on [`ENSEMBLE_SCALE_REVIEWS`] unlabelled reviews); `ulmfit` holds ULMFiT's
-    /// log-odds on the test set and on those reviews. Logs each model's own accuracy, and the
-    /// share of test reviews each calls positive.
+    /// The test accuracy of a network's and NB-SVM's scores added ([`combine_scores`], each
+    /// weighed on [`ENSEMBLE_SCALE_REVIEWS`] unlabelled reviews); `network` holds the
+    /// network's log-odds on the test set and on those reviews. Logs each model's own
+    /// accuracy, the share of test reviews each calls positive, and the ensemble's accuracy
+    /// with the other centring ([`Context::centre_scores`]).
     fn ensemble_accuracy(
         &self,
-        model: &str,
+        model: Model,
         n: usize,
         seed: u64,
-        [ulmfit_test, ulmfit_unlabelled]: [Vec<f64>; 2],
+        [network_test, network_unlabelled]: [Vec<f64>; 2],
         nbsvm: &NbSvm,
     ) -> f64 {
         let unlabelled = self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed);
-        let reference = [ulmfit_unlabelled, nbsvm.decisions(&unlabelled)];
-        let test = [ulmfit_test, nbsvm.decisions(&texts(self.test))];
-        let combined = combine_scores(&test, &reference);
+        let reference = [network_unlabelled, nbsvm.decisions(&unlabelled)];
+        let test = [network_test, nbsvm.decisions(&texts(self.test))];
+        let combined = combine_scores(&test, &reference, self.centre_scores);
+        let other = combine_scores(&test, &reference, !self.centre_scores);
         // Each model's accuracy and share called positive (far from half on the balanced test
         // set: a shifted threshold).
-        let [of_ulmfit, of_nbsvm, of_both] = [&test[0], &test[1], &combined].map(|scores| {
-            let calls = positive_scores(scores);
-            let positive = calls.iter().filter(|&&p| p).count() as f64;
-            (
-                accuracy(&calls, self.test),
-                positive / calls.len().max(1) as f64,
-            )
-        });
+        let [of_network, of_nbsvm, of_both, of_other] = [&test[0], &test[1], &combined, &other]
+            .map(|scores| {
+                let calls = positive_scores(scores);
+                let positive = calls.iter().filter(|&&p| p).count() as f64;
+                (
+                    accuracy(&calls, self.test),
+                    positive / calls.len().max(1) as f64,
+                )
+            });
+        let network = if model.uses_language_model() {
+            "ulmfit"
+        } else {
+            "bert"
+        };
         eprintln!(
-            "{model} n = {n} seed {seed}: ulmfit alone {:.4}, nbsvm alone {:.4}, together {:.4} \
-             (called positive: {:.3} / {:.3} / {:.3})",
-            of_ulmfit.0, of_nbsvm.0, of_both.0, of_ulmfit.1, of_nbsvm.1, of_both.1,
+            "{} n = {n} seed {seed}: {network} alone {:.4}, nbsvm alone {:.4}, together {:.4} \
+             (called positive: {:.3} / {:.3} / {:.3}); {} {:.4} ({:.3} positive)",
+            model.name(),
+            of_network.0,
+            of_nbsvm.0,
+            of_both.0,
+            of_network.1,
+            of_nbsvm.1,
+            of_both.1,
+            if self.centre_scores {
+                "uncentred"
+            } else {
+                "centred"
+            },
+            of_other.0,
+            of_other.1,
         );
         of_both.0
     }
@@ -961,7 +1071,16 @@ type UlmfitPipeline =
     TransferPipeline<WordLevelTokenizer, LearnedEmbedding, Lstm, PooledClassifier>;
 
 /// The log-odds of the positive class for each text.
-fn log_odds(pipeline: &UlmfitPipeline, texts: &[&str]) -> Result<Vec<f64>, TransferError> {
+fn log_odds<T, E, C, P>(
+    pipeline: &TransferPipeline<T, E, C, P>,
+    texts: &[&str],
+) -> Result<Vec<f64>, TransferError>
+where
+    T: Tokenizer,
+    E: TokenEmbedder,
+    C: ContextualEmbedder,
+    P: Predictor,
+{
     Ok(pipeline
         .outputs(texts)?
         .iter()
@@ -988,24 +1107,41 @@ const ENSEMBLE_SCALE_REVIEWS: usize = 2_000;
 
 /// Adds the models' scores (positive = positive class), each divided by its standard
 /// deviation over `reference` (the same models' scores on unlabelled texts): models on
-/// different scales then weigh alike, and no labelled data is spent on weighing them.
+/// different scales then weigh alike, and no labelled data is spent on weighing them. With
+/// `centre`, each model's median over `reference` is first subtracted, so that each calls half
+/// of the reference texts positive: the balanced prior of the labelled sample, whatever
+/// threshold a model learned (self-trained students drift towards one class).
 pub fn combine_scores<const M: usize>(
     scores: &[Vec<f64>; M],
     reference: &[Vec<f64>; M],
+    centre: bool,
 ) -> Vec<f64> {
-    let scales = reference
-        .each_ref()
-        .map(|r| super::results::mean_and_std(r).1.max(f64::MIN_POSITIVE));
+    let scales = reference.each_ref().map(|r| {
+        let centre = if centre { median(r) } else { 0.0 };
+        let scale = super::results::mean_and_std(r).1.max(f64::MIN_POSITIVE);
+        (centre, scale)
+    });
     let n = scores.iter().map(Vec::len).min().unwrap_or(0);
     (0..n)
         .map(|i| {
             scores
                 .iter()
                 .zip(&scales)
-                .map(|(s, scale)| s[i] / scale)
+                .map(|(s, (centre, scale))| (s[i] - centre) / scale)
                 .sum()
         })
         .collect()
+}
+
+/// The median of `values` (0 when empty).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
 }
 
 #[cfg(test)]
@@ -1017,7 +1153,10 @@ mod tests {
         // The first model's scores spread three times as wide: its 3 counts as the second's 1.
         let scores = [vec![3.0, -3.0, 6.0], vec![-2.0, 1.0, -1.0]];
         let reference = [vec![3.0, -3.0], vec![1.0, -1.0]];
-        assert_eq!(combine_scores(&scores, &reference), vec![-1.0, 0.0, 1.0]);
+        assert_eq!(
+            combine_scores(&scores, &reference, false),
+            vec![-1.0, 0.0, 1.0]
+        );
         // Rescaling one model (scores and reference alike) changes nothing.
         let scaled = [
             scores[0].iter().map(|s| s * 100.0).collect(),
@@ -1025,8 +1164,21 @@ mod tests {
         ];
         let scaled_reference = [vec![300.0, -300.0], reference[1].clone()];
         assert_eq!(
-            combine_scores(&scaled, &scaled_reference),
+            combine_scores(&scaled, &scaled_reference, false),
             vec![-1.0, 0.0, 1.0]
         );
+    }
+
+    #[test]
+    fn centred_scores_call_half_of_the_reference_texts_positive() {
+        // Both models call every reference text positive; centred, each splits them in half.
+        let reference = [vec![1.0, 2.0, 3.0, 4.0], vec![10.0, 20.0, 30.0, 40.0]];
+        let combined = combine_scores(&reference, &reference, true);
+        assert_eq!(combined.iter().filter(|&&c| c > 0.0).count(), 2);
+        assert!(combined[0] < 0.0 && combined[3] > 0.0);
+        // A median of an even count lies between the middle two; so does the threshold.
+        let scores = [vec![2.5], vec![25.0]];
+        assert_eq!(combine_scores(&scores, &reference, true), vec![0.0]);
+        assert_eq!(super::median(&[3.0, 1.0, 2.0]), 2.0);
     }
 }

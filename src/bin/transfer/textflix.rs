@@ -28,8 +28,8 @@ pub struct TextflixArgs {
     /// Seeds per size of the baselines.
     #[arg(long)]
     seeds: Option<u64>,
-    /// Training sizes of the transfer models (bert, bert-st, bert-mlm, ulmfit, ulmfit-st,
-    /// ulmfit-nbsvm, ulmfit-nbsvm-st) (default: --sizes, or 10,100,500 with --quick).
+    /// Training sizes of the transfer models (all but nbsvm and wvsum) (default: --sizes, or
+    /// 10,100,500 with --quick).
     #[arg(long, value_delimiter = ',')]
     transfer_sizes: Option<Vec<usize>>,
     /// Seeds per size of the transfer models (default: --seeds, or 1 with --quick).
@@ -51,8 +51,8 @@ pub struct TextflixArgs {
     /// (default: 2,000 of 32 reviews, or 200 of 16 with --quick).
     #[arg(long)]
     mlm_steps: Option<usize>,
-    /// Unlabelled reviews the self-training teacher labels (bert-st, ulmfit-st,
-    /// ulmfit-nbsvm-st; default: 10,000, or 2,000 with --quick).
+    /// Unlabelled reviews the self-training teacher labels (the -st models; default: 10,000,
+    /// or 2,000 with --quick).
     #[arg(long)]
     st_unlabelled: Option<usize>,
     /// Most confident pseudo-labels kept per class (default: 2,000, or 400 with --quick).
@@ -78,6 +78,10 @@ pub struct TextflixArgs {
     /// ULMFiT's classifier: dropout in its head (default 0.2).
     #[arg(long)]
     ulmfit_head_dropout: Option<f64>,
+    /// The ensembles (ulmfit-nbsvm, bert-nbsvm and their -st forms) centre each model's scores
+    /// on unlabelled reviews, so that each calls half of them positive, before adding them.
+    #[arg(long)]
+    centre_scores: bool,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -145,6 +149,7 @@ pub fn textflix(args: TextflixArgs) -> CliResult {
     if let Some(p) = args.ulmfit_head_dropout {
         config.ulmfit.classifier_head_dropout = p;
     }
+    config.centre_scores = args.centre_scores;
     let cells = run(&config, &args.out, !args.quiet)?;
     println!(
         "{}",
