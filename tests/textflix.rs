@@ -119,6 +119,31 @@ fn ulmfit_variants_train_the_language_model_once_and_refuse_another_in_the_same_
     std::fs::remove_dir_all(&out).unwrap();
 }
 
+#[test]
+fn held_out_training_reviews_replace_the_test_set_in_a_directory_of_their_own() {
+    let out = out_dir("held-out");
+    let mut config = StudyConfig::quick(&assets());
+    config.models = vec![Model::Nbsvm];
+    config.sizes = vec![200];
+    config.seeds = 1;
+    config.held_out = Some(300);
+    let cells = run(&config, &out, false).unwrap();
+    assert_eq!(cells.len(), 1);
+    assert_eq!(cells[0].test_size, 300);
+    assert!((0.6..1.0).contains(&cells[0].accuracy), "{cells:?}");
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("300 held-out training reviews"), "{md}");
+
+    // Test-set cells would mix two questions in one table.
+    config.held_out = None;
+    let err = run(&config, &out, false).unwrap_err().to_string();
+    assert!(
+        err.contains("run.json") && err.contains("held-out training reviews"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
 fn lm_report(out: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("ulmfit-lm/report.json")).unwrap()).unwrap()
 }

@@ -38,6 +38,10 @@ pub struct StudyConfig {
     pub transfer_seeds: u64,
     /// A balanced, seeded subset of the test set; all 25,000 reviews when `None`.
     pub test_size: Option<usize>,
+    /// Score on this many balanced training reviews, held out of every training sample,
+    /// instead of the test set: for choosing settings without looking at the test set.
+    #[serde(default)]
+    pub held_out: Option<usize>,
     /// `cpu`, `tch`, `cuda`, `cuda:N`.
     pub device: String,
     /// `aclImdb_v1.tar.gz` or an `aclImdb/` directory.
@@ -76,6 +80,7 @@ impl StudyConfig {
             transfer_sizes: vec![10, 100, 500, 1000, 10000],
             transfer_seeds: 3,
             test_size: None,
+            held_out: None,
             device: "cpu".into(),
             data: assets.join("data/aclImdb_v1.tar.gz"),
             vectors: assets.join("vectors/glove.6B.50d.100k.txt.gz"),
@@ -177,6 +182,7 @@ impl StudyConfig {
 /// Runs every cell not already in `out/results.json`, writing the results after each one.
 pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>, TransferError> {
     config.self_training.check()?;
+    check_same_evaluation(out, config)?;
     std::fs::create_dir_all(out).map_err(|e| TransferError::io(out, e))?;
     write_atomic(
         &out.join("run.json"),
@@ -200,14 +206,23 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
     let examples = |reviews: &[transfer::imdb::Review]| -> Vec<Example> {
         reviews.iter().filter_map(|r| r.example()).collect()
     };
-    let test = match config.test_size {
-        Some(n) => examples(&balanced_sample(&imdb.test, n, 0)?),
-        None => examples(&imdb.test),
+    let (train, test) = match config.held_out {
+        Some(n) => {
+            let (rest, held) = hold_out(&imdb.train, n)?;
+            (rest, examples(&held))
+        }
+        None => (
+            imdb.train.clone(),
+            match config.test_size {
+                Some(n) => examples(&balanced_sample(&imdb.test, n, 0)?),
+                None => examples(&imdb.test),
+            },
+        ),
     };
-    let train = examples(&imdb.train);
+    let train_examples = examples(&train);
     let unlabelled: Vec<String> = imdb.unsup.iter().map(|r| r.text.clone()).collect();
     let ctx = models::Context::new(
-        &train,
+        &train_examples,
         &test,
         &unlabelled,
         device,
@@ -232,17 +247,17 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
         })
         .collect();
     eprintln!(
-        "textflix: {} cells planned, {} already done, {} to run; test set {} reviews; device {}",
+        "textflix: {} cells planned, {} already done, {} to run; scored on {}; device {}",
         plan.len(),
         plan.len() - todo.len(),
         todo.len(),
-        test.len(),
+        scored_on(test.len(), config),
         config.device
     );
     let bar = transfer::progress::bar(todo.len() as u64, progress, "textflix");
     for &&(model, n, seed) in &todo {
         bar.set_message(format!("{} n={n} seed={seed}", model.name()));
-        let reviews = balanced_sample(&imdb.train, n, seed)?;
+        let reviews = balanced_sample(&train, n, seed)?;
         let sample = examples(&reviews);
         let (accuracy, train_seconds) = ctx.run(model, &sample, seed)?;
         let cell = Cell {
@@ -274,10 +289,67 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
     Ok(cells)
 }
 
+/// Seeds the held-out training reviews ([`StudyConfig::held_out`]).
+const HELD_OUT_SEED: u64 = 1_000_003;
+
+/// `n` balanced training reviews held out (seeded), and the others to sample from.
+fn hold_out(
+    train: &[transfer::imdb::Review],
+    n: usize,
+) -> Result<(Vec<transfer::imdb::Review>, Vec<transfer::imdb::Review>), TransferError> {
+    let held = balanced_sample(train, n, HELD_OUT_SEED)?;
+    let key = |r: &transfer::imdb::Review| (r.sentiment, r.id);
+    let held_keys: std::collections::HashSet<_> = held.iter().map(key).collect();
+    let rest = train
+        .iter()
+        .filter(|r| !held_keys.contains(&key(r)))
+        .cloned()
+        .collect();
+    Ok((rest, held))
+}
+
+/// Refuses to add cells scored on held-out training reviews to cells scored on the test set
+/// (or the reverse) in one `results.json`: they answer different questions.
+fn check_same_evaluation(out: &Path, config: &StudyConfig) -> Result<(), TransferError> {
+    let path = out.join("run.json");
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(());
+    };
+    let before: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| TransferError::format(&path, e))?;
+    let held_before = before.get("held_out").and_then(serde_json::Value::as_u64);
+    if held_before.map(|n| n as usize) != config.held_out
+        && !results::read(&out.join("results.json"))?.is_empty()
+    {
+        let name = |held: Option<u64>| match held {
+            Some(n) => format!("{n} held-out training reviews"),
+            None => "the test set".to_string(),
+        };
+        return Err(TransferError::format(
+            &path,
+            format!(
+                "the cells here were scored on {}, this run scores on {}: use another output \
+                 directory",
+                name(held_before),
+                name(config.held_out.map(|n| n as u64))
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What `n` cells are scored on, for logs, headers and titles.
+fn scored_on(n: usize, config: &StudyConfig) -> String {
+    match config.held_out {
+        Some(_) => format!("{n} held-out training reviews"),
+        None => format!("{n} test reviews"),
+    }
+}
+
 fn write_outputs(out: &Path, cells: &[Cell], config: &StudyConfig) -> Result<(), TransferError> {
     let header = format!(
-        "# Textflix learning curves\n\nIMDB sentiment; balanced training samples; {} test reviews; device {}{}.",
-        cells.first().map_or(0, |c| c.test_size),
+        "# Textflix learning curves\n\nIMDB sentiment; balanced training samples; {}; device {}{}.",
+        scored_on(cells.first().map_or(0, |c| c.test_size), config),
         config.device,
         if config.quick { "; --quick" } else { "" }
     );
@@ -297,8 +369,8 @@ fn write_outputs(out: &Path, cells: &[Cell], config: &StudyConfig) -> Result<(),
         series.extend(reference_series(&assets.join("reference")));
     }
     let title = format!(
-        "IMDB sentiment: accuracy vs labelled examples ({} test reviews)",
-        cells.first().map_or(0, |c| c.test_size)
+        "IMDB sentiment: accuracy vs labelled examples ({})",
+        scored_on(cells.first().map_or(0, |c| c.test_size), config)
     );
     plot::write(out, "learning_curves", &plot::svg(&title, &series))
 }
@@ -346,4 +418,34 @@ pub fn reference_series(dir: &Path) -> Vec<Series> {
     }
     out.retain(|s| !s.points.is_empty());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use transfer::imdb::{Review, Sentiment, Split};
+
+    #[test]
+    fn held_out_reviews_are_balanced_and_never_in_the_rest() {
+        // The same ids in pos/ and neg/: a review is its sentiment and id.
+        let train: Vec<Review> = (0..40)
+            .map(|i| Review {
+                split: Split::Train,
+                id: i / 2,
+                sentiment: Some(if i % 2 == 0 {
+                    Sentiment::Positive
+                } else {
+                    Sentiment::Negative
+                }),
+                stars: if i % 2 == 0 { 8 } else { 2 },
+                movie: None,
+                text: format!("review {i}"),
+            })
+            .collect();
+        let (rest, held) = super::hold_out(&train, 10).unwrap();
+        assert_eq!((rest.len(), held.len()), (30, 10));
+        let positive = |r: &&Review| r.sentiment == Some(Sentiment::Positive);
+        assert_eq!(held.iter().filter(positive).count(), 5);
+        assert!(held.iter().all(|h| rest.iter().all(|r| r.text != h.text)));
+        assert!(super::hold_out(&train, 50).is_err());
+    }
 }

@@ -881,14 +881,12 @@ impl<'a> Context<'a> {
         }
         let mut pipeline = self.ulmfit_pipeline()?;
         let report = pipeline.train(sample, &self.ulmfit_training(sample.len(), seed))?;
+        let [test, unlabelled] = self.scale_and_test_scores(&pipeline, seed)?;
         let scores = UlmfitScores {
             settings: self.ulmfit.clone(),
             train_seconds: report.seconds,
-            test: log_odds(&pipeline, &texts(self.test))?,
-            unlabelled: log_odds(
-                &pipeline,
-                &self.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed),
-            )?,
+            test,
+            unlabelled,
         };
         std::fs::create_dir_all(&dir).map_err(|e| TransferError::io(&dir, e))?;
         write_atomic(&path, &serde_json::to_vec(&scores).expect("scores"))?;

@@ -89,9 +89,8 @@ pub fn write_all(dir: &Path, cells: &[Cell], header: &str) -> Result<(), Transfe
             models.push(c.model.clone());
         }
     }
-    let mut md = format!(
-        "{header}\n\nTest accuracy (%), mean ± std over seeds (number of seeds).\n\n| model |"
-    );
+    let mut md =
+        format!("{header}\n\nAccuracy (%), mean ± std over seeds (number of seeds).\n\n| model |");
     for n in &sizes {
         md.push_str(&format!(" n = {n} |"));
     }

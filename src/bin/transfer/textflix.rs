@@ -38,6 +38,10 @@ pub struct TextflixArgs {
     /// Score on a balanced, seeded subset of the test set (default: all 25,000, or 1,000 with --quick).
     #[arg(long)]
     test_size: Option<usize>,
+    /// Score on N balanced training reviews held out of every sample instead of the test set
+    /// (to choose settings without looking at the test set; use its own --out).
+    #[arg(long, value_name = "N")]
+    held_out: Option<usize>,
     /// BERT's maximum tokens per review.
     #[arg(long)]
     max_length: Option<usize>,
@@ -115,6 +119,7 @@ pub fn textflix(args: TextflixArgs) -> CliResult {
     if args.test_size.is_some() {
         config.test_size = args.test_size;
     }
+    config.held_out = args.held_out;
     if let Some(max_length) = args.max_length {
         config.bert.max_length = max_length;
     }
