@@ -208,11 +208,11 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
     };
     let (train, test) = match config.held_out {
         Some(n) => {
-            let (rest, held) = hold_out(&imdb.train, n)?;
+            let (rest, held) = hold_out(imdb.train, n)?;
             (rest, examples(&held))
         }
         None => (
-            imdb.train.clone(),
+            imdb.train,
             match config.test_size {
                 Some(n) => examples(&balanced_sample(&imdb.test, n, 0)?),
                 None => examples(&imdb.test),
@@ -220,7 +220,7 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
         ),
     };
     let train_examples = examples(&train);
-    let unlabelled: Vec<String> = imdb.unsup.iter().map(|r| r.text.clone()).collect();
+    let unlabelled: Vec<String> = imdb.unsup.into_iter().map(|r| r.text).collect();
     let ctx = models::Context::new(
         &train_examples,
         &test,
@@ -294,16 +294,15 @@ const HELD_OUT_SEED: u64 = 1_000_003;
 
 /// `n` balanced training reviews held out (seeded), and the others to sample from.
 fn hold_out(
-    train: &[transfer::imdb::Review],
+    train: Vec<transfer::imdb::Review>,
     n: usize,
 ) -> Result<(Vec<transfer::imdb::Review>, Vec<transfer::imdb::Review>), TransferError> {
-    let held = balanced_sample(train, n, HELD_OUT_SEED)?;
+    let held = balanced_sample(&train, n, HELD_OUT_SEED)?;
     let key = |r: &transfer::imdb::Review| (r.sentiment, r.id);
     let held_keys: std::collections::HashSet<_> = held.iter().map(key).collect();
     let rest = train
-        .iter()
+        .into_iter()
         .filter(|r| !held_keys.contains(&key(r)))
-        .cloned()
         .collect();
     Ok((rest, held))
 }
@@ -317,11 +316,12 @@ fn check_same_evaluation(out: &Path, config: &StudyConfig) -> Result<(), Transfe
     };
     let before: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| TransferError::format(&path, e))?;
-    let held_before = before.get("held_out").and_then(serde_json::Value::as_u64);
-    if held_before.map(|n| n as usize) != config.held_out
-        && !results::read(&out.join("results.json"))?.is_empty()
-    {
-        let name = |held: Option<u64>| match held {
+    let held_before = before
+        .get("held_out")
+        .and_then(serde_json::Value::as_u64)
+        .map(|n| n as usize);
+    if held_before != config.held_out && !results::read(&out.join("results.json"))?.is_empty() {
+        let name = |held: Option<usize>| match held {
             Some(n) => format!("{n} held-out training reviews"),
             None => "the test set".to_string(),
         };
@@ -331,7 +331,7 @@ fn check_same_evaluation(out: &Path, config: &StudyConfig) -> Result<(), Transfe
                 "the cells here were scored on {}, this run scores on {}: use another output \
                  directory",
                 name(held_before),
-                name(config.held_out.map(|n| n as u64))
+                name(config.held_out)
             ),
         ));
     }
@@ -347,9 +347,10 @@ fn scored_on(n: usize, config: &StudyConfig) -> String {
 }
 
 fn write_outputs(out: &Path, cells: &[Cell], config: &StudyConfig) -> Result<(), TransferError> {
+    let scored = scored_on(cells.first().map_or(0, |c| c.test_size), config);
     let header = format!(
         "# Textflix learning curves\n\nIMDB sentiment; balanced training samples; {}; device {}{}.",
-        scored_on(cells.first().map_or(0, |c| c.test_size), config),
+        scored,
         config.device,
         if config.quick { "; --quick" } else { "" }
     );
@@ -368,10 +369,7 @@ fn write_outputs(out: &Path, cells: &[Cell], config: &StudyConfig) -> Result<(),
     if let Some(assets) = config.data.parent().and_then(Path::parent) {
         series.extend(reference_series(&assets.join("reference")));
     }
-    let title = format!(
-        "IMDB sentiment: accuracy vs labelled examples ({})",
-        scored_on(cells.first().map_or(0, |c| c.test_size), config)
-    );
+    let title = format!("IMDB sentiment: accuracy vs labelled examples ({scored})");
     plot::write(out, "learning_curves", &plot::svg(&title, &series))
 }
 
@@ -441,11 +439,11 @@ mod tests {
                 text: format!("review {i}"),
             })
             .collect();
-        let (rest, held) = super::hold_out(&train, 10).unwrap();
+        let (rest, held) = super::hold_out(train.clone(), 10).unwrap();
         assert_eq!((rest.len(), held.len()), (30, 10));
         let positive = |r: &&Review| r.sentiment == Some(Sentiment::Positive);
         assert_eq!(held.iter().filter(positive).count(), 5);
         assert!(held.iter().all(|h| rest.iter().all(|r| r.text != h.text)));
-        assert!(super::hold_out(&train, 50).is_err());
+        assert!(super::hold_out(train, 50).is_err());
     }
 }
