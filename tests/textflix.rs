@@ -126,6 +126,9 @@ fn held_out_training_reviews_replace_the_test_set_in_a_directory_of_their_own() 
     config.models = vec![Model::Nbsvm];
     config.sizes = vec![200];
     config.seeds = 1;
+    config.held_out = Some(0);
+    let err = run(&config, &out, false).unwrap_err().to_string();
+    assert!(err.contains("held_out"), "{err}");
     config.held_out = Some(300);
     let cells = run(&config, &out, false).unwrap();
     assert_eq!(cells.len(), 1);

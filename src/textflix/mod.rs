@@ -182,6 +182,16 @@ impl StudyConfig {
 /// Runs every cell not already in `out/results.json`, writing the results after each one.
 pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>, TransferError> {
     config.self_training.check()?;
+    if config.held_out == Some(0) || config.test_size == Some(0) {
+        return Err(TransferError::InvalidConfig {
+            field: if config.held_out == Some(0) {
+                "held_out"
+            } else {
+                "test_size"
+            },
+            message: "nothing to score on: ask for at least 2 reviews".into(),
+        });
+    }
     check_same_evaluation(out, config)?;
     std::fs::create_dir_all(out).map_err(|e| TransferError::io(out, e))?;
     write_atomic(
