@@ -5,12 +5,11 @@ use burn::nn::{
 use burn::prelude::*;
 use burn::tensor::FloatDType;
 use burn::tensor::activation::{gelu_approximate, relu};
-use burn::tensor::module::attention;
-use burn::tensor::ops::AttentionModuleOptions;
 use serde::{Deserialize, Serialize};
 
 use crate::error::check;
 use crate::flex_gelu::exact_gelu;
+use crate::fused;
 use crate::{ContextualEmbedder, ContextualError};
 
 /// The feed-forward activation (`hidden_act` in `config.json`).
@@ -74,7 +73,7 @@ impl Precision {
     /// `x · W + b` in this precision (the result in the half type when mixed).
     fn linear(self, layer: &Linear, x: Tensor<3>) -> Tensor<3> {
         let Some(half) = self.half() else {
-            return layer.forward(x);
+            return fused::linear(layer, x);
         };
         let y = x
             .cast(half)
@@ -236,46 +235,56 @@ pub struct BertEncoder {
     precision: Precision,
 }
 
+/// What every layer of one forward pass needs besides its weights.
+#[derive(Clone)]
+struct Pass {
+    /// true at the keys no query may look at (padding), `[batch, 1, 1, seq]`.
+    masked: Option<Tensor<4, Bool>>,
+    libtorch_allow_mask: bool,
+    act: HiddenAct,
+    precision: Precision,
+    layer_norm_eps: f64,
+}
+
 impl BertSelfAttention {
-    fn forward(&self, x: Tensor<3>, masked: Option<Tensor<4, Bool>>, p: Precision) -> Tensor<3> {
+    fn forward(&self, x: Tensor<3>, pass: &Pass) -> Tensor<3> {
         let [batch, seq, hidden] = x.dims();
         let heads = self.num_heads;
+        let p = pass.precision;
         let split = |t: Tensor<3>| {
             t.reshape([batch, seq, heads, hidden / heads])
                 .swap_dims(1, 2)
         };
-        let context = attention(
+        let context = fused::attention(
             split(p.linear(&self.query, x.clone())),
             split(p.linear(&self.key, x.clone())),
             split(p.linear(&self.value, x)),
-            masked,
-            None,
-            AttentionModuleOptions::default(),
+            pass.masked.clone(),
+            pass.libtorch_allow_mask,
         );
         context.swap_dims(1, 2).reshape([batch, seq, hidden])
     }
 }
 
 impl BertResidualOutput {
-    fn forward(&self, x: Tensor<3>, residual: Tensor<3>, p: Precision) -> Tensor<3> {
-        let projected = p.linear(&self.dense, x).cast(residual.dtype());
-        self.layer_norm
-            .forward(self.dropout.forward(projected) + residual)
+    fn forward(&self, x: Tensor<3>, residual: Tensor<3>, pass: &Pass) -> Tensor<3> {
+        let projected = pass.precision.linear(&self.dense, x).cast(residual.dtype());
+        fused::layer_norm(
+            &self.layer_norm,
+            pass.layer_norm_eps,
+            self.dropout.forward(projected) + residual,
+        )
     }
 }
 
 impl BertLayer {
-    fn forward(
-        &self,
-        x: Tensor<3>,
-        masked: Option<Tensor<4, Bool>>,
-        act: HiddenAct,
-        p: Precision,
-    ) -> Tensor<3> {
-        let attended = self.attention.self_attention.forward(x.clone(), masked, p);
-        let x = self.attention.output.forward(attended, x, p);
-        let inner = act.apply(p.linear(&self.intermediate.dense, x.clone()));
-        self.output.forward(inner, x, p)
+    fn forward(&self, x: Tensor<3>, pass: &Pass) -> Tensor<3> {
+        let attended = self.attention.self_attention.forward(x.clone(), pass);
+        let x = self.attention.output.forward(attended, x, pass);
+        let inner = pass
+            .act
+            .apply(pass.precision.linear(&self.intermediate.dense, x.clone()));
+        self.output.forward(inner, x, pass)
     }
 }
 
@@ -307,7 +316,7 @@ impl BertEncoder {
 /// burn 0.22's libtorch backend passes a boolean attention mask unchanged to torch's
 /// `scaled_dot_product_attention`, where `true` means "may attend": the opposite of burn's
 /// convention (and of its autodiff fallback). On a plain libtorch device the mask is flipped
-/// before the call; the golden test on tch checks it.
+/// before the call (`fused::attention`); the golden test on tch checks it.
 fn hands_torch_an_allow_mask(device: &Device) -> bool {
     !device.is_autodiff() && format!("{device:?}").starts_with("Device<LibTorch")
 }
@@ -317,26 +326,19 @@ impl ContextualEmbedder for BertEncoder {
 
     fn forward(&self, embedded: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
         let [batch, seq, _] = embedded.dims();
-        let heads = self.layer[0].attention.self_attention.num_heads;
         // Without padding there is nothing to mask, and the fused kernels run unmasked (flash
         // attention on CUDA).
         let padded = !mask.clone().all().into_scalar::<bool>();
-        let device = embedded.device();
-        let masked = padded.then(|| {
-            // true where a query must not look: padded keys.
-            let masked = mask
-                .bool_not()
-                .reshape([batch, 1, 1, seq])
-                .expand([batch, heads, seq, seq]);
-            if hands_torch_an_allow_mask(&device) {
-                masked.bool_not()
-            } else {
-                masked
-            }
-        });
-        self.layer.iter().fold(embedded, |x, layer| {
-            layer.forward(x, masked.clone(), self.hidden_act, self.precision)
-        })
+        let pass = Pass {
+            masked: padded.then(|| mask.bool_not().reshape([batch, 1, 1, seq])),
+            libtorch_allow_mask: hands_torch_an_allow_mask(&embedded.device()),
+            act: self.hidden_act,
+            precision: self.precision,
+            layer_norm_eps: self.layer_norm_eps,
+        };
+        self.layer
+            .iter()
+            .fold(embedded, |x, layer| layer.forward(x, &pass))
     }
 
     fn input_dim(&self) -> usize {

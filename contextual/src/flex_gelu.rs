@@ -68,7 +68,7 @@ where
 /// Runs `f` compiled for the widest vector unit the CPU has (AVX-512, AVX2, else the build's
 /// baseline): `f`'s loops, inlined here, vectorise to that width.
 #[inline(always)]
-fn widest_simd<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn widest_simd<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {

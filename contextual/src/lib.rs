@@ -27,6 +27,7 @@ mod bag;
 mod bert;
 mod error;
 mod flex_gelu;
+mod fused;
 mod lstm;
 
 use burn::module::{Module, ModuleDisplay};

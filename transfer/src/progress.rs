@@ -2,7 +2,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle, TermLike};
 
 /// How often a progress bar writes a line when stderr is not a terminal (a log file, CI).
 pub const LOG_INTERVAL: Duration = Duration::from_secs(60);
@@ -34,10 +34,30 @@ pub fn bar(len: u64, show: bool, what: &str) -> ProgressBar {
             "{prefix} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta}) {msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "eta",
+            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&eta(state.elapsed(), state.pos(), state.len()));
+            },
+        )
         .progress_chars("=> "),
     );
     bar.set_prefix(what.to_string());
     bar
+}
+
+/// Time left at the average pace so far. indicatif's own estimate weighs recent steps and,
+/// after one step of a few long ones, has printed "584942417355y".
+fn eta(elapsed: Duration, pos: u64, len: Option<u64>) -> String {
+    let Some(len) = len.filter(|&len| pos > 0 && pos <= len) else {
+        return "?".into();
+    };
+    let secs = (elapsed.as_secs_f64() * (len - pos) as f64 / pos as f64).round() as u64;
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m {:02}s", secs / 60, secs % 60),
+        _ => format!("{}h {:02}m", secs / 3600, secs % 3600 / 60),
+    }
 }
 
 /// A [`TermLike`] for logs: keeps the bar's latest line and writes it on its own line at most
@@ -206,6 +226,17 @@ mod tests {
         let lines = out.lines();
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert_eq!(lines[1], "steps 10/10");
+    }
+
+    #[test]
+    fn eta_is_the_average_pace_so_far() {
+        let minutes = |m: u64| Duration::from_secs(60 * m);
+        assert_eq!(eta(minutes(32), 1, Some(2)), "32m 00s");
+        assert_eq!(eta(Duration::from_secs(10), 4, Some(10)), "15s");
+        assert_eq!(eta(minutes(90), 1, Some(3)), "3h 00m");
+        assert_eq!(eta(minutes(5), 7, Some(7)), "0s");
+        assert_eq!(eta(minutes(5), 0, Some(7)), "?");
+        assert_eq!(eta(minutes(5), 3, None), "?");
     }
 
     #[test]
