@@ -236,7 +236,6 @@ pub struct BertEncoder {
 }
 
 /// What every layer of one forward pass needs besides its weights.
-#[derive(Clone)]
 struct Pass {
     /// true at the keys no query may look at (padding), `[batch, 1, 1, seq]`.
     masked: Option<Tensor<4, Bool>>,

@@ -5,15 +5,15 @@
 use burn::backend::Flex;
 use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::backend::flex::FlexTensor;
 use burn::nn::LayerNorm;
 use burn::prelude::*;
 use burn::tensor::{DType, TensorData};
 use rayon::prelude::*;
 
+use super::record;
 use crate::flex_gelu::widest_simd;
 
 type Ad = Autodiff<Flex>;
@@ -202,22 +202,20 @@ pub(crate) fn layer_norm(layer: &LayerNorm, epsilon: f64, x: &Tensor<3>) -> Opti
             keep,
         )
     };
-    let out = match LayerNormBackward
-        .prepare::<NoCheckpointing>([x.node(), gamma.node(), beta.node()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => {
+    let out = record(
+        LayerNormBackward,
+        [&x, &gamma, &beta],
+        || {
             let (y, xhat, rstd) = run(true);
             let state = LayerNormState {
                 normalized: flex(xhat, shape.clone()),
                 rstd: flex(rstd, rows_shape),
                 gamma: gamma.primitive().clone(),
             };
-            prep.finish(state, flex(y, shape))
-        }
-        OpsKind::UnTracked(prep) => prep.finish(flex(run(false).0, shape)),
-    };
+            (state, flex(y, shape.clone()))
+        },
+        || flex(run(false).0, shape.clone()),
+    );
     Some(Tensor::from_primitive::<Ad>(out))
 }
 

@@ -7,13 +7,14 @@
 use burn::backend::LibTorch;
 use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::backend::libtorch::TchTensor;
 use burn::nn::{LayerNorm, Linear};
 use burn::prelude::*;
 use burn::tensor::DType;
+
+use super::record;
 
 type Ad = Autodiff<LibTorch>;
 type AdTensor = <Ad as burn::backend::BackendTypes>::FloatTensorPrimitive;
@@ -82,21 +83,18 @@ pub(super) fn linear(layer: &Linear, x: &Tensor<3>) -> Option<Tensor<3>> {
             .reshape(shape.as_slice())
     };
     let (x_tracked, weight_tracked) = (x.is_tracked(), weight.is_tracked());
-    let out = match LinearBackward
-        .prepare::<NoCheckpointing>([x.node(), weight.node(), bias.node()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => {
-            let y = forward(&input);
+    let out = record(
+        LinearBackward,
+        [&x, &weight, &bias],
+        || {
             let state = LinearState {
-                input: weight_tracked.then(|| TchTensor::new(input)),
+                input: weight_tracked.then(|| TchTensor::new(input.shallow_clone())),
                 weight: x_tracked.then(|| weight.primitive().clone()),
             };
-            prep.finish(state, TchTensor::new(y))
-        }
-        OpsKind::UnTracked(prep) => prep.finish(TchTensor::new(forward(&input))),
-    };
+            (state, TchTensor::new(forward(&input)))
+        },
+        || TchTensor::new(forward(&input)),
+    );
     Some(Tensor::from_primitive::<Ad>(out))
 }
 
@@ -158,23 +156,21 @@ pub(super) fn layer_norm(layer: &LayerNorm, epsilon: f64, x: &Tensor<3>) -> Opti
             epsilon,
         )
     };
-    let out = match LayerNormBackward
-        .prepare::<NoCheckpointing>([x.node(), gamma.node(), beta.node()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => {
-            let input = &x.primitive().tensor;
+    let input = &x.primitive().tensor;
+    let out = record(
+        LayerNormBackward,
+        [&x, &gamma, &beta],
+        || {
             let (y, mean, rstd) = forward(input);
             let state = LayerNormState {
                 normalized: TchTensor::new((input - mean) * &rstd),
                 rstd: TchTensor::new(rstd),
                 gamma: gamma.primitive().clone(),
             };
-            prep.finish(state, TchTensor::new(y))
-        }
-        OpsKind::UnTracked(prep) => prep.finish(TchTensor::new(forward(&x.primitive().tensor).0)),
-    };
+            (state, TchTensor::new(y))
+        },
+        || TchTensor::new(forward(input).0),
+    );
     Some(Tensor::from_primitive::<Ad>(out))
 }
 
@@ -253,12 +249,10 @@ pub(super) fn attention(
             None,
         )
     };
-    let out = match FlashAttentionBackward
-        .prepare::<NoCheckpointing>([q.node(), k.node(), v.node()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => {
+    let out = record(
+        FlashAttentionBackward,
+        [&q, &k, &v],
+        || {
             let (out, logsumexp) = forward();
             let out = TchTensor::new(out);
             let state = FlashAttentionState {
@@ -267,11 +261,11 @@ pub(super) fn attention(
                 value: v.primitive().clone(),
                 out: out.clone(),
                 logsumexp: TchTensor::new(logsumexp),
-                bias,
+                bias: bias.clone(),
             };
-            prep.finish(state, out)
-        }
-        OpsKind::UnTracked(prep) => prep.finish(TchTensor::new(forward().0)),
-    };
+            (state, out)
+        },
+        || TchTensor::new(forward().0),
+    );
     Some(Tensor::from_primitive::<Ad>(out))
 }

@@ -7,6 +7,10 @@
 //! libtorch kernel instead (see `libtorch`); everywhere else, and without autodiff, burn's own
 //! ops run.
 
+use burn::backend::autodiff::Autodiff;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::ops::{Backward, OpsKind};
+use burn::backend::{Backend, BackendTypes};
 use burn::nn::{LayerNorm, Linear};
 use burn::prelude::*;
 use burn::tensor::module::attention as burn_attention;
@@ -48,10 +52,10 @@ pub(crate) fn attention(
     }
     let [batch, heads, seq, _] = query.dims();
     let masked = masked.map(|m| {
-        let m = m.expand([batch, heads, seq, seq]);
         // burn's libtorch backend hands the mask to torch unchanged, where true means "may
         // attend": the opposite of burn's convention (and of its autodiff fallback).
-        if libtorch_allow_mask { m.bool_not() } else { m }
+        let m = if libtorch_allow_mask { m.bool_not() } else { m };
+        m.expand([batch, heads, seq, seq])
     });
     burn_attention(
         query,
@@ -61,6 +65,30 @@ pub(crate) fn attention(
         None,
         AttentionModuleOptions::default(),
     )
+}
+
+/// An autodiff tensor's primitive on backend `B`.
+type AdPrimitive<B> = <Autodiff<B> as BackendTypes>::FloatTensorPrimitive;
+
+/// Records `op` over its three inputs on the autodiff graph: `tracked` computes the output and
+/// the state `op`'s backward needs when an input needs a gradient, `untracked` the output alone.
+fn record<B: Backend, O: Backward<B, 3>>(
+    op: O,
+    inputs: [&AdPrimitive<B>; 3],
+    tracked: impl FnOnce() -> (O::State, B::FloatTensorPrimitive),
+    untracked: impl FnOnce() -> B::FloatTensorPrimitive,
+) -> AdPrimitive<B> {
+    match op
+        .prepare::<NoCheckpointing>(inputs.map(|t| t.node()))
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let (state, out) = tracked();
+            prep.finish(state, out)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(untracked()),
+    }
 }
 
 mod flex;
