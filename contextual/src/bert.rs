@@ -72,16 +72,7 @@ impl Precision {
 
     /// `x · W + b` in this precision (the result in the half type when mixed).
     fn linear(self, layer: &Linear, x: Tensor<3>) -> Tensor<3> {
-        let Some(half) = self.half() else {
-            return fused::linear(layer, x);
-        };
-        let y = x
-            .cast(half)
-            .matmul(layer.weight.val().cast(half).unsqueeze::<3>());
-        match &layer.bias {
-            Some(bias) => y + bias.val().cast(half).unsqueeze::<3>(),
-            None => y,
-        }
+        fused::linear(layer, x, self.half())
     }
 }
 

@@ -9,9 +9,10 @@
 //!   flex backend its exact GELU (and, in training, its derivative) runs on all cores,
 //!   vectorised (burn-flex's is scalar and single-threaded): +35 % MiniLM inference on 2 cores.
 //!   In training, its linear layers, LayerNorms and attention are single custom autodiff ops on
-//!   libtorch's CPU device (`addmm`, `native_layer_norm`, flash attention, each with a fused
-//!   backward) and its LayerNorm one on flex, where burn would differentiate their
-//!   decompositions: +17–43 % fine-tuning throughput on libtorch CPU, +7 % on flex.
+//!   libtorch (`addmm`, `native_layer_norm`, flash attention, each with a fused backward: ours
+//!   on the CPU, libtorch's autograd on CUDA and in half precision) and its LayerNorm one on
+//!   flex, where burn would differentiate their decompositions: +17–43 % fine-tuning
+//!   throughput on libtorch CPU, +7 % on flex. `TRANSFER_FUSED=0` turns them off.
 //! - [`Lstm`]: stacked uni- or bidirectional LSTM with dropout between layers; the backward
 //!   direction reads each sequence from its last real token, so padding never leaks in.
 //!

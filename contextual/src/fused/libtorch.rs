@@ -1,8 +1,16 @@
-//! Custom autodiff ops on `Autodiff<LibTorch>`: libtorch computes the forward in one
-//! kernel (`addmm`, `native_layer_norm`, `_scaled_dot_product_flash_attention_for_cpu`);
-//! the backward is flash attention's own kernel, and for LayerNorm the closed form
-//! `dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))` with `g = dy · γ` (tch exposes no
-//! `native_layer_norm_backward`).
+//! The fused ops on libtorch, with and without burn's autodiff.
+//!
+//! Without autodiff each is one libtorch call (`addmm`, `layer_norm`,
+//! `scaled_dot_product_attention`). Under autodiff each is one custom op on the graph, whose
+//! backward takes one of two routes:
+//! - [`Route::Own`], in f32 on the CPU, where it was measured: `addmm`'s two `mm`s and a row
+//!   sum; LayerNorm in closed form, `dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))` with
+//!   `g = dy · γ` (tch exposes no `native_layer_norm_backward`);
+//!   `_scaled_dot_product_flash_attention_for_cpu` and its backward kernel;
+//! - [`Route::Autograd`] everywhere else (CUDA, half precision): the forward runs with
+//!   libtorch's own graph recorded behind a leaf per input, and the backward asks that graph for
+//!   the inputs' gradients, so libtorch picks the kernels as PyTorch eager does (flash or
+//!   memory-efficient attention, cuBLAS, its LayerNorm backward).
 
 use burn::backend::LibTorch;
 use burn::backend::autodiff::Autodiff;
@@ -12,20 +20,124 @@ use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::backend::libtorch::TchTensor;
 use burn::nn::{LayerNorm, Linear};
 use burn::prelude::*;
-use burn::tensor::DType;
+use burn::tensor::FloatDType;
 
 use super::record;
 
 type Ad = Autodiff<LibTorch>;
 type AdTensor = <Ad as burn::backend::BackendTypes>::FloatTensorPrimitive;
 
-/// The autodiff libtorch primitive of an f32 tensor on the CPU, if it is one.
-fn primitive<const D: usize>(x: &Tensor<D>) -> Option<AdTensor> {
-    if x.dtype() != DType::F32 || !x.is_autodiff() {
-        return None;
+/// Whose backward an op under autodiff runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Route {
+    /// Ours (f32 on the CPU only).
+    Own,
+    /// libtorch's autograd.
+    Autograd,
+}
+
+/// A float tensor on libtorch, with or without autodiff.
+enum Prim {
+    Ad(AdTensor),
+    Plain(TchTensor),
+}
+
+impl Prim {
+    fn of<const D: usize>(x: &Tensor<D>) -> Option<Self> {
+        if !x.dtype().is_float() {
+            return None;
+        }
+        if x.is_autodiff() {
+            x.clone().try_into_primitive::<Ad>().ok().map(Self::Ad)
+        } else {
+            x.clone()
+                .try_into_primitive::<LibTorch>()
+                .ok()
+                .map(Self::Plain)
+        }
     }
-    let p = x.clone().try_into_primitive::<Ad>().ok()?;
-    (p.primitive().tensor.device() == tch::Device::Cpu).then_some(p)
+
+    fn tch(&self) -> &tch::Tensor {
+        match self {
+            Self::Ad(p) => &p.primitive().tensor,
+            Self::Plain(p) => &p.tensor,
+        }
+    }
+}
+
+/// The route for ops on `x` unless the caller or `TRANSFER_FUSED=autograd` forces one: ours
+/// where we measured it.
+fn route_for(x: &tch::Tensor, forced: Option<Route>) -> Route {
+    let forced = forced.or((super::setting() == Some("autograd")).then_some(Route::Autograd));
+    forced.unwrap_or(
+        if x.device() == tch::Device::Cpu && x.kind() == tch::Kind::Float {
+            Route::Own
+        } else {
+            Route::Autograd
+        },
+    )
+}
+
+/// Runs `f` over three libtorch tensors of one kind (all under autodiff or none): directly,
+/// through `own` (an op with our backward, when it offers one for these inputs), or as a
+/// [`TorchBackward`] op.
+fn dispatch<const D: usize>(
+    inputs: [Prim; 3],
+    route: Route,
+    own: impl FnOnce(&[AdTensor; 3]) -> Option<AdTensor>,
+    f: impl Fn([&tch::Tensor; 3]) -> tch::Tensor,
+) -> Option<Tensor<D>> {
+    match inputs {
+        [Prim::Plain(a), Prim::Plain(b), Prim::Plain(c)] => {
+            let out = tch::no_grad(|| f([&a.tensor, &b.tensor, &c.tensor]));
+            Some(Tensor::from_primitive::<LibTorch>(TchTensor::new(out)))
+        }
+        [Prim::Ad(a), Prim::Ad(b), Prim::Ad(c)] => {
+            let inputs = [a, b, c];
+            let out = match route {
+                Route::Own => own(&inputs)?,
+                Route::Autograd => torch_op(&inputs, f),
+            };
+            Some(Tensor::from_primitive::<Ad>(out))
+        }
+        _ => None,
+    }
+}
+
+/// `layer(x)` with `addmm`, in `half` when given (the result then in `half`).
+pub(super) fn linear(
+    layer: &Linear,
+    x: &Tensor<3>,
+    half: Option<FloatDType>,
+    forced: Option<Route>,
+) -> Option<Tensor<3>> {
+    let bias = layer.bias.as_ref()?;
+    let inputs = [
+        Prim::of(x)?,
+        Prim::of(&layer.weight.val())?,
+        Prim::of(&bias.val())?,
+    ];
+    let kind = match half {
+        None => tch::Kind::Float,
+        Some(FloatDType::BF16) => tch::Kind::BFloat16,
+        Some(FloatDType::F16) => tch::Kind::Half,
+        Some(_) => return None,
+    };
+    let route = route_for(inputs[0].tch(), forced);
+    let route = if half.is_some() {
+        Route::Autograd
+    } else {
+        route
+    };
+    dispatch(inputs, route, own_linear, move |[x, w, b]| {
+        let mut shape = x.size();
+        let d_input = shape.pop().unwrap_or(1);
+        shape.push(w.size()[1]);
+        let x = x.reshape([-1, d_input]);
+        b.to_kind(kind)
+            .addmm(&x.to_kind(kind), &w.to_kind(kind))
+            .reshape(shape.as_slice())
+    })
 }
 
 #[derive(Debug)]
@@ -65,17 +177,15 @@ impl Backward<LibTorch, 3> for LinearBackward {
     }
 }
 
-pub(super) fn linear(layer: &Linear, x: &Tensor<3>) -> Option<Tensor<3>> {
-    let bias = layer.bias.as_ref()?;
-    let (x, weight, bias) = (
-        primitive(x)?,
-        primitive(&layer.weight.val())?,
-        primitive(&bias.val())?,
-    );
-    let mut shape = x.primitive().tensor.size();
+fn own_linear([x, weight, bias]: &[AdTensor; 3]) -> Option<AdTensor> {
+    let x_tensor = &x.primitive().tensor;
+    if x_tensor.kind() != tch::Kind::Float {
+        return None;
+    }
+    let mut shape = x_tensor.size();
     let d_input = shape.pop()?;
     shape.push(weight.primitive().tensor.size()[1]);
-    let input = x.primitive().tensor.reshape([-1, d_input]);
+    let input = x_tensor.reshape([-1, d_input]);
     let forward = |input: &tch::Tensor| {
         bias.primitive()
             .tensor
@@ -83,9 +193,9 @@ pub(super) fn linear(layer: &Linear, x: &Tensor<3>) -> Option<Tensor<3>> {
             .reshape(shape.as_slice())
     };
     let (x_tracked, weight_tracked) = (x.is_tracked(), weight.is_tracked());
-    let out = record(
+    Some(record(
         LinearBackward,
-        [&x, &weight, &bias],
+        [x, weight, bias],
         || {
             let state = LinearState {
                 input: weight_tracked.then(|| TchTensor::new(input.shallow_clone())),
@@ -94,8 +204,30 @@ pub(super) fn linear(layer: &Linear, x: &Tensor<3>) -> Option<Tensor<3>> {
             (state, TchTensor::new(forward(&input)))
         },
         || TchTensor::new(forward(&input)),
-    );
-    Some(Tensor::from_primitive::<Ad>(out))
+    ))
+}
+
+/// `layer(x)`; `epsilon` must be the layer's own.
+pub(super) fn layer_norm(
+    layer: &LayerNorm,
+    epsilon: f64,
+    x: &Tensor<3>,
+    forced: Option<Route>,
+) -> Option<Tensor<3>> {
+    let beta = layer.beta.as_ref()?;
+    let inputs = [
+        Prim::of(x)?,
+        Prim::of(&layer.gamma.val())?,
+        Prim::of(&beta.val())?,
+    ];
+    let width = inputs[1].tch().size()[0];
+    let route = route_for(inputs[0].tch(), forced);
+    dispatch(
+        inputs,
+        route,
+        |inputs| own_layer_norm(inputs, width, epsilon),
+        |[x, gamma, beta]| x.layer_norm([width], Some(gamma), Some(beta), epsilon, true),
+    )
 }
 
 #[derive(Debug)]
@@ -140,14 +272,7 @@ impl Backward<LibTorch, 3> for LayerNormBackward {
     }
 }
 
-pub(super) fn layer_norm(layer: &LayerNorm, epsilon: f64, x: &Tensor<3>) -> Option<Tensor<3>> {
-    let beta = layer.beta.as_ref()?;
-    let (x, gamma, beta) = (
-        primitive(x)?,
-        primitive(&layer.gamma.val())?,
-        primitive(&beta.val())?,
-    );
-    let width = gamma.primitive().tensor.size()[0];
+fn own_layer_norm([x, gamma, beta]: &[AdTensor; 3], width: i64, epsilon: f64) -> Option<AdTensor> {
     let forward = |x: &tch::Tensor| {
         x.native_layer_norm(
             [width],
@@ -157,9 +282,9 @@ pub(super) fn layer_norm(layer: &LayerNorm, epsilon: f64, x: &Tensor<3>) -> Opti
         )
     };
     let input = &x.primitive().tensor;
-    let out = record(
+    Some(record(
         LayerNormBackward,
-        [&x, &gamma, &beta],
+        [x, gamma, beta],
         || {
             let (y, mean, rstd) = forward(input);
             let state = LayerNormState {
@@ -170,8 +295,54 @@ pub(super) fn layer_norm(layer: &LayerNorm, epsilon: f64, x: &Tensor<3>) -> Opti
             (state, TchTensor::new(y))
         },
         || TchTensor::new(forward(input).0),
-    );
-    Some(Tensor::from_primitive::<Ad>(out))
+    ))
+}
+
+/// Scaled dot-product attention; `masked` (`[batch, 1, 1, seq]`) is true where a key may not be
+/// looked at.
+pub(super) fn attention(
+    query: &Tensor<4>,
+    key: &Tensor<4>,
+    value: &Tensor<4>,
+    masked: Option<&Tensor<4, Bool>>,
+    forced: Option<Route>,
+) -> Option<Tensor<4>> {
+    let inputs = [Prim::of(query)?, Prim::of(key)?, Prim::of(value)?];
+    let q = inputs[0].tch();
+    // Additive, in the queries' type: 0 where a key may be looked at, −∞ where not.
+    let bias = match masked {
+        Some(m) => {
+            let m = m
+                .clone()
+                .inner()
+                .try_into_primitive::<LibTorch>()
+                .ok()?
+                .tensor;
+            Some(
+                tch::Tensor::zeros(m.size(), (q.kind(), q.device()))
+                    .masked_fill(&m, f64::NEG_INFINITY),
+            )
+        }
+        None => None,
+    };
+    let route = route_for(q, forced);
+    dispatch(
+        inputs,
+        route,
+        |inputs| Some(own_attention(inputs, bias.as_ref())),
+        |[q, k, v]| {
+            tch::Tensor::scaled_dot_product_attention(
+                q,
+                k,
+                v,
+                bias.as_ref(),
+                0.0,
+                false,
+                None,
+                false,
+            )
+        },
+    )
 }
 
 #[derive(Debug)]
@@ -184,7 +355,6 @@ struct FlashAttentionState {
     value: TchTensor,
     out: TchTensor,
     logsumexp: TchTensor,
-    /// Additive: 0 where a key may be looked at, −∞ where not.
     bias: Option<TchTensor>,
 }
 
@@ -216,28 +386,7 @@ impl Backward<LibTorch, 3> for FlashAttentionBackward {
     }
 }
 
-pub(super) fn attention(
-    query: &Tensor<4>,
-    key: &Tensor<4>,
-    value: &Tensor<4>,
-    masked: Option<&Tensor<4, Bool>>,
-) -> Option<Tensor<4>> {
-    let (q, k, v) = (primitive(query)?, primitive(key)?, primitive(value)?);
-    let bias = match masked {
-        Some(m) => {
-            let m = m
-                .clone()
-                .inner()
-                .try_into_primitive::<LibTorch>()
-                .ok()?
-                .tensor;
-            Some(TchTensor::new(
-                tch::Tensor::zeros(m.size(), (tch::Kind::Float, tch::Device::Cpu))
-                    .masked_fill(&m, f64::NEG_INFINITY),
-            ))
-        }
-        None => None,
-    };
+fn own_attention([q, k, v]: &[AdTensor; 3], bias: Option<&tch::Tensor>) -> AdTensor {
     let forward = || {
         tch::Tensor::internal_scaled_dot_product_flash_attention_for_cpu(
             &q.primitive().tensor,
@@ -245,13 +394,13 @@ pub(super) fn attention(
             &v.primitive().tensor,
             0.0,
             false,
-            bias.as_ref().map(|b| &b.tensor),
+            bias,
             None,
         )
     };
-    let out = record(
+    record(
         FlashAttentionBackward,
-        [&q, &k, &v],
+        [q, k, v],
         || {
             let (out, logsumexp) = forward();
             let out = TchTensor::new(out);
@@ -261,11 +410,77 @@ pub(super) fn attention(
                 value: v.primitive().clone(),
                 out: out.clone(),
                 logsumexp: TchTensor::new(logsumexp),
-                bias: bias.clone(),
+                bias: bias.map(|b| TchTensor::new(b.shallow_clone())),
             };
             (state, out)
         },
         || TchTensor::new(forward().0),
-    );
-    Some(Tensor::from_primitive::<Ad>(out))
+    )
+}
+
+/// An op differentiated by libtorch's autograd (see [`Route::Autograd`]).
+#[derive(Debug)]
+struct TorchBackward;
+
+#[derive(Debug, Clone)]
+struct TorchState {
+    /// The output, with libtorch's graph behind it.
+    out: TchTensor,
+    /// The inputs as libtorch leaves; `None` where no gradient is wanted.
+    leaves: [Option<TchTensor>; 3],
+    /// burn's handles on the inputs and the output: while they live burn runs no in-place op
+    /// on a buffer libtorch saved for the backward.
+    _held: [TchTensor; 4],
+}
+
+impl Backward<LibTorch, 3> for TorchBackward {
+    type State = TorchState;
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<LibTorch>(&ops.node).tensor;
+        let TorchState { out, leaves, .. } = ops.state;
+        let wanted: Vec<_> = ops
+            .parents
+            .into_iter()
+            .zip(leaves)
+            .filter_map(|(node, leaf)| Some((node?, leaf?.tensor)))
+            .collect();
+        // libtorch seeds a backward with ones: the root `Σ out · dy` hands `out` the gradient dy.
+        let root = (&out.tensor * &dy).sum(out.tensor.kind());
+        let inputs: Vec<&tch::Tensor> = wanted.iter().map(|(_, t)| t).collect();
+        let got = tch::Tensor::run_backward(&[root], &inputs, false, false);
+        for ((node, _), grad) in wanted.into_iter().zip(got) {
+            grads.register::<LibTorch>(node.id, TchTensor::new(grad));
+        }
+    }
+}
+
+fn torch_op(inputs: &[AdTensor; 3], f: impl Fn([&tch::Tensor; 3]) -> tch::Tensor) -> AdTensor {
+    let [a, b, c] = inputs;
+    record(
+        TorchBackward,
+        [a, b, c],
+        || {
+            let leaves = [a, b, c].map(|p| {
+                p.is_tracked()
+                    .then(|| p.primitive().tensor.detach().set_requires_grad(true))
+            });
+            let out = tch::with_grad(|| {
+                f([0, 1, 2].map(|i| leaves[i].as_ref().unwrap_or(&inputs[i].primitive().tensor)))
+            });
+            let result = TchTensor::new(out.detach());
+            let state = TorchState {
+                out: TchTensor::new(out),
+                leaves: leaves.map(|l| l.map(TchTensor::new)),
+                _held: [
+                    a.primitive().clone(),
+                    b.primitive().clone(),
+                    c.primitive().clone(),
+                    result.clone(),
+                ],
+            };
+            (state, result)
+        },
+        || TchTensor::new(tch::no_grad(|| f([a, b, c].map(|p| &p.primitive().tensor)))),
+    )
 }

@@ -3,9 +3,12 @@
 //! Under autodiff burn 0.22 runs a linear layer as a matrix product then a separate bias add,
 //! differentiates LayerNorm through its decomposition (nine element-wise ops, each with its own
 //! backward) and attention through matmul, softmax and matmul, materialising the
-//! `[batch, heads, seq, seq]` scores. When training on libtorch's CPU device each runs as one
-//! libtorch kernel instead (see `libtorch`); everywhere else, and without autodiff, burn's own
-//! ops run.
+//! `[batch, heads, seq, seq]` scores. On libtorch (CPU and CUDA, with and without autodiff)
+//! each runs as one libtorch kernel instead (see `libtorch`), and LayerNorm as one op with its
+//! own kernels on flex; everywhere else burn's own ops run. `TRANSFER_FUSED=0` in the
+//! environment turns all of it off, to compare (see [`setting`]).
+
+use std::sync::OnceLock;
 
 use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
@@ -13,26 +16,53 @@ use burn::backend::autodiff::ops::{Backward, OpsKind};
 use burn::backend::{Backend, BackendTypes};
 use burn::nn::{LayerNorm, Linear};
 use burn::prelude::*;
+use burn::tensor::FloatDType;
 use burn::tensor::module::attention as burn_attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
-/// `layer(x)`, in f32.
-pub(crate) fn linear(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
+/// `TRANSFER_FUSED` in the environment: `0`, `off` or `false` turns the fused ops off;
+/// `autograd` sends every libtorch op down libtorch's autograd (the route CUDA takes), to compare.
+fn setting() -> Option<&'static str> {
+    static SETTING: OnceLock<Option<String>> = OnceLock::new();
+    SETTING
+        .get_or_init(|| std::env::var("TRANSFER_FUSED").ok())
+        .as_deref()
+}
+
+fn enabled() -> bool {
+    !matches!(setting(), Some("0" | "off" | "false"))
+}
+
+/// `layer(x)`, in `half` when given (mixed precision: the result in `half`), else in f32.
+pub(crate) fn linear(layer: &Linear, x: Tensor<3>, half: Option<FloatDType>) -> Tensor<3> {
     #[cfg(feature = "tch")]
-    if let Some(y) = libtorch::linear(layer, &x) {
+    if enabled()
+        && let Some(y) = libtorch::linear(layer, &x, half, None)
+    {
         return y;
     }
-    layer.forward(x)
+    let Some(half) = half else {
+        return layer.forward(x);
+    };
+    let y = x
+        .cast(half)
+        .matmul(layer.weight.val().cast(half).unsqueeze::<3>());
+    match &layer.bias {
+        Some(bias) => y + bias.val().cast(half).unsqueeze::<3>(),
+        None => y,
+    }
 }
 
 /// `layer(x)`; `epsilon` must be the layer's own.
 pub(crate) fn layer_norm(layer: &LayerNorm, epsilon: f64, x: Tensor<3>) -> Tensor<3> {
-    #[cfg(feature = "tch")]
-    if let Some(y) = libtorch::layer_norm(layer, epsilon, &x) {
-        return y;
-    }
-    if let Some(y) = flex::layer_norm(layer, epsilon, &x) {
-        return y;
+    if enabled() {
+        #[cfg(feature = "tch")]
+        if let Some(y) = libtorch::layer_norm(layer, epsilon, &x, None) {
+            return y;
+        }
+        if let Some(y) = flex::layer_norm(layer, epsilon, &x) {
+            return y;
+        }
     }
     layer.forward(x)
 }
@@ -47,7 +77,9 @@ pub(crate) fn attention(
     libtorch_allow_mask: bool,
 ) -> Tensor<4> {
     #[cfg(feature = "tch")]
-    if let Some(y) = libtorch::attention(&query, &key, &value, masked.as_ref()) {
+    if enabled()
+        && let Some(y) = libtorch::attention(&query, &key, &value, masked.as_ref(), None)
+    {
         return y;
     }
     let [batch, heads, seq, _] = query.dims();
@@ -108,21 +140,37 @@ mod tests {
 
     use super::*;
 
-    /// Off-centre and wide, as a residual stream is.
+    /// Off-centre and wide, as a residual stream is; tracked on an autodiff device.
     pub(super) fn random<const D: usize>(
         device: &Device,
         shape: [usize; D],
         seed: u64,
     ) -> Tensor<D> {
         device.seed(seed);
-        Tensor::random(shape, Distribution::Normal(0.5, 2.0), device).require_grad()
+        let t = Tensor::random(shape, Distribution::Normal(0.5, 2.0), device);
+        if device.is_autodiff() {
+            t.require_grad()
+        } else {
+            t
+        }
     }
 
     pub(super) fn assert_close<const D: usize>(what: &str, a: Tensor<D>, b: Tensor<D>) {
+        assert_within(what, a, b, 1e-5);
+    }
+
+    /// The largest difference at most `tolerance` times the largest magnitude in `b`.
+    pub(super) fn assert_within<const D: usize>(
+        what: &str,
+        a: Tensor<D>,
+        b: Tensor<D>,
+        tolerance: f32,
+    ) {
+        let (a, b) = (a.cast(FloatDType::F32), b.cast(FloatDType::F32));
         let worst = (a - b.clone()).abs().max().into_scalar::<f32>()
             / b.abs().max().into_scalar::<f32>().max(1e-6);
         assert!(
-            worst < 1e-5,
+            worst < tolerance,
             "{what}: largest relative difference {worst:e}"
         );
     }
@@ -166,40 +214,119 @@ mod tests {
     #[cfg(feature = "tch")]
     #[allow(deprecated)]
     mod on_libtorch {
-        use burn::module::Param;
-        use burn::nn::LinearConfig;
+        //! Both routes of every op on libtorch's CPU device (the autograd route is the one CUDA
+        //! takes), and the ops without autodiff.
 
+        use burn::module::Param;
+        use burn::nn::{LayerNormConfig, LinearConfig};
+        use burn::tensor::DType;
+
+        use super::super::libtorch::Route;
         use super::super::*;
-        use super::{assert_close, backward_both, check_layer_norm};
+        use super::{assert_close, assert_within, backward_both, check_layer_norm};
+
+        fn on_cuda() -> bool {
+            std::env::var("TRANSFER_TEST_CUDA").as_deref() == Ok("1")
+        }
+
+        /// libtorch's CPU, or CUDA device 0 with `TRANSFER_TEST_CUDA=1` (scripts/device/fused.sh).
+        fn plain_device() -> Device {
+            if on_cuda() {
+                Device::libtorch_cuda(0)
+            } else {
+                Device::libtorch()
+            }
+        }
 
         fn device() -> Device {
-            Device::libtorch().autodiff()
+            plain_device().autodiff()
+        }
+
+        /// Ours runs on the CPU only.
+        fn routes() -> Vec<Route> {
+            if on_cuda() {
+                vec![Route::Autograd]
+            } else {
+                vec![Route::Own, Route::Autograd]
+            }
         }
 
         fn random<const D: usize>(shape: [usize; D], seed: u64) -> Tensor<D> {
             super::random(&device(), shape, seed)
         }
 
+        fn layer(device: &Device) -> Linear {
+            let mut layer = LinearConfig::new(24, 40).init(device);
+            layer.weight = Param::from_tensor(super::random(device, [24, 40], 6));
+            layer.bias = Some(Param::from_tensor(super::random(device, [40], 7)));
+            layer
+        }
+
         #[test]
         fn linear_matches_burn() {
-            let mut layer = LinearConfig::new(24, 40).init(&device());
-            layer.bias = Some(Param::from_tensor(random([40], 7)));
-            let x = random([3, 5, 24], 1);
-            assert!(libtorch::linear(&layer, &x).is_some(), "not fused");
-            let fused = linear(&layer, x.clone());
-            let plain = layer.forward(x.clone());
-            assert_close("output", fused.clone(), plain.clone());
-            let (g1, g2) = backward_both(fused, plain, 9);
-            assert_close("d input", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+            for route in routes() {
+                let layer = layer(&device());
+                let x = random([3, 5, 24], 1);
+                let fused = libtorch::linear(&layer, &x, None, Some(route)).expect("not fused");
+                let plain = layer.forward(x.clone());
+                assert_close("output", fused.clone(), plain.clone());
+                let (g1, g2) = backward_both(fused, plain, 9);
+                assert_close("d input", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+                let w = layer.weight.val();
+                assert_close("d weight", w.grad(&g1).unwrap(), w.grad(&g2).unwrap());
+                let b = layer.bias.as_ref().unwrap().val();
+                assert_close("d bias", b.grad(&g1).unwrap(), b.grad(&g2).unwrap());
+            }
+        }
+
+        #[test]
+        fn frozen_linear_gives_the_input_its_gradient_only() {
+            for route in routes() {
+                let layer = layer(&device()).no_grad();
+                let x = random([3, 5, 24], 2);
+                let fused = libtorch::linear(&layer, &x, None, Some(route)).expect("not fused");
+                let plain = layer.forward(x.clone());
+                let (g1, g2) = backward_both(fused, plain, 10);
+                assert_close("d input", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+                assert!(layer.weight.val().grad(&g1).is_none(), "{route:?}");
+            }
+        }
+
+        #[test]
+        fn bf16_linear_matches_burn_in_bf16() {
+            let layer = layer(&device());
+            let x = random([3, 5, 24], 3);
+            let half = Some(FloatDType::BF16);
+            let fused = libtorch::linear(&layer, &x, half, None).expect("not fused");
+            assert_eq!(fused.dtype(), DType::BF16);
+            let plain = x
+                .clone()
+                .cast(FloatDType::BF16)
+                .matmul(layer.weight.val().cast(FloatDType::BF16).unsqueeze::<3>())
+                + layer
+                    .bias
+                    .as_ref()
+                    .unwrap()
+                    .val()
+                    .cast(FloatDType::BF16)
+                    .unsqueeze::<3>();
+            // One bf16 rounding (addmm) against two (matmul, then the bias add).
+            assert_within("output", fused.clone(), plain.clone(), 1e-2);
+            let (g1, g2) =
+                backward_both(fused.cast(FloatDType::F32), plain.cast(FloatDType::F32), 11);
+            assert_within("d input", x.grad(&g1).unwrap(), x.grad(&g2).unwrap(), 1e-2);
             let w = layer.weight.val();
-            assert_close("d weight", w.grad(&g1).unwrap(), w.grad(&g2).unwrap());
-            let b = layer.bias.as_ref().unwrap().val();
-            assert_close("d bias", b.grad(&g1).unwrap(), b.grad(&g2).unwrap());
+            assert_eq!(w.grad(&g1).unwrap().dtype(), DType::F32);
+            assert_within("d weight", w.grad(&g1).unwrap(), w.grad(&g2).unwrap(), 1e-2);
         }
 
         #[test]
         fn layer_norm_matches_burn() {
-            check_layer_norm(&device(), libtorch::layer_norm);
+            for route in routes() {
+                check_layer_norm(&device(), |layer, epsilon, x| {
+                    libtorch::layer_norm(layer, epsilon, x, Some(route))
+                });
+            }
         }
 
         #[test]
@@ -214,10 +341,14 @@ mod tests {
                 [[true; 6], [true, true, true, true, false, false]],
                 &device(),
             );
-            for masked in [None, Some(real.bool_not().reshape([2, 1, 1, 6]))] {
-                let direct = libtorch::attention(&q, &k, &v, masked.as_ref());
-                assert!(direct.is_some(), "not fused");
-                let fused = attention(q.clone(), k.clone(), v.clone(), masked.clone(), false);
+            for (route, masked) in routes().into_iter().flat_map(|r| {
+                [
+                    (r, None),
+                    (r, Some(real.clone().bool_not().reshape([2, 1, 1, 6]))),
+                ]
+            }) {
+                let fused = libtorch::attention(&q, &k, &v, masked.as_ref(), Some(route))
+                    .expect("not fused");
                 let plain = burn_attention(
                     q.clone(),
                     k.clone(),
@@ -232,6 +363,40 @@ mod tests {
                     assert_close(name, t.grad(&g1).unwrap(), t.grad(&g2).unwrap());
                 }
             }
+        }
+
+        #[test]
+        fn without_autodiff_each_op_is_libtorchs() {
+            let device = plain_device();
+            let fresh = |shape: [usize; 3], seed| super::random(&device, shape, seed);
+            let layer = layer(&device);
+            let x = fresh([3, 5, 24], 21);
+            let y = libtorch::linear(&layer, &x, None, None).expect("not fused");
+            assert_close("linear", y, layer.forward(x));
+
+            let mut norm = LayerNormConfig::new(24).with_epsilon(1e-12).init(&device);
+            norm.beta = Some(Param::from_tensor(super::random(&device, [24], 22)));
+            let x = fresh([3, 5, 24], 23);
+            let y = libtorch::layer_norm(&norm, 1e-12, &x, None).expect("not fused");
+            assert_close("layer norm", y, norm.forward(x));
+
+            let [q, k, v] = [24, 25, 26].map(|s| fresh([6, 5, 4], s).reshape([2, 3, 5, 4]));
+            let masked = Tensor::<2, Bool>::from_data(
+                [[false; 5], [false, false, false, true, true]],
+                &device,
+            )
+            .reshape([2, 1, 1, 5]);
+            let y = libtorch::attention(&q, &k, &v, Some(&masked), None).expect("not fused");
+            // burn's libtorch attention takes the mask as "may attend" (see `attention`).
+            let expected = burn_attention(
+                q,
+                k,
+                v,
+                Some(masked.bool_not().expand([2, 3, 5, 5])),
+                None,
+                AttentionModuleOptions::default(),
+            );
+            assert_close("attention", y, expected);
         }
     }
 }

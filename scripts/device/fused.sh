@@ -1,0 +1,42 @@
+#!/bin/bash
+# One device call (about 3 minutes): the fused ops on CUDA.
+#   1. setup.sh: model and binary into /tmp, a CUDA-vs-CPU check of the embeddings;
+#   2. the ops' unit tests on CUDA (values and every input's gradient against burn's own ops);
+#   3. the same fine-tuning (200 reviews, 3 epochs, 128 tokens) and evaluation (1,000 reviews)
+#      with burn's own ops (TRANSFER_FUSED=0) and with the fused ops: losses should agree;
+#   4. ours with and without the fused ops, interleaved, fp32 and bf16 (`transfer speed`);
+#   5. the speed harness against PyTorch (fused ops on).
+# Carry `.dev` prepared as scripts/device/README.md says (section "Fused ops on CUDA").
+export LD_LIBRARY_PATH=/opt/torch/.venv/lib/python3.12/site-packages/torch/lib
+PY=/opt/torch/.venv/bin/python3
+bash .dev/setup.sh || exit 1
+T=/tmp/transfer
+
+$PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.dev/contextual_tests.xz'), open('/tmp/contextual_tests', 'wb'))" &&
+  chmod +x /tmp/contextual_tests &&
+  TRANSFER_TEST_CUDA=1 /tmp/contextual_tests fused::tests::on_libtorch 2>&1 | tail -15 | tee $OUT/unit_cuda.log
+
+for f in 0 1; do
+  TRANSFER_FUSED=$f $T train --data .dev/data/train.jsonl --arch bert --pretrained /tmp/m \
+    --max-length 128 --epochs 3 --batch-size 16 --lr 5e-5 --device cuda --seed 1 \
+    --out /tmp/ft$f 2>/dev/null | tee $OUT/train_fused$f.json
+  TRANSFER_FUSED=$f $T evaluate --model /tmp/ft$f --data .dev/data/test.jsonl --device cuda \
+    2>/dev/null | tee $OUT/evaluate_fused$f.json
+done
+
+for round in 1 2; do
+  for p in f32 bf16; do
+    for f in 0 1; do
+      echo -n "{\"fused\": $f, \"round\": $round, \"result\": " >> $OUT/fused_ab.jsonl
+      TRANSFER_FUSED=$f $T speed --model /tmp/m --device cuda --precision $p --seq 256 \
+        --batch-size 32 --train-steps 30 --warmup 5 --infer-batch-size 256 --infer-batches 10 \
+        2>/dev/null | tail -1 | tr -d '\n' >> $OUT/fused_ab.jsonl
+      echo "}" >> $OUT/fused_ab.jsonl
+    done
+  done
+done
+cat $OUT/fused_ab.jsonl
+
+$PY scripts/speed_harness.py --transfer $T --model /tmp/m --reference .dev/reference \
+  --python $PY --device cuda --machine "$(nvidia-smi --query-gpu=name --format=csv,noheader) (1 GPU, $(nproc) cores)" \
+  --out $OUT/speed_gpu.json 2>&1 | grep -v Warning | tee $OUT/speed.log
