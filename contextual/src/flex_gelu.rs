@@ -126,7 +126,7 @@ fn normal_cdf(x: f32) -> f32 {
     for &c in ERFC[1..9].iter().rev() {
         p = p * t + c;
     }
-    let erfc_z = t * exp(-z * z + ERFC[0] + t * p);
+    let erfc_z = t * exp_nonpositive(-z * z + ERFC[0] + t * p);
     if x < 0.0 {
         0.5 * erfc_z
     } else {
@@ -144,7 +144,7 @@ fn gelu_one(x: f32) -> f32 {
 #[inline(always)]
 fn gelu_slope_one(x: f32) -> f32 {
     const INV_SQRT_2PI: f32 = 0.398_942_3;
-    normal_cdf(x) + x * INV_SQRT_2PI * exp(-0.5 * x * x)
+    normal_cdf(x) + x * INV_SQRT_2PI * exp_nonpositive(-0.5 * x * x)
 }
 
 /// x · GELU′(x) − GELU(x): how far `x · GELU′(x)` overshoots GELU(x).
@@ -156,7 +156,7 @@ fn gelu_offset_one(x: f32) -> f32 {
 /// e^x for x ≤ 0 (0 below e^-87, the f32 normal range): 2^k · e^r with |r| ≤ ln2/2, e^r by
 /// its Taylor series to degree 7 (error < 1e-8 relative).
 #[inline(always)]
-fn exp(x: f32) -> f32 {
+pub(crate) fn exp_nonpositive(x: f32) -> f32 {
     let underflows = x < -87.0;
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     // ln 2 split so that k · LN2_HI is exact.

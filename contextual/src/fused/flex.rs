@@ -30,7 +30,7 @@ fn primitive<const D: usize>(x: &Tensor<D>) -> Option<AdTensor> {
 }
 
 /// The values of an f32 flex tensor, in row-major order.
-fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
+pub(super) fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     match t.as_slice::<f32>() {
         Some(s) => s.into(),
         None => t
@@ -42,7 +42,7 @@ fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     }
 }
 
-fn flex(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+pub(super) fn flex(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 

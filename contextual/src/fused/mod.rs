@@ -82,6 +82,11 @@ pub(crate) fn attention(
     {
         return y;
     }
+    if enabled()
+        && let Some(y) = flex_attention::attention(&query, &key, &value, masked.as_ref())
+    {
+        return y;
+    }
     let [batch, heads, seq, _] = query.dims();
     let masked = masked.map(|m| {
         // burn's libtorch backend hands the mask to torch unchanged, where true means "may
@@ -124,6 +129,7 @@ fn record<B: Backend, O: Backward<B, 3>>(
 }
 
 mod flex;
+mod flex_attention;
 #[cfg(feature = "tch")]
 // burn 0.22 deprecates its libtorch backend; it is the one this project runs on CUDA.
 #[allow(deprecated)]
