@@ -33,11 +33,12 @@ fn primitive<const D: usize>(x: &Tensor<D>) -> Option<AdTensor> {
 pub(super) fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     match t.as_slice::<f32>() {
         Some(s) => s.into(),
+        // One copy: the contiguous buffer becomes the vector.
         None => t
             .to_contiguous()
-            .as_slice::<f32>()
-            .unwrap_or(&[])
-            .to_vec()
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap_or_default()
             .into(),
     }
 }

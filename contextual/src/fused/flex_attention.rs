@@ -211,11 +211,8 @@ fn softmax(row: &mut [f32], bias: Option<&[f32]>) {
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::module::attention as burn_attention;
-    use burn::tensor::ops::AttentionModuleOptions;
-
     use super::*;
-    use crate::fused::tests::{assert_close, random};
+    use crate::fused::tests::{assert_close, burn_reference, random};
 
     #[test]
     fn matches_burn_with_and_without_padding() {
@@ -227,14 +224,7 @@ mod tests {
                 .reshape([2, 1, 1, 37]);
         for masked in [None, Some(masked)] {
             let ours = attention(&q, &k, &v, masked.as_ref()).expect("not fused");
-            let burn = burn_attention(
-                q.clone(),
-                k.clone(),
-                v.clone(),
-                masked.map(|m| m.expand([2, 3, 37, 37])),
-                None,
-                AttentionModuleOptions::default(),
-            );
+            let burn = burn_reference(q.clone(), k.clone(), v.clone(), masked);
             assert_close("attention", ours, burn);
         }
     }
@@ -245,7 +235,7 @@ mod tests {
         // As the encoder hands them over: [batch, seq, heads, dim] swapped to heads first.
         let [q, k, v] = [4, 5, 6].map(|seed| random(&device, [2, 9, 3, 8], seed).swap_dims(1, 2));
         let ours = attention(&q, &k, &v, None).expect("not fused");
-        let burn = burn_attention(q, k, v, None, None, AttentionModuleOptions::default());
+        let burn = burn_reference(q, k, v, None);
         assert_close("attention", ours, burn);
 
         let tracked = random(&device.clone().autodiff(), [1, 1, 4, 4], 7);

@@ -77,16 +77,14 @@ pub(crate) fn attention(
     masked: Option<Tensor<4, Bool>>,
     libtorch_allow_mask: bool,
 ) -> Tensor<4> {
-    #[cfg(feature = "tch")]
-    if enabled()
-        && let Some(y) = libtorch::attention(&query, &key, &value, masked.as_ref(), None)
-    {
-        return y;
-    }
-    if enabled()
-        && let Some(y) = flex_attention::attention(&query, &key, &value, masked.as_ref())
-    {
-        return y;
+    if enabled() {
+        #[cfg(feature = "tch")]
+        if let Some(y) = libtorch::attention(&query, &key, &value, masked.as_ref(), None) {
+            return y;
+        }
+        if let Some(y) = flex_attention::attention(&query, &key, &value, masked.as_ref()) {
+            return y;
+        }
     }
     let [batch, heads, seq, _] = query.dims();
     let masked = masked.map(|m| {
@@ -182,6 +180,25 @@ mod tests {
         );
     }
 
+    /// burn's own attention; `masked` (`[batch, 1, 1, seq]`) expanded over heads and queries.
+    pub(super) fn burn_reference(
+        query: Tensor<4>,
+        key: Tensor<4>,
+        value: Tensor<4>,
+        masked: Option<Tensor<4, Bool>>,
+    ) -> Tensor<4> {
+        let [batch, heads, seq, _] = query.dims();
+        let masked = masked.map(|m| m.expand([batch, heads, seq, seq]));
+        burn_attention(
+            query,
+            key,
+            value,
+            masked,
+            None,
+            AttentionModuleOptions::default(),
+        )
+    }
+
     /// The gradients of `Σ y · w` (different at every output element) for both outputs, with
     /// one `w` (tests drawing from the device's seed in parallel would make two differ).
     pub(super) fn backward_both<const D: usize>(
@@ -230,7 +247,7 @@ mod tests {
 
         use super::super::libtorch::Route;
         use super::super::*;
-        use super::{assert_close, assert_within, backward_both, check_layer_norm};
+        use super::{assert_close, assert_within, backward_both, burn_reference, check_layer_norm};
 
         fn on_cuda() -> bool {
             std::env::var("TRANSFER_TEST_CUDA").as_deref() == Ok("1")
@@ -356,14 +373,7 @@ mod tests {
             }) {
                 let fused = libtorch::attention(&q, &k, &v, masked.as_ref(), Some(route))
                     .expect("not fused");
-                let plain = burn_attention(
-                    q.clone(),
-                    k.clone(),
-                    v.clone(),
-                    masked.map(|m| m.expand([2, 3, 6, 6])),
-                    None,
-                    AttentionModuleOptions::default(),
-                );
+                let plain = burn_reference(q.clone(), k.clone(), v.clone(), masked);
                 assert_close("output", fused.clone(), plain.clone());
                 let (g1, g2) = backward_both(fused, plain, 14);
                 for (name, t) in [("d query", &q), ("d key", &k), ("d value", &v)] {
@@ -395,14 +405,7 @@ mod tests {
             .reshape([2, 1, 1, 5]);
             let y = libtorch::attention(&q, &k, &v, Some(&masked), None).expect("not fused");
             // burn's libtorch attention takes the mask as "may attend" (see `attention`).
-            let expected = burn_attention(
-                q,
-                k,
-                v,
-                Some(masked.bool_not().expand([2, 3, 5, 5])),
-                None,
-                AttentionModuleOptions::default(),
-            );
+            let expected = burn_reference(q, k, v, Some(masked.bool_not()));
             assert_close("attention", y, expected);
         }
     }
