@@ -1,11 +1,14 @@
 #!/bin/bash
-# One device call (about 3 minutes): the fused ops on CUDA.
+# One device call (about 4 minutes): the fused ops and the fused AdamW on CUDA.
 #   1. setup.sh: model and binary into /tmp, a CUDA-vs-CPU check of the embeddings;
-#   2. the ops' unit tests on CUDA (values and every input's gradient against burn's own ops);
+#   2. the unit tests on CUDA: the ops (values and every input's gradient against burn's own
+#      ops) and AdamW (libtorch's fused kernel against burn's AdamW);
 #   3. the same fine-tuning (200 reviews, 3 epochs, 128 tokens) and evaluation (1,000 reviews)
-#      with burn's own ops (TRANSFER_FUSED=0) and with the fused ops: losses should agree;
-#   4. ours with and without the fused ops, interleaved, fp32 and bf16 (`transfer speed`);
-#   5. the speed harness against PyTorch (fused ops on).
+#      with burn's own ops and AdamW (TRANSFER_FUSED=0) and with the fused ones: losses should
+#      agree;
+#   4. ours interleaved, fp32 and bf16 (`transfer speed`): burn's ops and AdamW (0), the fused
+#      ops with burn's AdamW (ops, first round only), everything fused (1);
+#   5. the speed harness against PyTorch (everything fused).
 # Carry `.dev` prepared as scripts/device/README.md says (section "Fused ops on CUDA").
 export LD_LIBRARY_PATH=/opt/torch/.venv/lib/python3.12/site-packages/torch/lib
 PY=/opt/torch/.venv/bin/python3
@@ -15,6 +18,9 @@ T=/tmp/transfer
 $PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.dev/contextual_tests.xz'), open('/tmp/contextual_tests', 'wb'))" &&
   chmod +x /tmp/contextual_tests &&
   TRANSFER_TEST_CUDA=1 /tmp/contextual_tests fused::tests::on_libtorch 2>&1 | tail -15 | tee $OUT/unit_cuda.log
+$PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.dev/transfer_tests.xz'), open('/tmp/transfer_tests', 'wb'))" &&
+  chmod +x /tmp/transfer_tests &&
+  TRANSFER_TEST_CUDA=1 /tmp/transfer_tests adamw::tests::on_libtorch 2>&1 | tail -8 | tee -a $OUT/unit_cuda.log
 
 for f in 0 1; do
   TRANSFER_FUSED=$f $T train --data .dev/data/train.jsonl --arch bert --pretrained /tmp/m \
@@ -26,8 +32,9 @@ done
 
 for round in 1 2; do
   for p in f32 bf16; do
-    for f in 0 1; do
-      echo -n "{\"fused\": $f, \"round\": $round, \"result\": " >> $OUT/fused_ab.jsonl
+    settings="0 1"; [ $round = 1 ] && settings="0 ops 1"
+    for f in $settings; do
+      echo -n "{\"fused\": \"$f\", \"round\": $round, \"result\": " >> $OUT/fused_ab.jsonl
       TRANSFER_FUSED=$f $T speed --model /tmp/m --device cuda --precision $p --seq 256 \
         --batch-size 32 --train-steps 30 --warmup 5 --infer-batch-size 256 --infer-batches 10 \
         2>/dev/null | tail -1 | tr -d '\n' >> $OUT/fused_ab.jsonl

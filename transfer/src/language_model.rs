@@ -6,7 +6,6 @@ use std::time::Instant;
 use burn::module::{Module, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Dropout, DropoutConfig};
-use burn::optim::AdamWConfig;
 use burn::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -200,10 +199,7 @@ pub fn train_language_model<T: Tokenizer, S: AsRef<str> + Sync>(
         model
     };
     let mut model = model.train();
-    let mut optimizer = AdamWConfig::new()
-        .with_weight_decay(config.weight_decay as f32)
-        .with_epsilon(1e-8)
-        .init();
+    let mut optimizer = crate::adamw(config.weight_decay);
     let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let total = config.epochs * windows;
     let bar = progress::bar(total as u64, config.progress, "language model");

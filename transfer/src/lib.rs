@@ -33,6 +33,7 @@
 //! # Ok::<(), transfer::TransferError>(())
 //! ```
 
+mod adamw;
 pub mod allocator;
 pub mod assets;
 mod attribution;
@@ -56,6 +57,7 @@ pub mod self_training;
 mod stages;
 mod train;
 
+pub use adamw::{AdamW, adamw};
 pub use attribution::{Attribution, TokenAttribution};
 pub use checkpoint::{FORMAT, MANIFEST, load_weights, save_weights};
 pub use data::{Example, LabeledText, Target};

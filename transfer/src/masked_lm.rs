@@ -7,7 +7,6 @@ use std::time::Instant;
 use burn::module::{Module, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{LayerNorm, LayerNormConfig, Linear};
-use burn::optim::AdamWConfig;
 use burn::prelude::*;
 use burn::tensor::activation::gelu;
 use rayon::prelude::*;
@@ -248,10 +247,7 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
     rng.shuffle(&mut order);
     let mut next = 0;
     let mut model = model.train();
-    let mut optimizer = AdamWConfig::new()
-        .with_weight_decay(config.weight_decay as f32)
-        .with_epsilon(1e-8)
-        .init();
+    let mut optimizer = crate::adamw(config.weight_decay);
     let pad = tokenizer.special_tokens().pad;
     let batch_size = config.batch_size.clamp(1, encoded.len());
     let bar = progress::bar(config.steps as u64, config.progress, "masked LM");

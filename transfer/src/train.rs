@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use burn::module::{ModuleVisitor, Param};
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use transfer_contextual::ContextualEmbedder;
@@ -239,10 +239,7 @@ where
 
         let device = self.device.clone().autodiff();
         let mut model = self.stages.clone().train();
-        let mut optimizer = AdamWConfig::new()
-            .with_weight_decay(config.weight_decay as f32)
-            .with_epsilon(1e-8)
-            .init();
+        let mut optimizer = crate::adamw(config.weight_decay);
         let mut rng = SplitMix64::new(config.seed);
         let mut reports = Vec::with_capacity(epochs);
         let mut best: Option<(f64, usize, Stages<E, C, P>)> = None;

@@ -22,7 +22,8 @@ use burn::tensor::module::attention as burn_attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
 /// `TRANSFER_FUSED` in the environment: `0`, `off` or `false` turns the fused ops off;
-/// `autograd` sends every libtorch op down libtorch's autograd (the route CUDA takes), to compare.
+/// `autograd` sends every libtorch op down libtorch's autograd (the route CUDA takes), to compare;
+/// `ops` keeps the fused ops but not the transfer crate's fused AdamW.
 fn setting() -> Option<&'static str> {
     static SETTING: OnceLock<Option<String>> = OnceLock::new();
     SETTING
@@ -30,8 +31,16 @@ fn setting() -> Option<&'static str> {
         .as_deref()
 }
 
-fn enabled() -> bool {
+/// Whether the fused ops (and the transfer crate's fused AdamW) run: not with
+/// `TRANSFER_FUSED=0`, `off` or `false` in the environment.
+pub fn enabled() -> bool {
     !matches!(setting(), Some("0" | "off" | "false"))
+}
+
+/// Whether the transfer crate's AdamW runs libtorch's fused kernel: as [`enabled`], and not
+/// with `TRANSFER_FUSED=ops`.
+pub fn optimizer_enabled() -> bool {
+    enabled() && setting() != Some("ops")
 }
 
 /// `layer(x)`, in `half` when given (mixed precision: the result in `half`), else in f32.
