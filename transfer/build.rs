@@ -1,8 +1,8 @@
-//! With the `tch` feature: compiles `csrc/fused_adamw.cpp` against the libtorch that torch-sys
+//! With the `tch` feature: compiles `csrc/libtorch_ops.cpp` against the libtorch that torch-sys
 //! found (its `lib` directory comes as `DEP_TCH_LIBTORCH_LIB`), with torch-sys's C++ ABI rule.
 
 fn main() {
-    println!("cargo:rerun-if-changed=csrc/fused_adamw.cpp");
+    println!("cargo:rerun-if-changed=csrc/libtorch_ops.cpp");
     #[cfg(feature = "tch")]
     libtorch::build();
 }
@@ -38,8 +38,8 @@ mod libtorch {
             .include(root.join("include"))
             .flag("-std=c++17")
             .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={}", cxx11_abi()))
-            .file("csrc/fused_adamw.cpp")
-            .compile("transfer_fused_adamw");
+            .file("csrc/libtorch_ops.cpp")
+            .compile("transfer_libtorch_ops");
     }
 
     /// As torch-sys decides it: PyTorch's own answer under `LIBTORCH_USE_PYTORCH`, else

@@ -89,7 +89,6 @@ impl Optimizer for AdamW {
 #[cfg(feature = "tch")]
 #[allow(deprecated)] // burn-tch: deprecated in burn 0.22, and our libtorch backend
 mod libtorch {
-    use std::ffi::{CStr, c_char, c_void};
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
 
@@ -99,24 +98,7 @@ mod libtorch {
     use burn::prelude::*;
 
     use super::{AdamW, BETA_1, BETA_2, EPSILON};
-
-    unsafe extern "C" {
-        // csrc/fused_adamw.cpp; the tensors are tch's `at::Tensor *` handles.
-        fn transfer_fused_adamw(
-            params: *const *const c_void,
-            grads: *const *const c_void,
-            exp_avgs: *const *const c_void,
-            exp_avg_sqs: *const *const c_void,
-            steps: *const *const c_void,
-            n: usize,
-            lr: f64,
-            beta1: f64,
-            beta2: f64,
-            weight_decay: f64,
-            eps: f64,
-        ) -> *mut c_char;
-        fn transfer_free_error(error: *mut c_char);
-    }
+    use crate::libtorch::{AdamWStep, fused_adamw};
 
     /// Set when libtorch refused the fused step once: burn's AdamW from then on.
     static REFUSED: AtomicBool = AtomicBool::new(false);
@@ -179,23 +161,21 @@ mod libtorch {
         };
         let time = earlier.unwrap_or(0) + 1;
         let count = adamw.step_counts.get(time, param.tensor.device());
-        let handle = |t: &tch::Tensor| t.as_ptr() as *const c_void;
-        // SAFETY: one live tensor per list; the call returns before any is dropped.
-        let error = unsafe {
-            transfer_fused_adamw(
-                &handle(&param.tensor),
-                &handle(&grad),
-                &handle(&exp_avg.tensor),
-                &handle(&exp_avg_sq.tensor),
-                &handle(&count),
-                1,
-                lr,
-                f64::from(BETA_1),
-                f64::from(BETA_2),
-                f64::from(adamw.weight_decay),
-                f64::from(EPSILON),
-            )
+        let step = AdamWStep {
+            lr,
+            beta_1: f64::from(BETA_1),
+            beta_2: f64::from(BETA_2),
+            weight_decay: f64::from(adamw.weight_decay),
+            epsilon: f64::from(EPSILON),
         };
+        let result = fused_adamw(
+            &[&param.tensor],
+            &[&grad],
+            &[&exp_avg.tensor],
+            &[&exp_avg_sq.tensor],
+            &[&count],
+            &step,
+        );
         let state = |time, m, v| {
             AdamWState::new(AdaptiveMomentumState {
                 time,
@@ -205,16 +185,11 @@ mod libtorch {
             })
         };
         let param_out = Tensor::from_primitive::<LibTorch>(param);
-        if error.is_null() {
+        let Err(message) = result else {
             #[cfg(test)]
             FUSED_STEPS.fetch_add(1, Ordering::Relaxed);
             return Ok((param_out, Some(state(time, exp_avg, exp_avg_sq))));
-        }
-        // SAFETY: a NUL-terminated string from strdup, freed once, here.
-        let message = unsafe { CStr::from_ptr(error) }
-            .to_string_lossy()
-            .into_owned();
-        unsafe { transfer_free_error(error) };
+        };
         if !REFUSED.swap(true, Ordering::Relaxed) {
             eprintln!("libtorch's fused AdamW failed ({message}); burn's AdamW from now on");
         }

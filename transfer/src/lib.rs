@@ -39,6 +39,7 @@ pub mod assets;
 mod attribution;
 pub mod baselines;
 mod checkpoint;
+mod clip;
 pub mod data;
 pub mod device;
 mod error;
@@ -46,6 +47,9 @@ mod fsutil;
 pub mod hf;
 pub mod imdb;
 pub mod language_model;
+#[cfg(feature = "tch")]
+#[allow(deprecated)] // burn-tch: deprecated in burn 0.22, and our libtorch backend
+mod libtorch;
 pub mod masked_lm;
 mod metrics;
 mod pipeline;

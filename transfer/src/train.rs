@@ -1,7 +1,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use burn::module::{ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -10,6 +9,7 @@ use transfer_embedder::TokenEmbedder;
 use transfer_predictor::{Predictor, Task};
 use transfer_tokenizer::Tokenizer;
 
+use crate::clip::clip_global_norm;
 use crate::data::{Example, split_validation};
 use crate::error::{Result, TransferError};
 use crate::metrics::Metrics;
@@ -543,55 +543,4 @@ pub(crate) fn clipped_step<M: Module>(
     clip_global_norm(&model, &mut grads, max_norm);
     let [(_, grads)] = grads;
     optimizer.step(learning_rate, model, grads)
-}
-
-/// Scales all gradients so that their global L2 norm is at most `max_norm`.
-pub(crate) fn clip_global_norm<M: Module>(
-    model: &M,
-    grads: &mut [(Stage, GradientsParams)],
-    max_norm: f64,
-) {
-    let mut norm = SquaredNorm { grads, total: None };
-    model.visit(&mut norm);
-    let Some(total) = norm.total else { return };
-    // min(1, max_norm / ‖g‖) stays on the device: no host round trip inside the step.
-    let factor = (total.sqrt() + 1e-6)
-        .recip()
-        .mul_scalar(max_norm)
-        .clamp_max(1.0);
-    model.visit(&mut Scale { grads, factor });
-}
-
-struct SquaredNorm<'a> {
-    grads: &'a [(Stage, GradientsParams)],
-    total: Option<Tensor<1>>,
-}
-
-impl ModuleVisitor for SquaredNorm<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        for (_, grads) in self.grads {
-            if let Some(g) = grads.get::<D>(param.id) {
-                let s = g.square().sum();
-                self.total = Some(match self.total.take() {
-                    Some(t) => t + s,
-                    None => s,
-                });
-            }
-        }
-    }
-}
-
-struct Scale<'a> {
-    grads: &'a mut [(Stage, GradientsParams)],
-    factor: Tensor<1>,
-}
-
-impl ModuleVisitor for Scale<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        for (_, grads) in self.grads.iter_mut() {
-            if let Some(g) = grads.remove::<D>(param.id) {
-                grads.register(param.id, g.mul(self.factor.clone().reshape([1; D])));
-            }
-        }
-    }
 }
