@@ -1,20 +1,24 @@
 //! Each stage on real data: the tokenizers on 1,000 IMDB reviews and on all 50,000 labelled
 //! ones, the token embedders, the
-//! LSTM and BERT encoders (batch 32 × 128 and 256 tokens), one full fine-tuning step, and
-//! pipeline prediction on 1,000 reviews; on each backend built in.
+//! LSTM and BERT encoders (batch 32 × 128 and 256 tokens), one full fine-tuning step, one
+//! AdamW step, and pipeline prediction on 1,000 reviews; on each backend built in.
 //!
 //! cargo bench --bench stages [--features tch]
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use burn::module::{ModuleVisitor, Param};
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use common::{devices, ids};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use transfer_nlp::contextual::{Lstm, LstmConfig};
+use transfer_nlp::contextual::{
+    BertEncoder, BertEncoderConfig, ContextualEmbedder, HiddenAct, Lstm, LstmConfig,
+};
 use transfer_nlp::embedder::{LearnedEmbedding, LearnedEmbeddingConfig};
 use transfer_nlp::pipeline::assets::asset_dir;
 use transfer_nlp::pipeline::hf::PretrainedBert;
@@ -165,5 +169,74 @@ fn fine_tuning(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tokenizers, encoders, fine_tuning);
+/// Gradients of 1e-3 for every parameter of a module.
+struct Ones(GradientsParams);
+
+impl ModuleVisitor for Ones {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let g = param.val().inner().ones_like().mul_scalar(1e-3);
+        self.0.register(param.id, g);
+    }
+}
+
+/// One AdamW step over a BERT encoder's 96 parameter tensors, burn's AdamW against ours
+/// (libtorch's fused kernel on tch): at MiniLM's sizes, and at tiny ones (hidden size 8), where
+/// what is left is the cost per tensor on the host, which a GPU step pays as well.
+fn optimizer(c: &mut Criterion) {
+    let dir = asset_dir().unwrap().join("models/all-MiniLM-L6-v2");
+    let mut group = c.benchmark_group("optimizer");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    let tiny = BertEncoderConfig {
+        hidden_size: 8,
+        num_hidden_layers: 6,
+        num_attention_heads: 2,
+        intermediate_size: 8,
+        hidden_act: HiddenAct::Gelu,
+        layer_norm_eps: 1e-12,
+        hidden_dropout_prob: 0.1,
+    };
+    for (name, device) in devices() {
+        let encoders = [
+            (
+                "minilm",
+                PretrainedBert::load(&dir, &device).unwrap().encoder,
+            ),
+            ("tiny", BertEncoder::from_config(&tiny, &device).unwrap()),
+        ];
+        for (size, encoder) in encoders {
+            let encoder = encoder.train();
+            for which in ["burn", "ours"] {
+                let mut optimizer: ModuleOptimizer = if which == "burn" {
+                    AdamWConfig::new()
+                        .with_weight_decay(0.01)
+                        .with_epsilon(1e-8)
+                        .init()
+                } else {
+                    pipeline::adamw(0.01)
+                };
+                // Moved into each step, as in training: the fused step then works in place.
+                let mut model = Some(encoder.clone());
+                group.bench_function(format!("adamw_step_{size}_encoder/{which}/{name}"), |b| {
+                    b.iter_custom(|iters| {
+                        let mut total = Duration::ZERO;
+                        for _ in 0..iters {
+                            let current = model.take().expect("a model");
+                            let mut ones = Ones(GradientsParams::new());
+                            current.visit(&mut ones);
+                            let start = Instant::now();
+                            model = Some(optimizer.step(1e-5, current, ones.0));
+                            total += start.elapsed();
+                        }
+                        total
+                    })
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, tokenizers, encoders, fine_tuning, optimizer);
 criterion_main!(benches);
