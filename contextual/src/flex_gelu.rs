@@ -30,25 +30,22 @@ pub(crate) fn exact_gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
         let Ok(value) = x.clone().inner().try_into_primitive::<Flex>() else {
             return gelu(x);
         };
-        let slope = map_flex(value.clone(), gelu_slope_one);
-        let offset = map_flex(value, gelu_offset_one);
+        let slope = map_flex(value.clone(), gelu_slopes);
+        let offset = map_flex(value, gelu_offsets);
         return x * slope - offset;
     }
     match x.clone().try_into_primitive::<Flex>() {
         Ok(value) => {
             // The only owner now, so the kernel writes in place.
             drop(x);
-            map_flex(value, gelu_one)
+            map_flex(value, gelus)
         }
         Err(_) => gelu(x),
     }
 }
 
-/// `f` over every element of a flex f32 tensor, in place when it owns a contiguous buffer.
-fn map_flex<const D: usize, F>(value: FlexTensor, f: F) -> Tensor<D>
-where
-    F: Fn(f32) -> f32 + Copy + Send + Sync,
-{
+/// `kernel` over the elements of a flex f32 tensor, in place when it owns a contiguous buffer.
+fn map_flex<const D: usize>(value: FlexTensor, kernel: fn(&mut [f32])) -> Tensor<D> {
     let mut value = if value.is_contiguous() {
         value
     } else {
@@ -61,45 +58,32 @@ where
         .unwrap_or((0, value.layout().num_elements()));
     value.storage_mut::<f32>()[start..end]
         .par_chunks_mut(CHUNK)
-        .for_each(|chunk| widest_simd(|| map_portable(chunk, f)));
+        .for_each(kernel);
     Tensor::from_primitive::<Flex>(value)
 }
 
-/// Runs `f` compiled for the widest vector unit the CPU has (AVX-512, AVX2, else the build's
-/// baseline): `f`'s loops, inlined here, vectorise to that width.
+widest_simd_fn!(fn gelus(values: &mut [f32]) => map_gelu);
+widest_simd_fn!(fn gelu_slopes(values: &mut [f32]) => map_gelu_slope);
+widest_simd_fn!(fn gelu_offsets(values: &mut [f32]) => map_gelu_offset);
+
 #[inline(always)]
-pub(crate) fn widest_simd<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F, checked just above.
-            return unsafe { with_avx512(f) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { with_avx2(f) };
-        }
-    }
-    f()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn with_avx512<R>(f: impl FnOnce() -> R) -> R {
-    f()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
-    f()
-}
-
-/// Branch-free `f`, so the loop vectorises for whichever target features `widest_simd` enables.
-#[inline(always)]
-fn map_portable(values: &mut [f32], f: impl Fn(f32) -> f32) {
+fn map_gelu(values: &mut [f32]) {
     for v in values {
-        *v = f(*v);
+        *v = gelu_one(*v);
+    }
+}
+
+#[inline(always)]
+fn map_gelu_slope(values: &mut [f32]) {
+    for v in values {
+        *v = gelu_slope_one(*v);
+    }
+}
+
+#[inline(always)]
+fn map_gelu_offset(values: &mut [f32]) {
+    for v in values {
+        *v = gelu_offset_one(*v);
     }
 }
 

@@ -29,6 +29,9 @@
 //! assert_eq!(lstm.forward(x, mask).dims(), [2, 5, 32]);
 //! ```
 
+#[macro_use]
+mod simd;
+
 mod any;
 mod bag;
 mod bert;

@@ -1,6 +1,6 @@
 //! LayerNorm as one custom autodiff op on `Autodiff<Flex>`: one pass over the rows forward,
 //! one backward (`dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))`, `g = dy · γ`, and the
-//! column sums for γ and β), on all cores, vectorised by `widest_simd`.
+//! column sums for γ and β), on all cores, vectorised (`widest_simd_fn!`).
 
 use burn::backend::Flex;
 use burn::backend::autodiff::Autodiff;
@@ -14,7 +14,6 @@ use burn::tensor::{DType, TensorData};
 use rayon::prelude::*;
 
 use super::record;
-use crate::flex_gelu::widest_simd;
 
 type Ad = Autodiff<Flex>;
 type AdTensor = <Ad as burn::backend::BackendTypes>::FloatTensorPrimitive;
@@ -75,14 +74,7 @@ impl Backward<Flex, 3> for LayerNormBackward {
                 .par_chunks(width * ROWS)
                 .zip(xhat.par_chunks(width * ROWS))
                 .fold(zeros, |(mut dg, mut db), (dy, xhat)| {
-                    widest_simd(|| {
-                        for (dy, xhat) in dy.chunks(width).zip(xhat.chunks(width)) {
-                            for j in 0..width {
-                                dg[j] += dy[j] * xhat[j];
-                                db[j] += dy[j];
-                            }
-                        }
-                    });
+                    column_sums(&mut dg, &mut db, dy, xhat);
                     (dg, db)
                 })
                 .reduce(zeros, |(mut a, mut b), (c, d)| {
@@ -103,53 +95,91 @@ impl Backward<Flex, 3> for LayerNormBackward {
                 .zip(dy.par_chunks(width * ROWS))
                 .zip(xhat.par_chunks(width * ROWS))
                 .zip(rstd.par_chunks(ROWS))
-                .for_each(|(((dx, dy), xhat), rstd)| {
-                    widest_simd(|| {
-                        let rows = dx.chunks_mut(width).zip(dy.chunks(width));
-                        for (((dx, dy), xhat), &rstd) in rows.zip(xhat.chunks(width)).zip(rstd) {
-                            let (mut sum_g, mut sum_gx) = (0f32, 0f32);
-                            for j in 0..width {
-                                let g = dy[j] * gamma[j];
-                                sum_g += g;
-                                sum_gx += g * xhat[j];
-                            }
-                            let (mean_g, mean_gx) = (sum_g / width as f32, sum_gx / width as f32);
-                            for j in 0..width {
-                                dx[j] = rstd * (dy[j] * gamma[j] - mean_g - xhat[j] * mean_gx);
-                            }
-                        }
-                    })
-                });
+                .for_each(|(((dx, dy), xhat), rstd)| input_gradient(dx, dy, xhat, rstd, &gamma));
             grads.register::<Flex>(node.id, flex(dx, shape));
         }
     }
 }
 
-/// `y = x̂ · γ + β` for each row of `x`; x̂ and rstd too unless `rstd` is empty.
-fn normalize_rows(
-    (y, x): (&mut [f32], &[f32]),
-    (xhat, rstd): (&mut [f32], &mut [f32]),
-    (gamma, beta): (&[f32], &[f32]),
+widest_simd_fn!(
+    /// Adds each row's `dy · x̂` to `dg` and `dy` to `db` (rows as wide as `dg`).
+    fn column_sums(dg: &mut [f32], db: &mut [f32], dy: &[f32], xhat: &[f32]) => column_sums_portable
+);
+
+#[inline(always)]
+fn column_sums_portable(dg: &mut [f32], db: &mut [f32], dy: &[f32], xhat: &[f32]) {
+    let width = dg.len();
+    for (dy, xhat) in dy.chunks(width).zip(xhat.chunks(width)) {
+        for j in 0..width {
+            dg[j] += dy[j] * xhat[j];
+            db[j] += dy[j];
+        }
+    }
+}
+
+widest_simd_fn!(
+    /// `dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))`, `g = dy · γ`, for each row.
+    fn input_gradient(dx: &mut [f32], dy: &[f32], xhat: &[f32], rstd: &[f32], gamma: &[f32])
+        => input_gradient_portable
+);
+
+#[inline(always)]
+fn input_gradient_portable(dx: &mut [f32], dy: &[f32], xhat: &[f32], rstd: &[f32], gamma: &[f32]) {
+    let width = gamma.len();
+    let rows = dx.chunks_mut(width).zip(dy.chunks(width));
+    for (((dx, dy), xhat), &rstd) in rows.zip(xhat.chunks(width)).zip(rstd) {
+        let (mut sum_g, mut sum_gx) = (0f32, 0f32);
+        for j in 0..width {
+            let g = dy[j] * gamma[j];
+            sum_g += g;
+            sum_gx += g * xhat[j];
+        }
+        let (mean_g, mean_gx) = (sum_g / width as f32, sum_gx / width as f32);
+        for j in 0..width {
+            dx[j] = rstd * (dy[j] * gamma[j] - mean_g - xhat[j] * mean_gx);
+        }
+    }
+}
+
+widest_simd_fn!(
+    /// `y = x̂ · γ + β` for each row of `x`; x̂ and rstd too unless `rstd` is empty.
+    fn normalize_rows(
+        y: &mut [f32],
+        x: &[f32],
+        xhat: &mut [f32],
+        rstd: &mut [f32],
+        gamma: &[f32],
+        beta: &[f32],
+        epsilon: f32,
+    ) => normalize_rows_portable
+);
+
+#[inline(always)]
+fn normalize_rows_portable(
+    y: &mut [f32],
+    x: &[f32],
+    xhat: &mut [f32],
+    rstd: &mut [f32],
+    gamma: &[f32],
+    beta: &[f32],
     epsilon: f32,
 ) {
     let width = gamma.len();
-    widest_simd(|| {
-        for (i, (y, x)) in y.chunks_mut(width).zip(x.chunks(width)).enumerate() {
-            let mean = x.iter().sum::<f32>() / width as f32;
-            let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
-            let r = 1.0 / (var + epsilon).sqrt();
+    for (i, (y, x)) in y.chunks_mut(width).zip(x.chunks(width)).enumerate() {
+        let mean = x.iter().sum::<f32>() / width as f32;
+        let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
+        let r = 1.0 / (var + epsilon).sqrt();
+        for j in 0..width {
+            y[j] = (x[j] - mean) * r * gamma[j] + beta[j];
+        }
+        if !rstd.is_empty() {
+            rstd[i] = r;
+            let xhat = &mut xhat[i * width..(i + 1) * width];
             for j in 0..width {
-                y[j] = (x[j] - mean) * r * gamma[j] + beta[j];
-            }
-            if !rstd.is_empty() {
-                rstd[i] = r;
-                let xhat = &mut xhat[i * width..(i + 1) * width];
-                for j in 0..width {
-                    xhat[j] = (x[j] - mean) * r;
-                }
+                xhat[j] = (x[j] - mean) * r;
             }
         }
-    })
+    }
 }
 
 /// `y = x̂ · γ + β` for every row, and x̂ and rstd when `keep`.
@@ -175,11 +205,11 @@ fn forward(
         chunks
             .zip(xhat.par_chunks_mut(width * ROWS))
             .zip(rstd.par_chunks_mut(ROWS))
-            .for_each(|((yx, xhat), rstd)| {
-                normalize_rows(yx, (xhat, rstd), (gamma, beta), epsilon)
+            .for_each(|(((y, x), xhat), rstd)| {
+                normalize_rows(y, x, xhat, rstd, gamma, beta, epsilon)
             });
     } else {
-        chunks.for_each(|yx| normalize_rows(yx, (&mut [], &mut []), (gamma, beta), epsilon));
+        chunks.for_each(|(y, x)| normalize_rows(y, x, &mut [], &mut [], gamma, beta, epsilon));
     }
     (y, xhat, rstd)
 }

@@ -1,6 +1,6 @@
 //! Attention on flex without autodiff (inference): per (batch, head), on all cores, the scores
 //! `Q·Kᵀ` and the output `P·V` by gemm, as burn-flex does, and the softmax between them
-//! vectorised by `widest_simd` with a branch-free exp. burn-flex's softmax takes libm's `expf`
+//! vectorised (`widest_simd_fn!`) with a branch-free exp. burn-flex's softmax takes libm's `expf`
 //! score by score, with a branch per score for masks it does not have here: about a quarter of
 //! MiniLM's inference time at 256 tokens on 2 cores.
 
@@ -128,34 +128,10 @@ unsafe fn gemm(
     }
 }
 
-/// [`softmax_rows`] compiled for the widest vector unit the CPU has. (Not `widest_simd`: its
-/// closure, this large, stays a separate function compiled for the baseline.)
-fn softmax_rows_widest(scores: &mut [f32], width: usize, bias: Option<&[f32]>) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F, checked just above.
-            return unsafe { softmax_rows_avx512(scores, width, bias) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { softmax_rows_avx2(scores, width, bias) };
-        }
-    }
-    softmax_rows(scores, width, bias)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn softmax_rows_avx512(scores: &mut [f32], width: usize, bias: Option<&[f32]>) {
-    softmax_rows(scores, width, bias)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn softmax_rows_avx2(scores: &mut [f32], width: usize, bias: Option<&[f32]>) {
-    softmax_rows(scores, width, bias)
-}
+widest_simd_fn!(
+    /// [`softmax_rows`] compiled for the widest vector unit the CPU has.
+    fn softmax_rows_widest(scores: &mut [f32], width: usize, bias: Option<&[f32]>) => softmax_rows
+);
 
 /// [`softmax`] over each row of `scores`.
 #[inline(always)]
