@@ -429,7 +429,7 @@ mod tests {
     }
 
     #[test]
-    fn strided_inputs_and_only_plain_flex_tensors() {
+    fn strided_inputs_and_no_mixed_tensors() {
         let device = Device::flex();
         // As the encoder hands them over: [batch, seq, heads, dim] swapped to heads first.
         let [q, k, v] = [4, 5, 6].map(|seed| random(&device, [2, 9, 3, 8], seed).swap_dims(1, 2));

@@ -5,8 +5,8 @@
 //! backward) and attention through matmul, softmax and matmul, materialising the
 //! `[batch, heads, seq, seq]` scores. On libtorch (CPU and CUDA, with and without autodiff)
 //! each runs as one libtorch kernel instead (see `libtorch`); on flex LayerNorm is one op with
-//! its own kernels (`flex`) and attention without autodiff runs per head with a vectorised
-//! softmax (`flex_attention`); everywhere else burn's own ops run. `TRANSFER_FUSED=0` in the
+//! its own kernels (`flex`) and attention, with and without autodiff, runs per head with a
+//! vectorised softmax (`flex_attention`); everywhere else burn's own ops run. `TRANSFER_FUSED=0` in the
 //! environment turns all of it off, to compare (see [`setting`]).
 
 use std::sync::OnceLock;
