@@ -62,30 +62,29 @@ fn map_flex<const D: usize>(value: FlexTensor, kernel: fn(&mut [f32])) -> Tensor
     Tensor::from_primitive::<Flex>(value)
 }
 
-widest_simd_fn!(fn gelus(values: &mut [f32]) => map_gelu);
-widest_simd_fn!(fn gelu_slopes(values: &mut [f32]) => map_gelu_slope);
-widest_simd_fn!(fn gelu_offsets(values: &mut [f32]) => map_gelu_offset);
-
-#[inline(always)]
-fn map_gelu(values: &mut [f32]) {
-    for v in values {
-        *v = gelu_one(*v);
+widest_simd_fn!(
+    fn gelus(values: &mut [f32]) {
+        for v in values {
+            *v = gelu_one(*v);
+        }
     }
-}
+);
 
-#[inline(always)]
-fn map_gelu_slope(values: &mut [f32]) {
-    for v in values {
-        *v = gelu_slope_one(*v);
+widest_simd_fn!(
+    fn gelu_slopes(values: &mut [f32]) {
+        for v in values {
+            *v = gelu_slope_one(*v);
+        }
     }
-}
+);
 
-#[inline(always)]
-fn map_gelu_offset(values: &mut [f32]) {
-    for v in values {
-        *v = gelu_offset_one(*v);
+widest_simd_fn!(
+    fn gelu_offsets(values: &mut [f32]) {
+        for v in values {
+            *v = gelu_offset_one(*v);
+        }
     }
-}
+);
 
 /// Coefficients of Numerical Recipes' `erfcc`: erfc(z) ≈ t · exp(−z² + P(t)), t = 1 / (1 + z/2).
 const ERFC: [f32; 10] = [

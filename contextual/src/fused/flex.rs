@@ -103,43 +103,36 @@ impl Backward<Flex, 3> for LayerNormBackward {
 
 widest_simd_fn!(
     /// Adds each row's `dy · x̂` to `dg` and `dy` to `db` (rows as wide as `dg`).
-    fn column_sums(dg: &mut [f32], db: &mut [f32], dy: &[f32], xhat: &[f32]) => column_sums_portable
-);
-
-#[inline(always)]
-fn column_sums_portable(dg: &mut [f32], db: &mut [f32], dy: &[f32], xhat: &[f32]) {
-    let width = dg.len();
-    for (dy, xhat) in dy.chunks(width).zip(xhat.chunks(width)) {
-        for j in 0..width {
-            dg[j] += dy[j] * xhat[j];
-            db[j] += dy[j];
+    fn column_sums(dg: &mut [f32], db: &mut [f32], dy: &[f32], xhat: &[f32]) {
+        let width = dg.len();
+        for (dy, xhat) in dy.chunks(width).zip(xhat.chunks(width)) {
+            for j in 0..width {
+                dg[j] += dy[j] * xhat[j];
+                db[j] += dy[j];
+            }
         }
     }
-}
+);
 
 widest_simd_fn!(
     /// `dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))`, `g = dy · γ`, for each row.
-    fn input_gradient(dx: &mut [f32], dy: &[f32], xhat: &[f32], rstd: &[f32], gamma: &[f32])
-        => input_gradient_portable
-);
-
-#[inline(always)]
-fn input_gradient_portable(dx: &mut [f32], dy: &[f32], xhat: &[f32], rstd: &[f32], gamma: &[f32]) {
-    let width = gamma.len();
-    let rows = dx.chunks_mut(width).zip(dy.chunks(width));
-    for (((dx, dy), xhat), &rstd) in rows.zip(xhat.chunks(width)).zip(rstd) {
-        let (mut sum_g, mut sum_gx) = (0f32, 0f32);
-        for j in 0..width {
-            let g = dy[j] * gamma[j];
-            sum_g += g;
-            sum_gx += g * xhat[j];
-        }
-        let (mean_g, mean_gx) = (sum_g / width as f32, sum_gx / width as f32);
-        for j in 0..width {
-            dx[j] = rstd * (dy[j] * gamma[j] - mean_g - xhat[j] * mean_gx);
+    fn input_gradient(dx: &mut [f32], dy: &[f32], xhat: &[f32], rstd: &[f32], gamma: &[f32]) {
+        let width = gamma.len();
+        let rows = dx.chunks_mut(width).zip(dy.chunks(width));
+        for (((dx, dy), xhat), &rstd) in rows.zip(xhat.chunks(width)).zip(rstd) {
+            let (mut sum_g, mut sum_gx) = (0f32, 0f32);
+            for j in 0..width {
+                let g = dy[j] * gamma[j];
+                sum_g += g;
+                sum_gx += g * xhat[j];
+            }
+            let (mean_g, mean_gx) = (sum_g / width as f32, sum_gx / width as f32);
+            for j in 0..width {
+                dx[j] = rstd * (dy[j] * gamma[j] - mean_g - xhat[j] * mean_gx);
+            }
         }
     }
-}
+);
 
 widest_simd_fn!(
     /// `y = x̂ · γ + β` for each row of `x`; x̂ and rstd too unless `rstd` is empty.
@@ -151,36 +144,25 @@ widest_simd_fn!(
         gamma: &[f32],
         beta: &[f32],
         epsilon: f32,
-    ) => normalize_rows_portable
-);
-
-#[inline(always)]
-fn normalize_rows_portable(
-    y: &mut [f32],
-    x: &[f32],
-    xhat: &mut [f32],
-    rstd: &mut [f32],
-    gamma: &[f32],
-    beta: &[f32],
-    epsilon: f32,
-) {
-    let width = gamma.len();
-    for (i, (y, x)) in y.chunks_mut(width).zip(x.chunks(width)).enumerate() {
-        let mean = x.iter().sum::<f32>() / width as f32;
-        let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
-        let r = 1.0 / (var + epsilon).sqrt();
-        for j in 0..width {
-            y[j] = (x[j] - mean) * r * gamma[j] + beta[j];
-        }
-        if !rstd.is_empty() {
-            rstd[i] = r;
-            let xhat = &mut xhat[i * width..(i + 1) * width];
+    ) {
+        let width = gamma.len();
+        for (i, (y, x)) in y.chunks_mut(width).zip(x.chunks(width)).enumerate() {
+            let mean = x.iter().sum::<f32>() / width as f32;
+            let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
+            let r = 1.0 / (var + epsilon).sqrt();
             for j in 0..width {
-                xhat[j] = (x[j] - mean) * r;
+                y[j] = (x[j] - mean) * r * gamma[j] + beta[j];
+            }
+            if !rstd.is_empty() {
+                rstd[i] = r;
+                let xhat = &mut xhat[i * width..(i + 1) * width];
+                for j in 0..width {
+                    xhat[j] = (x[j] - mean) * r;
+                }
             }
         }
     }
-}
+);
 
 /// `y = x̂ · γ + β` for every row, and x̂ and rstd when `keep`.
 fn forward(

@@ -41,6 +41,17 @@ impl Sizes {
     fn scale(&self) -> f32 {
         1.0 / (self.dim as f32).sqrt()
     }
+
+    /// Head `index`'s queries, keys and values, out of all heads' `q`, `k` and `v`.
+    fn head<'a>(&self, index: usize, q: &'a [f32], k: &'a [f32], v: &'a [f32]) -> [&'a [f32]; 3] {
+        let block =
+            |t: &'a [f32], rows: usize, width: usize| &t[index * rows * width..][..rows * width];
+        [
+            block(q, self.seq_q, self.dim),
+            block(k, self.seq_k, self.dim),
+            block(v, self.seq_k, self.val_dim),
+        ]
+    }
 }
 
 /// Scaled dot-product attention of flex f32 tensors, all plain or all under autodiff;
@@ -139,9 +150,7 @@ fn forward(
     } = sizes;
     let scale = sizes.scale();
     let head = |index: usize, out: &mut [f32], scores: &mut [f32]| {
-        let q = &q[index * seq_q * dim..][..seq_q * dim];
-        let k = &k[index * seq_k * dim..][..seq_k * dim];
-        let v = &v[index * seq_k * val_dim..][..seq_k * val_dim];
+        let [q, k, v] = sizes.head(index, q, k, v);
         // SAFETY: each slice holds the rows × columns its strides walk.
         unsafe {
             // scores = scale · Q · Kᵀ ([seq_q, dim] · [dim, seq_k])
@@ -154,7 +163,7 @@ fn forward(
             );
         }
         let row_bias = bias.map(|b| &b[(index / heads_per_batch) * seq_k..][..seq_k]);
-        softmax_rows_widest(scores, seq_k, row_bias);
+        softmax_rows(scores, seq_k, row_bias);
         // SAFETY: as above.
         unsafe {
             // out = P · V ([seq_q, seq_k] · [seq_k, val_dim])
@@ -226,9 +235,7 @@ impl Backward<Flex, 3> for AttentionBackward {
                 |ds, (index, ((dq, dk), dv))| {
                     let p = &state.probabilities[index * seq_q * seq_k..][..seq_q * seq_k];
                     let d_out = &d_out[index * seq_q * val_dim..][..seq_q * val_dim];
-                    let q = &q[index * seq_q * dim..][..seq_q * dim];
-                    let k = &k[index * seq_k * dim..][..seq_k * dim];
-                    let v = &v[index * seq_k * val_dim..][..seq_k * val_dim];
+                    let [q, k, v] = state.sizes.head(index, &q, &k, &v);
                     // SAFETY: each slice holds the rows × columns its strides walk.
                     unsafe {
                         // dV = Pᵀ · dO ([seq_k, seq_q] · [seq_q, val_dim])
@@ -324,17 +331,13 @@ unsafe fn gemm(
 }
 
 widest_simd_fn!(
-    /// [`softmax_rows`] compiled for the widest vector unit the CPU has.
-    fn softmax_rows_widest(scores: &mut [f32], width: usize, bias: Option<&[f32]>) => softmax_rows
-);
-
-/// [`softmax`] over each row of `scores`.
-#[inline(always)]
-fn softmax_rows(scores: &mut [f32], width: usize, bias: Option<&[f32]>) {
-    for row in scores.chunks_exact_mut(width) {
-        softmax(row, bias);
+    /// [`softmax`] over each row of `scores`.
+    fn softmax_rows(scores: &mut [f32], width: usize, bias: Option<&[f32]>) {
+        for row in scores.chunks_exact_mut(width) {
+            softmax(row, bias);
+        }
     }
-}
+);
 
 /// `row ← softmax(row + bias)` in place, branch-free so that it vectorises; a row whose every
 /// key is masked becomes zeros.
@@ -382,31 +385,28 @@ fn softmax(row: &mut [f32], bias: Option<&[f32]>) {
 
 widest_simd_fn!(
     /// `dS = P ⊙ (dP − rowsum(dP ⊙ P))` for each row, in place in `ds` (which holds `dP`).
-    fn softmax_backward_rows(ds: &mut [f32], p: &[f32], width: usize) => softmax_backward_portable
-);
-
-#[inline(always)]
-fn softmax_backward_portable(ds: &mut [f32], p: &[f32], width: usize) {
-    for (ds, p) in ds.chunks_exact_mut(width).zip(p.chunks_exact(width)) {
-        let mut lanes = [0f32; LANES];
-        let mut chunks = ds.chunks_exact(LANES).zip(p.chunks_exact(LANES));
-        for (ds, p) in &mut chunks {
-            for ((sum, d), p) in lanes.iter_mut().zip(ds).zip(p) {
-                *sum += d * p;
+    fn softmax_backward_rows(ds: &mut [f32], p: &[f32], width: usize) {
+        for (ds, p) in ds.chunks_exact_mut(width).zip(p.chunks_exact(width)) {
+            let mut lanes = [0f32; LANES];
+            let mut chunks = ds.chunks_exact(LANES).zip(p.chunks_exact(LANES));
+            for (ds, p) in &mut chunks {
+                for ((sum, d), p) in lanes.iter_mut().zip(ds).zip(p) {
+                    *sum += d * p;
+                }
+            }
+            let tail = width - width % LANES;
+            let dot: f32 = lanes.iter().sum::<f32>()
+                + ds[tail..]
+                    .iter()
+                    .zip(&p[tail..])
+                    .map(|(d, p)| d * p)
+                    .sum::<f32>();
+            for (d, p) in ds.iter_mut().zip(p) {
+                *d = p * (*d - dot);
             }
         }
-        let tail = width - width % LANES;
-        let dot: f32 = lanes.iter().sum::<f32>()
-            + ds[tail..]
-                .iter()
-                .zip(&p[tail..])
-                .map(|(d, p)| d * p)
-                .sum::<f32>();
-        for (d, p) in ds.iter_mut().zip(p) {
-            *d = p * (*d - dot);
-        }
     }
-}
+);
 
 #[cfg(test)]
 mod tests {

@@ -95,13 +95,21 @@ pub(crate) fn attention(
             return y;
         }
     }
+    // burn's libtorch backend hands the mask to torch unchanged, where true means "may attend":
+    // the opposite of burn's convention (and of its autodiff fallback).
+    let masked = masked.map(|m| if libtorch_allow_mask { m.bool_not() } else { m });
+    burn_masked_attention(query, key, value, masked)
+}
+
+/// burn's own attention; `masked` (`[batch, 1, 1, seq]`) expanded over heads and queries.
+fn burn_masked_attention(
+    query: Tensor<4>,
+    key: Tensor<4>,
+    value: Tensor<4>,
+    masked: Option<Tensor<4, Bool>>,
+) -> Tensor<4> {
     let [batch, heads, seq, _] = query.dims();
-    let masked = masked.map(|m| {
-        // burn's libtorch backend hands the mask to torch unchanged, where true means "may
-        // attend": the opposite of burn's convention (and of its autodiff fallback).
-        let m = if libtorch_allow_mask { m.bool_not() } else { m };
-        m.expand([batch, heads, seq, seq])
-    });
+    let masked = masked.map(|m| m.expand([batch, heads, seq, seq]));
     burn_attention(
         query,
         key,
@@ -189,24 +197,7 @@ mod tests {
         );
     }
 
-    /// burn's own attention; `masked` (`[batch, 1, 1, seq]`) expanded over heads and queries.
-    pub(super) fn burn_reference(
-        query: Tensor<4>,
-        key: Tensor<4>,
-        value: Tensor<4>,
-        masked: Option<Tensor<4, Bool>>,
-    ) -> Tensor<4> {
-        let [batch, heads, seq, _] = query.dims();
-        let masked = masked.map(|m| m.expand([batch, heads, seq, seq]));
-        burn_attention(
-            query,
-            key,
-            value,
-            masked,
-            None,
-            AttentionModuleOptions::default(),
-        )
-    }
+    pub(super) use super::burn_masked_attention as burn_reference;
 
     /// The gradients of `Σ y · w` (different at every output element) for both outputs, with
     /// one `w` (tests drawing from the device's seed in parallel would make two differ).
