@@ -23,7 +23,7 @@ pub use transfer_predictor as predictor;
 pub use transfer_tokenizer as tokenizer;
 
 pub use transfer::{
-    ClassPrediction, Example, LrSchedule, Metrics, Prediction, Stage, Target, TrainConfig,
+    Batch, ClassPrediction, Example, LrSchedule, Metrics, Prediction, Stage, Target, TrainConfig,
     TrainReport, TransferError, TransferPipeline,
 };
 pub use transfer_contextual::ContextualEmbedder;

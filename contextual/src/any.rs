@@ -55,6 +55,19 @@ impl ContextualEmbedder for AnyContextual {
         }
     }
 
+    fn forward_known_padding(
+        &self,
+        embedded: Tensor<3>,
+        mask: Tensor<2, Bool>,
+        padded: bool,
+    ) -> Tensor<3> {
+        match self {
+            Self::Bag(c) => c.forward_known_padding(embedded, mask, padded),
+            Self::Lstm(c) => c.forward_known_padding(embedded, mask, padded),
+            Self::Bert(c) => c.forward_known_padding(embedded, mask, padded),
+        }
+    }
+
     fn input_dim(&self) -> usize {
         match self {
             Self::Bag(c) => c.input_dim(),

@@ -315,10 +315,19 @@ impl ContextualEmbedder for BertEncoder {
     type Config = BertEncoderConfig;
 
     fn forward(&self, embedded: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
+        let padded = !mask.clone().all().into_scalar::<bool>();
+        self.forward_known_padding(embedded, mask, padded)
+    }
+
+    fn forward_known_padding(
+        &self,
+        embedded: Tensor<3>,
+        mask: Tensor<2, Bool>,
+        padded: bool,
+    ) -> Tensor<3> {
         let [batch, seq, _] = embedded.dims();
         // Without padding there is nothing to mask, and the fused kernels run unmasked (flash
         // attention on CUDA).
-        let padded = !mask.clone().all().into_scalar::<bool>();
         let pass = Pass {
             masked: padded.then(|| mask.bool_not().reshape([batch, 1, 1, seq])),
             libtorch_allow_mask: hands_torch_an_allow_mask(&embedded.device()),

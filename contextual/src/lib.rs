@@ -63,6 +63,19 @@ pub trait ContextualEmbedder: Module + ModuleDisplay + Sized {
     /// `[batch, seq, output_dim]`. Values at padded positions are unspecified.
     fn forward(&self, embedded: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3>;
 
+    /// [`forward`](Self::forward), told whether `mask` has padding (any `false`), as a
+    /// caller that built the mask on the host knows. An implementation that would otherwise
+    /// read the mask back to find out (on CUDA, a wait for all queued work) uses `padded`.
+    fn forward_known_padding(
+        &self,
+        embedded: Tensor<3>,
+        mask: Tensor<2, Bool>,
+        padded: bool,
+    ) -> Tensor<3> {
+        let _ = padded;
+        self.forward(embedded, mask)
+    }
+
     fn input_dim(&self) -> usize;
 
     fn output_dim(&self) -> usize;

@@ -10,7 +10,7 @@ use transfer_tokenizer::Tokenizer;
 
 use crate::data::check_texts;
 use crate::error::{Result, TransferError};
-use crate::pipeline::{TransferPipeline, batch_tensors, rows_of, softmax_row};
+use crate::pipeline::{Batch, TransferPipeline, rows_of, softmax_row};
 use crate::stages::SetFrozen;
 
 /// One token's share in a prediction.
@@ -67,9 +67,12 @@ where
             model = model.map_stage(stage, SetFrozen(true));
         }
         let rows: Vec<&[u32]> = encodings.iter().map(|e| e.ids.as_slice()).collect();
-        let (ids, mask) = batch_tensors(&rows, self.tokenizer.special_tokens().pad, &device);
+        let Batch { ids, mask, padded } =
+            Batch::new(&rows, self.tokenizer.special_tokens().pad, &device);
         let embedded = model.embedder.forward(ids).detach().require_grad();
-        let states = model.contextual.forward(embedded.clone(), mask.clone());
+        let states = model
+            .contextual
+            .forward_known_padding(embedded.clone(), mask.clone(), padded);
         let logits = model.predictor.forward(states, mask);
         let [batch, classes] = logits.dims();
         debug_assert!(class < classes);

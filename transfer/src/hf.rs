@@ -18,6 +18,7 @@ use transfer_tokenizer::{HfTokenizer, Tokenizer};
 
 use crate::error::{Result, TransferError};
 use crate::fsutil::write_atomic;
+use crate::pipeline::Batch;
 
 /// BERT's embeddings and encoder under Hugging Face's top-level names.
 #[derive(Module, Debug)]
@@ -210,10 +211,11 @@ impl PretrainedBert {
         let mut out = vec![Vec::new(); texts.len()];
         for batch in crate::pipeline::length_sorted_batches(&encoded, batch_size) {
             let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
-            let (ids, mask) = crate::pipeline::batch_tensors(&rows, pad, &device);
+            let Batch { ids, mask, padded } = Batch::new(&rows, pad, &device);
+            let embedded = self.embeddings.forward(ids);
             let states = self
                 .encoder
-                .forward(self.embeddings.forward(ids), mask.clone());
+                .forward_known_padding(embedded, mask.clone(), padded);
             let pooled = transfer_predictor::pool(states, mask, transfer_predictor::Pooling::Mean);
             let norms = pooled.clone().square().sum_dim(1).sqrt().clamp_min(1e-12);
             for (&i, row) in batch.iter().zip(crate::pipeline::rows_of(pooled / norms)) {

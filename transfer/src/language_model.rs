@@ -14,6 +14,7 @@ use transfer_embedder::{LearnedEmbedding, LearnedEmbeddingConfig, TokenEmbedder}
 use transfer_tokenizer::Tokenizer;
 
 use crate::error::{Result, TransferError};
+use crate::overlap::LaggedLoss;
 use crate::progress;
 use crate::schedule::LrSchedule;
 
@@ -208,6 +209,15 @@ pub fn train_language_model<T: Tokenizer, S: AsRef<str> + Sync>(
     for epoch in 0..config.epochs {
         let mut states: Option<Vec<LstmState>> = None;
         let mut loss_sum = 0.0;
+        let mut losses = LaggedLoss::default();
+        let record = |read: Result<Option<(usize, f32)>>, loss_sum: &mut f64| {
+            if let Some((_, value)) = read.inspect_err(|_| bar.abandon())? {
+                *loss_sum += f64::from(value);
+                let ppl = f64::from(value).exp();
+                bar.set_message(format!("epoch {} loss {value:.3} ppl {ppl:.0}", epoch + 1));
+            }
+            Ok::<_, TransferError>(())
+        };
         for w in 0..windows {
             let start = w * config.bptt;
             let inputs = data.clone().slice([0..batch, start..start + config.bptt]);
@@ -221,28 +231,16 @@ pub fn train_language_model<T: Tokenizer, S: AsRef<str> + Sync>(
                 logits.reshape([batch * config.bptt, vocab]),
                 targets.reshape([batch * config.bptt]),
             );
-            let value = loss.clone().into_scalar::<f32>();
             let lr = config.learning_rate * config.schedule.factor(step, total);
-            if !value.is_finite() {
-                bar.abandon();
-                return Err(TransferError::NonFiniteLoss {
-                    epoch,
-                    step,
-                    value,
-                    learning_rate: lr,
-                });
-            }
-            loss_sum += f64::from(value);
+            let queued = loss.clone().detach();
             model =
                 crate::train::clipped_step(model, &mut optimizer, loss, lr, config.max_grad_norm);
+            // The step before's loss, read now that this step is queued.
+            record(losses.push(queued, epoch, step, lr), &mut loss_sum)?;
             step += 1;
             bar.inc(1);
-            bar.set_message(format!(
-                "epoch {} loss {value:.3} ppl {:.0}",
-                epoch + 1,
-                f64::from(value).exp()
-            ));
         }
+        record(losses.flush(), &mut loss_sum)?;
         epoch_losses.push(loss_sum / windows as f64);
     }
     bar.finish_and_clear();

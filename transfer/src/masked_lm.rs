@@ -16,7 +16,8 @@ use transfer_embedder::{BertEmbeddings, TokenEmbedder};
 use transfer_tokenizer::{EncodePolicy, Tokenizer};
 
 use crate::error::{Result, TransferError};
-use crate::pipeline::batch_tensors;
+use crate::overlap::{LaggedLoss, TRAIN_BATCHES_AHEAD, read_ahead};
+use crate::pipeline::Batch;
 use crate::progress;
 use crate::rng::SplitMix64;
 use crate::schedule::LrSchedule;
@@ -70,9 +71,12 @@ impl MaskedLanguageModel {
         mask: Tensor<2, Bool>,
         positions: Tensor<1, Int>,
     ) -> Tensor<2> {
-        let [batch, seq] = ids.dims();
         let states = self.encoder.forward(self.embeddings.forward(ids), mask);
-        let dim = states.dims()[2];
+        self.scores_at(states, positions)
+    }
+
+    fn scores_at(&self, states: Tensor<3>, positions: Tensor<1, Int>) -> Tensor<2> {
+        let [batch, seq, dim] = states.dims();
         let picked = states.reshape([batch * seq, dim]).select(0, positions);
         let h = self
             .layer_norm
@@ -82,15 +86,16 @@ impl MaskedLanguageModel {
     }
 
     /// Mean cross-entropy of the predictions at a batch's masked positions.
-    fn masked_loss(&self, batch: MaskedBatch, pad: u32, device: &Device) -> Tensor<1> {
-        let rows: Vec<&[u32]> = batch.ids.iter().map(Vec::as_slice).collect();
-        let (ids, mask) = batch_tensors(&rows, pad, device);
-        let m = batch.positions.len();
-        let positions = Tensor::<1, Int>::from_data(TensorData::new(batch.positions, [m]), device);
-        let targets = Tensor::<1, Int>::from_data(TensorData::new(batch.targets, [m]), device);
+    fn masked_loss(&self, batch: UploadedBatch) -> Tensor<1> {
+        let device = batch.targets.device();
+        let embedded = self.embeddings.forward(batch.ids.ids);
+        let states = self
+            .encoder
+            .forward_known_padding(embedded, batch.ids.mask, batch.ids.padded);
+        let logits = self.scores_at(states, batch.positions);
         CrossEntropyLossConfig::new()
-            .init(device)
-            .forward(self.forward(ids, mask, positions), targets)
+            .init(&device)
+            .forward(logits, batch.targets)
     }
 
     /// The adapted stages, to build a classifier on.
@@ -167,6 +172,25 @@ struct MaskedBatch {
     ids: Vec<Vec<u32>>,
     positions: Vec<i64>,
     targets: Vec<i64>,
+}
+
+/// A [`MaskedBatch`] on the device.
+struct UploadedBatch {
+    ids: Batch,
+    positions: Tensor<1, Int>,
+    targets: Tensor<1, Int>,
+}
+
+impl MaskedBatch {
+    fn upload(self, pad: u32, device: &Device) -> UploadedBatch {
+        let rows: Vec<&[u32]> = self.ids.iter().map(Vec::as_slice).collect();
+        let m = self.positions.len();
+        UploadedBatch {
+            ids: Batch::new(&rows, pad, device),
+            positions: Tensor::from_data(TensorData::new(self.positions, [m]), device),
+            targets: Tensor::from_data(TensorData::new(self.targets, [m]), device),
+        }
+    }
 }
 
 fn mask_batch<T: Tokenizer>(
@@ -253,7 +277,20 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
     let bar = progress::bar(config.steps as u64, config.progress, "masked LM");
     let tenth = config.steps.div_ceil(10).max(1);
     let (mut first, mut last) = (Vec::new(), Vec::new());
-    for step in 0..config.steps {
+    let mut losses = LaggedLoss::default();
+    let record = |read: Result<Option<(usize, f32)>>, first: &mut Vec<f64>, last: &mut Vec<f64>| {
+        if let Some((step, value)) = read.inspect_err(|_| bar.abandon())? {
+            if step < tenth {
+                first.push(f64::from(value));
+            }
+            if step + tenth >= config.steps {
+                last.push(f64::from(value));
+            }
+            bar.set_message(format!("loss {value:.3}"));
+        }
+        Ok::<_, TransferError>(())
+    };
+    let uploaded = read_ahead(0..config.steps, TRAIN_BATCHES_AHEAD, |step| {
         let mut rows: Vec<&[u32]> = Vec::with_capacity(batch_size);
         while rows.len() < batch_size {
             if next == order.len() {
@@ -264,28 +301,18 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
             next += 1;
         }
         let masked = mask_batch(&rows, tokenizer, config.mask_probability, &mut rng);
-        let loss = model.masked_loss(masked, pad, &train_device);
-        let value = loss.clone().into_scalar::<f32>();
+        (step, masked.upload(pad, &train_device))
+    });
+    for (step, batch) in uploaded {
+        let loss = model.masked_loss(batch);
         let lr = config.learning_rate * config.schedule.factor(step, config.steps);
-        if !value.is_finite() {
-            bar.abandon();
-            return Err(TransferError::NonFiniteLoss {
-                epoch: 0,
-                step,
-                value,
-                learning_rate: lr,
-            });
-        }
-        if step < tenth {
-            first.push(f64::from(value));
-        }
-        if step + tenth >= config.steps {
-            last.push(f64::from(value));
-        }
+        let queued = loss.clone().detach();
         model = crate::train::clipped_step(model, &mut optimizer, loss, lr, config.max_grad_norm);
+        // The step before's loss, read now that this step is queued.
+        record(losses.push(queued, 0, step, lr), &mut first, &mut last)?;
         bar.inc(1);
-        bar.set_message(format!("loss {value:.3}"));
     }
+    record(losses.flush(), &mut first, &mut last)?;
     bar.finish_and_clear();
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     Ok((
@@ -329,7 +356,7 @@ impl MaskedLanguageModel {
             let rows: Vec<&[u32]> = encoded.iter().map(Vec::as_slice).collect();
             let masked = mask_batch(&rows, tokenizer, 0.15, &mut rng);
             let m = masked.positions.len();
-            let loss = self.masked_loss(masked, pad, &device);
+            let loss = self.masked_loss(masked.upload(pad, &device));
             sum += f64::from(loss.into_scalar::<f32>()) * m as f64;
             n += m;
         }

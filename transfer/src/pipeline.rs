@@ -11,6 +11,7 @@ use transfer_tokenizer::{EncodePolicy, Tokenizer};
 use crate::data::{Example, Target, check_texts};
 use crate::error::{Result, TransferError};
 use crate::metrics::{Metrics, classification_scores};
+use crate::overlap::{INFERENCE_BATCHES_AHEAD, read_ahead};
 use crate::stages::{SetFrozen, Stage, Stages};
 
 /// A tokenizer, a token embedder, a contextual embedder and a predictor, composed.
@@ -226,20 +227,42 @@ where
             .collect()
     }
 
+    /// Length-sorted inference batches of `encoded`, each with its indices, uploaded a few
+    /// at a time.
+    fn uploaded_batches<'a>(
+        &'a self,
+        encoded: &'a [Vec<u32>],
+    ) -> impl Iterator<Item = (Vec<usize>, Batch)> + 'a {
+        let pad = self.tokenizer.special_tokens().pad;
+        let batches = length_sorted_batches(encoded, self.inference_batch_size);
+        read_ahead(batches, INFERENCE_BATCHES_AHEAD, move |batch| {
+            let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
+            let tensors = Batch::new(&rows, pad, &self.device);
+            (batch, tensors)
+        })
+    }
+
     /// The raw outputs (logits or values) for each text, without autodiff, in batches of
     /// similar lengths.
     pub fn outputs<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
         check_texts("texts", texts)?;
         let encoded = self.encode_all(texts)?;
-        let pad = self.tokenizer.special_tokens().pad;
         let mut out = vec![Vec::new(); texts.len()];
-        for batch in length_sorted_batches(&encoded, self.inference_batch_size) {
-            let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
-            let (ids, mask) = batch_tensors(&rows, pad, &self.device);
-            let output = self.stages.forward(ids, mask);
+        let mut store = |(batch, output): (Vec<usize>, Tensor<2>)| {
             for (&i, row) in batch.iter().zip(rows_of(output)) {
                 out[i] = row;
             }
+        };
+        let mut queued = None;
+        for (batch, tensors) in self.uploaded_batches(&encoded) {
+            let output = self.stages.forward_batch(tensors);
+            // The batch before's outputs, read now that this batch is queued.
+            if let Some(before) = queued.replace((batch, output)) {
+                store(before);
+            }
+        }
+        if let Some(last) = queued {
+            store(last);
         }
         Ok(out)
     }
@@ -278,17 +301,10 @@ where
         check_examples("examples", examples, self.task())?;
         let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
         let encoded = self.encode_all(&texts)?;
-        let pad = self.tokenizer.special_tokens().pad;
         let mut loss_sum = 0.0;
         let mut predicted = vec![0usize; examples.len()];
         let mut squared_error = 0.0;
-        for batch in length_sorted_batches(&encoded, self.inference_batch_size) {
-            let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
-            let (ids, mask) = batch_tensors(&rows, pad, &self.device);
-            let output = self.stages.forward(ids, mask);
-            let batch_examples: Vec<&Example> = batch.iter().map(|&i| &examples[i]).collect();
-            let targets = targets_tensor(&batch_examples, &self.device);
-            let loss = self.stages.predictor.loss(output.clone(), targets);
+        let mut read = |(batch, output, loss): (Vec<usize>, Tensor<2>, Tensor<1>)| {
             loss_sum += f64::from(loss.into_scalar::<f32>()) * batch.len() as f64;
             for (&i, row) in batch.iter().zip(rows_of(output)) {
                 match &examples[i].target {
@@ -305,6 +321,20 @@ where
                     }
                 }
             }
+        };
+        let mut queued = None;
+        for (batch, tensors) in self.uploaded_batches(&encoded) {
+            let output = self.stages.forward_batch(tensors);
+            let batch_examples: Vec<&Example> = batch.iter().map(|&i| &examples[i]).collect();
+            let targets = targets_tensor(&batch_examples, &self.device);
+            let loss = self.stages.predictor.loss(output.clone(), targets);
+            // The batch before's results, read now that this batch is queued.
+            if let Some(before) = queued.replace((batch, output, loss)) {
+                read(before);
+            }
+        }
+        if let Some(last) = queued {
+            read(last);
         }
         let n = examples.len();
         Ok(match self.task() {
@@ -380,24 +410,46 @@ pub(crate) fn length_sorted_batches(encoded: &[Vec<u32>], batch_size: usize) -> 
 }
 
 /// Pads `rows` to the longest one: ids `[batch, seq]` and the mask of real positions.
-pub(crate) fn batch_tensors(
-    rows: &[&[u32]],
-    pad: u32,
-    device: &Device,
-) -> (Tensor<2, Int>, Tensor<2, Bool>) {
-    let seq = rows.iter().map(|r| r.len()).max().unwrap_or(0).max(1);
-    let mut ids = vec![i64::from(pad); rows.len() * seq];
-    let mut mask = vec![false; rows.len() * seq];
-    for (r, row) in rows.iter().enumerate() {
-        for (j, &id) in row.iter().enumerate() {
-            ids[r * seq + j] = i64::from(id);
-            mask[r * seq + j] = true;
+/// One batch of token ids on the device, padded to its longest row, for
+/// [`Stages::forward_batch`](crate::Stages::forward_batch).
+///
+/// ```
+/// use burn::prelude::*;
+/// use transfer::Batch;
+///
+/// let batch = Batch::new(&[&[5, 6, 7], &[5, 6]], 0, &Device::flex());
+/// assert_eq!(batch.ids.dims(), [2, 3]);
+/// assert!(batch.padded);
+/// assert!(!Batch::new(&[&[5, 6]], 0, &Device::flex()).padded);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub ids: Tensor<2, Int>,
+    /// `true` at real tokens.
+    pub mask: Tensor<2, Bool>,
+    /// Whether any row is shorter than the longest: known on the host, so the encoder need
+    /// not read `mask` back from the device (on CUDA, a wait for all queued work).
+    pub padded: bool,
+}
+
+impl Batch {
+    /// Pads `rows` of token ids with `pad` and uploads them to `device`.
+    pub fn new(rows: &[&[u32]], pad: u32, device: &Device) -> Self {
+        let seq = rows.iter().map(|r| r.len()).max().unwrap_or(0).max(1);
+        let mut ids = vec![i64::from(pad); rows.len() * seq];
+        let mut mask = vec![false; rows.len() * seq];
+        for (r, row) in rows.iter().enumerate() {
+            for (j, &id) in row.iter().enumerate() {
+                ids[r * seq + j] = i64::from(id);
+                mask[r * seq + j] = true;
+            }
+        }
+        Self {
+            padded: mask.contains(&false),
+            ids: Tensor::from_data(TensorData::new(ids, [rows.len(), seq]), device),
+            mask: Tensor::from_data(TensorData::new(mask, [rows.len(), seq]), device),
         }
     }
-    (
-        Tensor::from_data(TensorData::new(ids, [rows.len(), seq]), device),
-        Tensor::from_data(TensorData::new(mask, [rows.len(), seq]), device),
-    )
 }
 
 /// The targets of a batch as the tensor its predictor's loss takes.

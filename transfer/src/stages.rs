@@ -5,6 +5,8 @@ use transfer_contextual::ContextualEmbedder;
 use transfer_embedder::TokenEmbedder;
 use transfer_predictor::Predictor;
 
+use crate::pipeline::Batch;
+
 /// A stage with weights (the tokenizer has none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,6 +57,16 @@ impl<E: TokenEmbedder, C: ContextualEmbedder, P: Predictor> Stages<E, C, P> {
         let embedded = self.embedder.forward(ids);
         let states = self.contextual.forward(embedded, mask.clone());
         self.predictor.forward(states, mask)
+    }
+
+    /// [`forward`](Self::forward) on a [`Batch`] built on the host, whose padding is known:
+    /// the encoder does not read the mask back to find out.
+    pub fn forward_batch(&self, batch: Batch) -> Tensor<2> {
+        let embedded = self.embedder.forward(batch.ids);
+        let states =
+            self.contextual
+                .forward_known_padding(embedded, batch.mask.clone(), batch.padded);
+        self.predictor.forward(states, batch.mask)
     }
 
     /// Applies `f` to one stage, as a module (freeze, unfreeze, …).

@@ -13,7 +13,8 @@ use crate::clip::clip_global_norm;
 use crate::data::{Example, split_validation};
 use crate::error::{Result, TransferError};
 use crate::metrics::Metrics;
-use crate::pipeline::{TransferPipeline, batch_tensors, check_examples, targets_tensor};
+use crate::overlap::{LaggedLoss, TRAIN_BATCHES_AHEAD, read_ahead};
+use crate::pipeline::{Batch, TransferPipeline, check_examples, targets_tensor};
 use crate::progress;
 use crate::resume::{self, CheckpointConfig, ResumeState};
 use crate::rng::SplitMix64;
@@ -291,17 +292,31 @@ where
             let epoch_rng = rng.state();
             let batches = shuffled_batches(&encoded, config.batch_size, &mut rng);
             let mut loss_sum = std::mem::take(&mut carried_loss);
-            for (index, batch) in batches.iter().enumerate().skip(std::mem::take(&mut skip)) {
+            let uploaded = read_ahead(
+                batches.iter().enumerate().skip(std::mem::take(&mut skip)),
+                TRAIN_BATCHES_AHEAD,
+                |(index, batch)| {
+                    let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
+                    let examples: Vec<&Example> = batch.iter().map(|&i| &train[i]).collect();
+                    let targets = targets_tensor(&examples, &device);
+                    (index, Batch::new(&rows, pad, &device), targets)
+                },
+            );
+            let mut losses = LaggedLoss::default();
+            let record = |read: Result<Option<(usize, f32)>>, loss_sum: &mut f64| {
+                let read = read.inspect_err(|_| bar.abandon())?;
+                if let Some((_, value)) = read {
+                    *loss_sum += f64::from(value);
+                    bar.set_message(format!("epoch {} loss {value:.4}", epoch + 1));
+                }
+                Ok::<_, TransferError>(())
+            };
+            for (index, batch, targets) in uploaded {
                 // Dropout draws from a generator seeded by the step: a resumed run draws the same.
                 device.seed(config.seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
-                let (ids, mask) = batch_tensors(&rows, pad, &device);
-                let examples: Vec<&Example> = batch.iter().map(|&i| &train[i]).collect();
-                let targets = targets_tensor(&examples, &device);
-                let output = model.forward(ids, mask);
+                let output = model.forward_batch(batch);
                 let loss = model.predictor.loss(output, targets);
                 let factor = config.schedule.factor(step, total_steps);
-                // Read after the step is queued: the device never waits for the host.
                 let loss_value = loss.clone().detach();
 
                 let mut grads = loss.backward();
@@ -328,25 +343,17 @@ where
                 for (stage, g) in stage_grads {
                     model = optimizer.step(config.learning_rate_of(stage) * factor, model, g);
                 }
-                let value = loss_value.into_scalar::<f32>();
-                if !value.is_finite() {
-                    bar.abandon();
-                    return Err(TransferError::NonFiniteLoss {
-                        epoch,
-                        step,
-                        value,
-                        learning_rate: config.learning_rate * factor,
-                    });
-                }
-                loss_sum += f64::from(value);
+                // The step before's loss, read now that this step is queued.
+                let lr = config.learning_rate * factor;
+                record(losses.push(loss_value, epoch, step, lr), &mut loss_sum)?;
                 step += 1;
                 bar.inc(1);
-                bar.set_message(format!("epoch {} loss {value:.4}", epoch + 1));
 
                 if let Some(checkpoint) = &config.checkpoint
                     && step % checkpoint.every_steps.max(1) == 0
                     && index + 1 < batches.len()
                 {
+                    record(losses.flush(), &mut loss_sum)?;
                     let state = ResumeState {
                         fingerprint: fingerprint.clone(),
                         step,
@@ -368,6 +375,7 @@ where
                     )?;
                 }
                 if config.stop_after_steps == Some(step) && step < total_steps {
+                    record(losses.flush(), &mut loss_sum)?;
                     bar.abandon();
                     self.stages = model.valid();
                     return Ok(TrainReport {
@@ -379,6 +387,7 @@ where
                     });
                 }
             }
+            record(losses.flush(), &mut loss_sum)?;
 
             self.stages = model.valid();
             let validation_metrics = match validation {
