@@ -1,5 +1,5 @@
 #!/bin/bash
-# One device call (about 4 minutes): the fused ops and the fused AdamW on CUDA.
+# One device call (about 5 minutes): the fused ops and the fused AdamW on CUDA.
 #   1. setup.sh: model and binary into /tmp, a CUDA-vs-CPU check of the embeddings;
 #   2. the unit tests on CUDA: the ops (values and every input's gradient against burn's own
 #      ops) and AdamW (libtorch's fused kernel against burn's AdamW);
@@ -8,7 +8,9 @@
 #      agree;
 #   4. ours interleaved, fp32 and bf16 (`transfer speed`): burn's ops and AdamW (0), the fused
 #      ops with burn's AdamW (ops, first round only), everything fused (1);
-#   5. the speed harness against PyTorch (everything fused).
+#   5. the speed harness against PyTorch (everything fused);
+#   6. host time per step on a BERT too small to compute (scripts/host_overhead.py): whether
+#      the host or the GPU bounds a step, ours against PyTorch's.
 # Carry `.dev` prepared as scripts/device/README.md says (section "Fused ops on CUDA").
 export LD_LIBRARY_PATH=/opt/torch/.venv/lib/python3.12/site-packages/torch/lib
 PY=/opt/torch/.venv/bin/python3
@@ -47,3 +49,7 @@ cat $OUT/fused_ab.jsonl
 $PY scripts/speed_harness.py --transfer $T --model /tmp/m --reference .dev/reference \
   --python $PY --device cuda --machine "$(nvidia-smi --query-gpu=name --format=csv,noheader) (1 GPU, $(nproc) cores)" \
   --out $OUT/speed_gpu.json 2>&1 | grep -v Warning | tee $OUT/speed.log
+
+$PY scripts/host_overhead.py --transfer $T --model /tmp/m --python $PY --device cuda --rounds 2 \
+  --machine "$(nvidia-smi --query-gpu=name --format=csv,noheader)" --out $OUT/speed_gpu.json \
+  2>&1 | tail -3 | tee $OUT/host_overhead.log
