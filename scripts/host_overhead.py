@@ -58,7 +58,7 @@ def tiny_model(python, model, where):
     subprocess.run([python, "-c", MAKE.format(tiny=TINY), where], check=True,
                    capture_output=True)
     for name in os.listdir(model):
-        if name not in ("model.safetensors", "config.json", "pytorch_model.bin"):
+        if name != "config.json" and not name.endswith((".safetensors", ".bin")):
             src = os.path.join(model, name)
             (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, os.path.join(where, name))
 
