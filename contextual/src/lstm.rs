@@ -139,8 +139,29 @@ impl LstmCell {
         }
     }
 
-    /// Runs the cell left to right over `x: [batch, seq, input]`.
+    /// Runs the cell left to right over `x: [batch, seq, input]`: on libtorch as one call of
+    /// its LSTM (cuDNN's on CUDA; the final cell state then carries no gradient), elsewhere
+    /// step by step.
     fn run(&self, x: Tensor<3>, state: Option<LstmState>) -> (Tensor<3>, LstmState) {
+        #[cfg(feature = "tch")]
+        if let Some((y, cell)) = crate::fused::lstm(
+            &self.input,
+            &self.recurrent,
+            &x,
+            state.as_ref().map(|s| [&s.hidden, &s.cell]),
+        ) {
+            let [batch, seq, hidden] = y.dims();
+            let last = y
+                .clone()
+                .slice([0..batch, seq - 1..seq])
+                .reshape([batch, hidden]);
+            return (y, LstmState { hidden: last, cell });
+        }
+        self.run_steps(x, state)
+    }
+
+    /// [`run`](Self::run), one time step at a time with burn's ops.
+    fn run_steps(&self, x: Tensor<3>, state: Option<LstmState>) -> (Tensor<3>, LstmState) {
         let [batch, seq, _] = x.dims();
         let device = x.device();
         let projected = self.input.forward(x);
@@ -343,5 +364,82 @@ impl ContextualEmbedder for Lstm {
             hidden_dim: config.hidden_dim,
             bidirectional: config.bidirectional,
         })
+    }
+}
+
+#[cfg(all(test, feature = "tch"))]
+#[allow(deprecated)]
+mod tests {
+    use burn::tensor::Distribution;
+
+    use super::*;
+
+    /// libtorch's CPU under autodiff, or CUDA device 0 with `TRANSFER_TEST_CUDA=1`.
+    fn device() -> Device {
+        let plain = if std::env::var("TRANSFER_TEST_CUDA").as_deref() == Ok("1") {
+            Device::libtorch_cuda(0)
+        } else {
+            Device::libtorch()
+        };
+        plain.autodiff()
+    }
+
+    fn normal<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
+        Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
+    }
+
+    fn assert_close<const D: usize>(what: &str, a: Tensor<D>, b: Tensor<D>) {
+        let worst = (a - b.clone()).abs().max().into_scalar::<f32>()
+            / b.abs().max().into_scalar::<f32>().max(1e-6);
+        assert!(
+            worst < 1e-5,
+            "{what}: largest relative difference {worst:e}"
+        );
+    }
+
+    /// One libtorch LSTM call against burn's step-by-step cell: outputs, final states and the
+    /// gradients of the input and the three weights, from zeros and from a given state; and
+    /// the same values without autodiff.
+    #[test]
+    fn libtorch_lstm_matches_the_steps() {
+        let device = device();
+        device.seed(7);
+        let cell = LstmCell::new(6, 5, &device);
+        let x = normal([3, 9, 6], &device).require_grad();
+        let given = LstmState {
+            hidden: normal([3, 5], &device),
+            cell: normal([3, 5], &device),
+        };
+        let w = normal([3, 9, 5], &device);
+        let v = normal([3, 5], &device);
+        for start in [None, Some(given)] {
+            let as_pair = start.as_ref().map(|s| [&s.hidden, &s.cell]);
+            assert!(
+                crate::fused::lstm(&cell.input, &cell.recurrent, &x, as_pair).is_some(),
+                "the fused path was not taken"
+            );
+            let (y1, s1) = cell.run(x.clone(), start.clone());
+            let (y2, s2) = cell.run_steps(x.clone(), start.clone());
+            assert_close("outputs", y1.clone(), y2.clone());
+            assert_close("final hidden", s1.hidden.clone(), s2.hidden.clone());
+            assert_close("final cell", s1.cell.clone(), s2.cell.detach());
+            let g1 = ((y1 * w.clone()).sum() + (s1.hidden * v.clone()).sum()).backward();
+            let g2 = ((y2 * w.clone()).sum() + (s2.hidden * v.clone()).sum()).backward();
+            assert_close("d x", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+            let bias = cell.input.bias.as_ref().unwrap().val();
+            for (what, p) in [
+                ("d W_ih", cell.input.weight.val()),
+                ("d W_hh", cell.recurrent.weight.val()),
+            ] {
+                assert_close(what, p.grad(&g1).unwrap(), p.grad(&g2).unwrap());
+            }
+            assert_close("d bias", bias.grad(&g1).unwrap(), bias.grad(&g2).unwrap());
+        }
+        let plain = cell.valid();
+        let x = x.inner();
+        let (y1, _) = plain.run(x.clone(), None);
+        let (y2, _) = plain.run_steps(x, None);
+        assert!(!y1.is_autodiff());
+        assert_close("outputs without autodiff", y1, y2);
     }
 }

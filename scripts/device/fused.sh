@@ -2,10 +2,11 @@
 # One device call (about 5 minutes): the fused ops and the fused AdamW on CUDA.
 #   1. setup.sh: model and binary into /tmp, a CUDA-vs-CPU check of the embeddings;
 #   2. the unit tests on CUDA: the ops (values and every input's gradient against burn's own
-#      ops) and AdamW (libtorch's fused kernel against burn's AdamW);
+#      ops), the LSTM (cuDNN's against burn's steps) and AdamW (libtorch's fused kernel against
+#      burn's AdamW);
 #   3. the same fine-tuning (200 reviews, 3 epochs, 128 tokens) and evaluation (1,000 reviews)
 #      with burn's own ops and AdamW (TRANSFER_FUSED=0) and with the fused ones: losses should
-#      agree;
+#      agree; the same for an LSTM classifier (burn's steps against one cuDNN call per layer);
 #   4. ours interleaved, fp32 and bf16 (`transfer speed`): burn's ops and AdamW (0), the fused
 #      ops with burn's AdamW (ops, first round only), everything fused (1);
 #   5. the speed harness against PyTorch (everything fused);
@@ -19,7 +20,8 @@ T=/tmp/transfer
 
 $PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.dev/contextual_tests.xz'), open('/tmp/contextual_tests', 'wb'))" &&
   chmod +x /tmp/contextual_tests &&
-  TRANSFER_TEST_CUDA=1 /tmp/contextual_tests fused::tests::on_libtorch 2>&1 | tail -15 | tee $OUT/unit_cuda.log
+  TRANSFER_TEST_CUDA=1 /tmp/contextual_tests fused::tests::on_libtorch 2>&1 | tail -15 | tee $OUT/unit_cuda.log &&
+  TRANSFER_TEST_CUDA=1 /tmp/contextual_tests lstm::tests 2>&1 | tail -4 | tee -a $OUT/unit_cuda.log
 $PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.dev/transfer_tests.xz'), open('/tmp/transfer_tests', 'wb'))" &&
   chmod +x /tmp/transfer_tests &&
   TRANSFER_TEST_CUDA=1 /tmp/transfer_tests adamw::tests::on_libtorch 2>&1 | tail -8 | tee -a $OUT/unit_cuda.log
@@ -30,6 +32,12 @@ for f in 0 1; do
     --out /tmp/ft$f 2>/dev/null | tee $OUT/train_fused$f.json
   TRANSFER_FUSED=$f $T evaluate --model /tmp/ft$f --data .dev/data/test.jsonl --device cuda \
     2>/dev/null | tee $OUT/evaluate_fused$f.json
+done
+
+# The LSTM as cuDNN's (1) against burn's steps (0): a classifier, then ULMFiT's pieces at small scale.
+for f in 0 1; do
+  TRANSFER_FUSED=$f $T train --data .dev/data/train.jsonl --arch lstm --max-length 256 --epochs 3 \
+    --device cuda --seed 1 --out /tmp/lstm$f 2>/dev/null | tee $OUT/lstm_fused$f.json
 done
 
 for round in 1 2; do

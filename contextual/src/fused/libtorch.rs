@@ -418,25 +418,102 @@ fn own_attention([q, k, v]: &[AdTensor; 3], bias: Option<&tch::Tensor>) -> AdTen
     )
 }
 
-/// An op differentiated by libtorch's autograd (see [`Route::Autograd`]).
+/// One LSTM layer over `x: [batch, seq, in]` as libtorch's `lstm` (cuDNN's on CUDA): `input`
+/// is `x · W_ih + b`, `recurrent` is `h · W_hh` (no bias), gates in PyTorch's order (i, f, g,
+/// o); from `state` (`[hidden, cell]`, zeros if `None`). Returns the outputs
+/// `[batch, seq, hidden]` and the final cell state, which carries no gradient. Under autodiff
+/// the backward is libtorch's. `None` (burn's cell then runs) unless every tensor is a libtorch
+/// f32 tensor, all under autodiff or none, and `state` needs no gradient.
+pub(super) fn lstm(
+    input: &Linear,
+    recurrent: &Linear,
+    x: &Tensor<3>,
+    state: Option<[&Tensor<2>; 2]>,
+) -> Option<(Tensor<3>, Tensor<2>)> {
+    let bias = input.bias.as_ref()?;
+    let inputs = [
+        Prim::of(x)?,
+        Prim::of(&input.weight.val())?,
+        Prim::of(&recurrent.weight.val())?,
+        Prim::of(&bias.val())?,
+    ];
+    if inputs.iter().any(|p| p.tch().kind() != tch::Kind::Float) {
+        return None;
+    }
+    let [batch, _, _] = x.dims();
+    let hidden = recurrent.weight.dims()[0];
+    let device = inputs[0].tch().device();
+    let [h0, c0] = match state {
+        Some(pair) => {
+            let mut constants = pair.into_iter().map(|t| match Prim::of(t)? {
+                Prim::Ad(p) if p.is_tracked() => None,
+                p => Some(p.tch().shallow_clone()),
+            });
+            [constants.next()??, constants.next()??]
+        }
+        None => [0, 1].map(|_| {
+            tch::Tensor::zeros([1, batch as i64, hidden as i64], (tch::Kind::Float, device))
+        }),
+    };
+    let (h0, c0) = (
+        h0.reshape([1, batch as i64, hidden as i64]),
+        c0.reshape([1, batch as i64, hidden as i64]),
+    );
+    let no_bias = tch::Tensor::zeros([4 * hidden as i64], (tch::Kind::Float, device));
+    let final_cell = std::cell::RefCell::new(None);
+    // burn's linear weights are `[in, out]`; libtorch's `[out, in]`.
+    let run = |[x, w_ih, w_hh, b]: [&tch::Tensor; 4], train: bool| {
+        let params = [&w_ih.tr(), &w_hh.tr(), b, &no_bias];
+        let (y, _, c) = x.lstm(&[&h0, &c0], &params, true, 1, 0.0, train, false, true);
+        *final_cell.borrow_mut() = Some(c.detach().reshape([batch as i64, hidden as i64]));
+        y
+    };
+    let y = match inputs {
+        [
+            Prim::Plain(a),
+            Prim::Plain(b),
+            Prim::Plain(c),
+            Prim::Plain(d),
+        ] => {
+            let y = tch::no_grad(|| run([&a.tensor, &b.tensor, &c.tensor, &d.tensor], false));
+            Tensor::from_primitive::<LibTorch>(TchTensor::new(y))
+        }
+        [Prim::Ad(a), Prim::Ad(b), Prim::Ad(c), Prim::Ad(d)] => {
+            // cuDNN differentiates only what its training mode ran.
+            Tensor::from_primitive::<Ad>(torch_op(&[a, b, c, d], |t| run(t, true)))
+        }
+        _ => return None,
+    };
+    let cell = Tensor::from_primitive::<LibTorch>(TchTensor::new(final_cell.into_inner()?));
+    Some((
+        y,
+        if x.is_autodiff() {
+            cell.autodiff()
+        } else {
+            cell
+        },
+    ))
+}
+
+/// An op over `N` inputs differentiated by libtorch's autograd (see [`Route::Autograd`]).
 #[derive(Debug)]
-struct TorchBackward;
+struct TorchBackward<const N: usize>;
 
 #[derive(Debug, Clone)]
-struct TorchState {
+struct TorchState<const N: usize> {
     /// The output, with libtorch's graph behind it.
     out: TchTensor,
     /// The inputs as libtorch leaves; `None` where no gradient is wanted.
-    leaves: [Option<TchTensor>; 3],
+    leaves: [Option<TchTensor>; N],
     /// burn's handles on the inputs and the output: while they live burn runs no in-place op
     /// on a buffer libtorch saved for the backward.
-    _held: [TchTensor; 4],
+    _held: Vec<TchTensor>,
 }
 
-impl Backward<LibTorch, 3> for TorchBackward {
-    type State = TorchState;
+impl<const N: usize> Backward<LibTorch, N> for TorchBackward<N> {
+    type State = TorchState<N>;
 
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+    fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _: &mut Checkpointer) {
         let dy = grads.consume::<LibTorch>(&ops.node).tensor;
         let TorchState { out, leaves, .. } = ops.state;
         let wanted: Vec<_> = ops
@@ -455,32 +532,36 @@ impl Backward<LibTorch, 3> for TorchBackward {
     }
 }
 
-fn torch_op(inputs: &[AdTensor; 3], f: impl Fn([&tch::Tensor; 3]) -> tch::Tensor) -> AdTensor {
-    let [a, b, c] = inputs;
+fn torch_op<const N: usize>(
+    inputs: &[AdTensor; N],
+    f: impl Fn([&tch::Tensor; N]) -> tch::Tensor,
+) -> AdTensor {
     record(
-        TorchBackward,
-        [a, b, c],
+        TorchBackward::<N>,
+        inputs.each_ref(),
         || {
-            let leaves = [a, b, c].map(|p| {
+            let leaves = inputs.each_ref().map(|p| {
                 p.is_tracked()
                     .then(|| p.primitive().tensor.detach().set_requires_grad(true))
             });
-            let out = tch::with_grad(|| {
-                f([0, 1, 2].map(|i| leaves[i].as_ref().unwrap_or(&inputs[i].primitive().tensor)))
+            let args: [&tch::Tensor; N] = std::array::from_fn(|i| {
+                leaves[i].as_ref().unwrap_or(&inputs[i].primitive().tensor)
             });
+            let out = tch::with_grad(|| f(args));
             let result = TchTensor::new(out.detach());
+            let mut held: Vec<TchTensor> = inputs.iter().map(|p| p.primitive().clone()).collect();
+            held.push(result.clone());
             let state = TorchState {
                 out: TchTensor::new(out),
                 leaves: leaves.map(|l| l.map(TchTensor::new)),
-                _held: [
-                    a.primitive().clone(),
-                    b.primitive().clone(),
-                    c.primitive().clone(),
-                    result.clone(),
-                ],
+                _held: held,
             };
             (state, result)
         },
-        || TchTensor::new(tch::no_grad(|| f([a, b, c].map(|p| &p.primitive().tensor)))),
+        || {
+            TchTensor::new(tch::no_grad(|| {
+                f(inputs.each_ref().map(|p| &p.primitive().tensor))
+            }))
+        },
     )
 }

@@ -77,6 +77,20 @@ pub(crate) fn layer_norm(layer: &LayerNorm, epsilon: f64, x: Tensor<3>) -> Tenso
     layer.forward(x)
 }
 
+/// One LSTM layer as libtorch's own (see `libtorch::lstm`): the outputs and the final cell
+/// state, or `None` where the inputs are not libtorch f32 tensors or the fused ops are off.
+#[cfg(feature = "tch")]
+pub(crate) fn lstm(
+    input: &Linear,
+    recurrent: &Linear,
+    x: &Tensor<3>,
+    state: Option<[&Tensor<2>; 2]>,
+) -> Option<(Tensor<3>, Tensor<2>)> {
+    enabled()
+        .then(|| libtorch::lstm(input, recurrent, x, state))
+        .flatten()
+}
+
 /// Scaled dot-product attention of `[batch, heads, seq, head_dim]` queries, keys and values;
 /// `masked` (`[batch, 1, 1, seq]`) is true at the keys no query may look at (padding).
 pub(crate) fn attention(
@@ -123,11 +137,11 @@ fn burn_masked_attention(
 /// An autodiff tensor's primitive on backend `B`.
 type AdPrimitive<B> = <Autodiff<B> as BackendTypes>::FloatTensorPrimitive;
 
-/// Records `op` over its three inputs on the autodiff graph: `tracked` computes the output and
+/// Records `op` over its `N` inputs on the autodiff graph: `tracked` computes the output and
 /// the state `op`'s backward needs when an input needs a gradient, `untracked` the output alone.
-fn record<B: Backend, O: Backward<B, 3>>(
+fn record<B: Backend, O: Backward<B, N>, const N: usize>(
     op: O,
-    inputs: [&AdPrimitive<B>; 3],
+    inputs: [&AdPrimitive<B>; N],
     tracked: impl FnOnce() -> (O::State, B::FloatTensorPrimitive),
     untracked: impl FnOnce() -> B::FloatTensorPrimitive,
 ) -> AdPrimitive<B> {
