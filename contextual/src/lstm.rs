@@ -256,7 +256,9 @@ impl Lstm {
 
     /// Runs a unidirectional stack from `states` (one per layer, zeros if `None`), returning
     /// the top layer's outputs and each layer's final state: what a language model needs to
-    /// carry state from one chunk of text to the next. Dropout is applied between layers.
+    /// carry state from one chunk of text to the next. Dropout is applied between layers. On
+    /// libtorch the final cell states carry no gradient (the hidden states do): detach both,
+    /// as truncated backpropagation through time does.
     ///
     /// # Panics
     /// If the LSTM is bidirectional or `states` has the wrong number of layers.
