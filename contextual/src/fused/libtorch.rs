@@ -461,10 +461,38 @@ pub(super) fn lstm(
     );
     let no_bias = tch::Tensor::zeros([4 * hidden as i64], (tch::Kind::Float, device));
     let final_cell = std::cell::RefCell::new(None);
-    // burn's linear weights are `[in, out]`; libtorch's `[out, in]`.
     let run = |[x, w_ih, w_hh, b]: [&tch::Tensor; 4], train: bool| {
-        let params = [&w_ih.tr(), &w_hh.tr(), b, &no_bias];
-        let (y, _, c) = x.lstm(&[&h0, &c0], &params, true, 1, 0.0, train, false, true);
+        // One buffer in cuDNN's layout (W_ih, W_hh as libtorch's `[out, in]`, b_ih, b_hh), the
+        // parameters views of it: cuDNN then reads it as it is, where separate tensors would be
+        // compacted again at every call, with a warning each time. Differentiable (a `cat`).
+        let flat = tch::Tensor::cat(
+            &[
+                w_ih.tr().reshape([-1]),
+                w_hh.tr().reshape([-1]),
+                b.reshape([-1]),
+                no_bias.shallow_clone(),
+            ],
+            0,
+        );
+        let (inputs, gates) = (w_ih.size()[0], 4 * hidden as i64);
+        let sizes = [gates * inputs, gates * hidden as i64, gates, gates];
+        let parts = flat.split_with_sizes(sizes, 0);
+        let params = [
+            parts[0].view([gates, inputs]),
+            parts[1].view([gates, hidden as i64]),
+            parts[2].shallow_clone(),
+            parts[3].shallow_clone(),
+        ];
+        let (y, _, c) = x.lstm(
+            &[h0.shallow_clone(), c0.shallow_clone()],
+            &params,
+            true,
+            1,
+            0.0,
+            train,
+            false,
+            true,
+        );
         *final_cell.borrow_mut() = Some(c.detach().reshape([batch as i64, hidden as i64]));
         y
     };
