@@ -18,7 +18,8 @@ use transfer_tokenizer::{HfTokenizer, Tokenizer};
 
 use crate::error::{Result, TransferError};
 use crate::fsutil::write_atomic;
-use crate::pipeline::Batch;
+use crate::overlap::read_one_behind;
+use crate::pipeline::{Batch, rows_of, uploaded_batches};
 
 /// BERT's embeddings and encoder under Hugging Face's top-level names.
 #[derive(Module, Debug)]
@@ -209,19 +210,23 @@ impl PretrainedBert {
             .unwrap_or_default();
         let pad = self.tokenizer.special_tokens().pad;
         let mut out = vec![Vec::new(); texts.len()];
-        for batch in crate::pipeline::length_sorted_batches(&encoded, batch_size) {
-            let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
-            let Batch { ids, mask, padded } = Batch::new(&rows, pad, &device);
-            let embedded = self.embeddings.forward(ids);
-            let states = self
-                .encoder
-                .forward_known_padding(embedded, mask.clone(), padded);
-            let pooled = transfer_predictor::pool(states, mask, transfer_predictor::Pooling::Mean);
-            let norms = pooled.clone().square().sum_dim(1).sqrt().clamp_min(1e-12);
-            for (&i, row) in batch.iter().zip(crate::pipeline::rows_of(pooled / norms)) {
+        let queued =
+            uploaded_batches(&encoded, batch_size, pad, &device).map(|(batch, tensors)| {
+                let Batch { ids, mask, padded } = tensors;
+                let embedded = self.embeddings.forward(ids);
+                let states = self
+                    .encoder
+                    .forward_known_padding(embedded, mask.clone(), padded);
+                let pooled =
+                    transfer_predictor::pool(states, mask, transfer_predictor::Pooling::Mean);
+                let norms = pooled.clone().square().sum_dim(1).sqrt().clamp_min(1e-12);
+                (batch, pooled / norms)
+            });
+        read_one_behind(queued, |(batch, unit)| {
+            for (&i, row) in batch.iter().zip(rows_of(unit)) {
                 out[i] = row;
             }
-        }
+        });
         Ok(out)
     }
 }

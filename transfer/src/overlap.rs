@@ -56,6 +56,18 @@ where
     }
 }
 
+/// Calls `read` on each item of `queued` once the item after it has been made: when making an
+/// item queues device work, the device has the next batch to run while the host reads one.
+pub(crate) fn read_one_behind<T>(queued: impl Iterator<Item = T>, mut read: impl FnMut(T)) {
+    let mut before = None;
+    for item in queued {
+        if let Some(item) = before.replace(item) {
+            read(item);
+        }
+    }
+    before.map(read);
+}
+
 /// Each step's loss, read after the next step is queued. A loss that is not finite is an
 /// error naming its own step.
 #[derive(Default)]
@@ -132,6 +144,16 @@ mod tests {
         }
         assert_eq!(seen, vec![0, 10, 20, 30, 40, 50, 60]);
         assert_eq!(*calls.borrow(), (0..7).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn items_are_read_once_the_next_is_made() {
+        let made = std::cell::Cell::new(0);
+        let mut read = Vec::new();
+        read_one_behind((0..4).inspect(|&i| made.set(i + 1)), |i| {
+            read.push((i, made.get()))
+        });
+        assert_eq!(read, vec![(0, 2), (1, 3), (2, 4), (3, 4)]);
     }
 
     #[test]

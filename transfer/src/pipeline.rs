@@ -11,7 +11,7 @@ use transfer_tokenizer::{EncodePolicy, Tokenizer};
 use crate::data::{Example, Target, check_texts};
 use crate::error::{Result, TransferError};
 use crate::metrics::{Metrics, classification_scores};
-use crate::overlap::{INFERENCE_BATCHES_AHEAD, read_ahead};
+use crate::overlap::{INFERENCE_BATCHES_AHEAD, read_ahead, read_one_behind};
 use crate::stages::{SetFrozen, Stage, Stages};
 
 /// A tokenizer, a token embedder, a contextual embedder and a predictor, composed.
@@ -227,19 +227,13 @@ where
             .collect()
     }
 
-    /// Length-sorted inference batches of `encoded`, each with its indices, uploaded a few
-    /// at a time.
-    fn uploaded_batches<'a>(
+    /// [`uploaded_batches`] at this pipeline's inference batch size, on its device.
+    fn inference_batches<'a>(
         &'a self,
         encoded: &'a [Vec<u32>],
     ) -> impl Iterator<Item = (Vec<usize>, Batch)> + 'a {
         let pad = self.tokenizer.special_tokens().pad;
-        let batches = length_sorted_batches(encoded, self.inference_batch_size);
-        read_ahead(batches, INFERENCE_BATCHES_AHEAD, move |batch| {
-            let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
-            let tensors = Batch::new(&rows, pad, &self.device);
-            (batch, tensors)
-        })
+        uploaded_batches(encoded, self.inference_batch_size, pad, &self.device)
     }
 
     /// The raw outputs (logits or values) for each text, without autodiff, in batches of
@@ -248,22 +242,14 @@ where
         check_texts("texts", texts)?;
         let encoded = self.encode_all(texts)?;
         let mut out = vec![Vec::new(); texts.len()];
-        let mut store = |(batch, output): (Vec<usize>, Tensor<2>)| {
+        let queued = self
+            .inference_batches(&encoded)
+            .map(|(batch, tensors)| (batch, self.stages.forward_batch(tensors)));
+        read_one_behind(queued, |(batch, output)| {
             for (&i, row) in batch.iter().zip(rows_of(output)) {
                 out[i] = row;
             }
-        };
-        let mut queued = None;
-        for (batch, tensors) in self.uploaded_batches(&encoded) {
-            let output = self.stages.forward_batch(tensors);
-            // The batch before's outputs, read now that this batch is queued.
-            if let Some(before) = queued.replace((batch, output)) {
-                store(before);
-            }
-        }
-        if let Some(last) = queued {
-            store(last);
-        }
+        });
         Ok(out)
     }
 
@@ -304,7 +290,14 @@ where
         let mut loss_sum = 0.0;
         let mut predicted = vec![0usize; examples.len()];
         let mut squared_error = 0.0;
-        let mut read = |(batch, output, loss): (Vec<usize>, Tensor<2>, Tensor<1>)| {
+        let queued = self.inference_batches(&encoded).map(|(batch, tensors)| {
+            let output = self.stages.forward_batch(tensors);
+            let batch_examples: Vec<&Example> = batch.iter().map(|&i| &examples[i]).collect();
+            let targets = targets_tensor(&batch_examples, &self.device);
+            let loss = self.stages.predictor.loss(output.clone(), targets);
+            (batch, output, loss)
+        });
+        read_one_behind(queued, |(batch, output, loss)| {
             loss_sum += f64::from(loss.into_scalar::<f32>()) * batch.len() as f64;
             for (&i, row) in batch.iter().zip(rows_of(output)) {
                 match &examples[i].target {
@@ -321,21 +314,7 @@ where
                     }
                 }
             }
-        };
-        let mut queued = None;
-        for (batch, tensors) in self.uploaded_batches(&encoded) {
-            let output = self.stages.forward_batch(tensors);
-            let batch_examples: Vec<&Example> = batch.iter().map(|&i| &examples[i]).collect();
-            let targets = targets_tensor(&batch_examples, &self.device);
-            let loss = self.stages.predictor.loss(output.clone(), targets);
-            // The batch before's results, read now that this batch is queued.
-            if let Some(before) = queued.replace((batch, output, loss)) {
-                read(before);
-            }
-        }
-        if let Some(last) = queued {
-            read(last);
-        }
+        });
         let n = examples.len();
         Ok(match self.task() {
             Task::Classification { num_classes } => {
@@ -409,7 +388,22 @@ pub(crate) fn length_sorted_batches(encoded: &[Vec<u32>], batch_size: usize) -> 
         .collect()
 }
 
-/// Pads `rows` to the longest one: ids `[batch, seq]` and the mask of real positions.
+/// Length-sorted batches of `encoded` (longest first), each with its indices, padded with `pad`
+/// and uploaded to `device` a few at a time.
+pub(crate) fn uploaded_batches<'a>(
+    encoded: &'a [Vec<u32>],
+    batch_size: usize,
+    pad: u32,
+    device: &'a Device,
+) -> impl Iterator<Item = (Vec<usize>, Batch)> + 'a {
+    let batches = length_sorted_batches(encoded, batch_size);
+    read_ahead(batches, INFERENCE_BATCHES_AHEAD, move |batch| {
+        let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
+        let tensors = Batch::new(&rows, pad, device);
+        (batch, tensors)
+    })
+}
+
 /// One batch of token ids on the device, padded to its longest row, for
 /// [`Stages::forward_batch`](crate::Stages::forward_batch).
 ///

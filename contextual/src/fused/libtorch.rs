@@ -81,27 +81,29 @@ fn route_for(x: &tch::Tensor, forced: Option<Route>) -> Route {
 /// Runs `f` over three libtorch tensors of one kind (all under autodiff or none): directly,
 /// through `own` (an op with our backward, when it offers one for these inputs), or as a
 /// [`TorchBackward`] op.
-fn dispatch<const D: usize>(
-    inputs: [Prim; 3],
+fn dispatch<const D: usize, const N: usize>(
+    inputs: [Prim; N],
     route: Route,
-    own: impl FnOnce(&[AdTensor; 3]) -> Option<AdTensor>,
-    f: impl Fn([&tch::Tensor; 3]) -> tch::Tensor,
+    own: impl FnOnce(&[AdTensor; N]) -> Option<AdTensor>,
+    f: impl Fn([&tch::Tensor; N]) -> tch::Tensor,
 ) -> Option<Tensor<D>> {
-    match inputs {
-        [Prim::Plain(a), Prim::Plain(b), Prim::Plain(c)] => {
-            let out = tch::no_grad(|| f([&a.tensor, &b.tensor, &c.tensor]));
-            Some(Tensor::from_primitive::<LibTorch>(TchTensor::new(out)))
-        }
-        [Prim::Ad(a), Prim::Ad(b), Prim::Ad(c)] => {
-            let inputs = [a, b, c];
-            let out = match route {
-                Route::Own => own(&inputs)?,
-                Route::Autograd => torch_op(&inputs, f),
-            };
-            Some(Tensor::from_primitive::<Ad>(out))
-        }
-        _ => None,
+    if inputs.iter().all(|p| matches!(p, Prim::Plain(_))) {
+        let out = tch::no_grad(|| f(inputs.each_ref().map(Prim::tch)));
+        return Some(Tensor::from_primitive::<LibTorch>(TchTensor::new(out)));
     }
+    let tracked: Vec<AdTensor> = inputs
+        .into_iter()
+        .map(|p| match p {
+            Prim::Ad(t) => Some(t),
+            Prim::Plain(_) => None,
+        })
+        .collect::<Option<_>>()?;
+    let inputs: [AdTensor; N] = tracked.try_into().ok()?;
+    let out = match route {
+        Route::Own => own(&inputs)?,
+        Route::Autograd => torch_op(&inputs, f),
+    };
+    Some(Tensor::from_primitive::<Ad>(out))
 }
 
 /// `layer(x)` with `addmm`, in `half` when given (the result then in `half`).
@@ -440,8 +442,8 @@ pub(super) fn lstm(
     if inputs.iter().any(|p| p.tch().kind() != tch::Kind::Float) {
         return None;
     }
-    let [batch, _, _] = x.dims();
-    let hidden = recurrent.weight.dims()[0];
+    let batch = x.dims()[0] as i64;
+    let hidden = recurrent.weight.dims()[0] as i64;
     let device = inputs[0].tch().device();
     let [h0, c0] = match state {
         Some(pair) => {
@@ -451,67 +453,44 @@ pub(super) fn lstm(
             });
             [constants.next()??, constants.next()??]
         }
-        None => [0, 1].map(|_| {
-            tch::Tensor::zeros([1, batch as i64, hidden as i64], (tch::Kind::Float, device))
-        }),
-    };
-    let (h0, c0) = (
-        h0.reshape([1, batch as i64, hidden as i64]),
-        c0.reshape([1, batch as i64, hidden as i64]),
-    );
-    let no_bias = tch::Tensor::zeros([4 * hidden as i64], (tch::Kind::Float, device));
+        None => [0, 1].map(|_| tch::Tensor::zeros([batch, hidden], (tch::Kind::Float, device))),
+    }
+    .map(|t| t.reshape([1, batch, hidden]));
+    let no_bias = tch::Tensor::zeros([4 * hidden], (tch::Kind::Float, device));
     let final_cell = std::cell::RefCell::new(None);
-    let run = |[x, w_ih, w_hh, b]: [&tch::Tensor; 4], train: bool| {
-        // One buffer in cuDNN's layout (W_ih, W_hh as libtorch's `[out, in]`, b_ih, b_hh), the
-        // parameters views of it: cuDNN then reads it as it is, where separate tensors would be
-        // compacted again at every call, with a warning each time. Differentiable (a `cat`).
-        let flat = tch::Tensor::cat(
-            &[
-                w_ih.tr().reshape([-1]),
-                w_hh.tr().reshape([-1]),
-                b.reshape([-1]),
-                no_bias.shallow_clone(),
-            ],
-            0,
-        );
-        let (inputs, gates) = (w_ih.size()[0], 4 * hidden as i64);
-        let sizes = [gates * inputs, gates * hidden as i64, gates, gates];
-        let parts = flat.split_with_sizes(sizes, 0);
-        let params = [
-            parts[0].view([gates, inputs]),
-            parts[1].view([gates, hidden as i64]),
-            parts[2].shallow_clone(),
-            parts[3].shallow_clone(),
-        ];
-        let (y, _, c) = x.lstm(
-            &[h0.shallow_clone(), c0.shallow_clone()],
-            &params,
-            true,
-            1,
-            0.0,
-            train,
-            false,
-            true,
-        );
-        *final_cell.borrow_mut() = Some(c.detach().reshape([batch as i64, hidden as i64]));
-        y
-    };
-    let y = match inputs {
-        [
-            Prim::Plain(a),
-            Prim::Plain(b),
-            Prim::Plain(c),
-            Prim::Plain(d),
-        ] => {
-            let y = tch::no_grad(|| run([&a.tensor, &b.tensor, &c.tensor, &d.tensor], false));
-            Tensor::from_primitive::<LibTorch>(TchTensor::new(y))
-        }
-        [Prim::Ad(a), Prim::Ad(b), Prim::Ad(c), Prim::Ad(d)] => {
+    let y = dispatch(
+        inputs,
+        Route::Autograd,
+        |_| None,
+        |[x, w_ih, w_hh, b]| {
+            // One buffer in cuDNN's layout (W_ih, W_hh as libtorch's `[out, in]`, b_ih, b_hh), the
+            // parameters views of it: cuDNN then reads it as it is, where separate tensors would be
+            // compacted again at every call, with a warning each time. Differentiable (a `cat`).
+            let flat = tch::Tensor::cat(
+                &[
+                    w_ih.tr().reshape([-1]),
+                    w_hh.tr().reshape([-1]),
+                    b.reshape([-1]),
+                    no_bias.shallow_clone(),
+                ],
+                0,
+            );
+            let (inputs, gates) = (w_ih.size()[0], 4 * hidden);
+            let parts = flat.split_with_sizes([gates * inputs, gates * hidden, gates, gates], 0);
+            let params = [
+                parts[0].view([gates, inputs]),
+                parts[1].view([gates, hidden]),
+                parts[2].shallow_clone(),
+                parts[3].shallow_clone(),
+            ];
             // cuDNN differentiates only what its training mode ran.
-            Tensor::from_primitive::<Ad>(torch_op(&[a, b, c, d], |t| run(t, true)))
-        }
-        _ => return None,
-    };
+            let train = params.iter().chain([x]).any(tch::Tensor::requires_grad);
+            let hx = [h0.shallow_clone(), c0.shallow_clone()];
+            let (y, _, c) = x.lstm(&hx, &params, true, 1, 0.0, train, false, true);
+            *final_cell.borrow_mut() = Some(c.detach().reshape([batch, hidden]));
+            y
+        },
+    )?;
     let cell = Tensor::from_primitive::<LibTorch>(TchTensor::new(final_cell.into_inner()?));
     Some((
         y,
