@@ -140,10 +140,9 @@ impl LstmCell {
     }
 
     /// Runs the cell left to right over `x: [batch, seq, input]`: on libtorch as one call of
-    /// its LSTM (cuDNN's on CUDA; the final cell state then carries no gradient), elsewhere
-    /// step by step.
+    /// its LSTM (cuDNN's on CUDA), on flex as one op for the recurrence (the final cell state
+    /// then carries no gradient), elsewhere step by step.
     fn run(&self, x: Tensor<3>, state: Option<LstmState>) -> (Tensor<3>, LstmState) {
-        #[cfg(feature = "tch")]
         if let Some((y, cell)) = crate::fused::lstm(
             &self.input,
             &self.recurrent,
@@ -257,7 +256,7 @@ impl Lstm {
     /// Runs a unidirectional stack from `states` (one per layer, zeros if `None`), returning
     /// the top layer's outputs and each layer's final state: what a language model needs to
     /// carry state from one chunk of text to the next. Dropout is applied between layers. On
-    /// libtorch the final cell states carry no gradient (the hidden states do): detach both,
+    /// libtorch and flex the final cell states carry no gradient (the hidden states do): detach both,
     /// as truncated backpropagation through time does.
     ///
     /// # Panics
@@ -369,22 +368,11 @@ impl ContextualEmbedder for Lstm {
     }
 }
 
-#[cfg(all(test, feature = "tch"))]
-#[allow(deprecated)]
+#[cfg(test)]
 mod tests {
     use burn::tensor::Distribution;
 
     use super::*;
-
-    /// libtorch's CPU under autodiff, or CUDA device 0 with `TRANSFER_TEST_CUDA=1`.
-    fn device() -> Device {
-        let plain = if std::env::var("TRANSFER_TEST_CUDA").as_deref() == Ok("1") {
-            Device::libtorch_cuda(0)
-        } else {
-            Device::libtorch()
-        };
-        plain.autodiff()
-    }
 
     fn normal<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
         Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
@@ -399,12 +387,10 @@ mod tests {
         );
     }
 
-    /// One libtorch LSTM call against burn's step-by-step cell: outputs, final states and the
-    /// gradients of the input and the three weights, from zeros and from a given state; and
-    /// the same values without autodiff.
-    #[test]
-    fn libtorch_lstm_matches_the_steps() {
-        let device = device();
+    /// The fused LSTM on `device` (an autodiff one) against burn's step-by-step cell: outputs,
+    /// final states and the gradients of the input and the three weights, from zeros and from
+    /// a given state; and the same values without autodiff.
+    fn check_fused_matches_the_steps(device: Device) {
         device.seed(7);
         let cell = LstmCell::new(6, 5, &device);
         let x = normal([3, 9, 6], &device).require_grad();
@@ -437,11 +423,53 @@ mod tests {
             }
             assert_close("d bias", bias.grad(&g1).unwrap(), bias.grad(&g2).unwrap());
         }
+        // A given state that needs a gradient takes the steps.
+        let tracked = normal([3, 5], &device).require_grad();
+        let pair = Some([&tracked, &tracked]);
+        assert!(crate::fused::lstm(&cell.input, &cell.recurrent, &x, pair).is_none());
         let plain = cell.valid();
         let x = x.inner();
         let (y1, _) = plain.run(x.clone(), None);
         let (y2, _) = plain.run_steps(x, None);
         assert!(!y1.is_autodiff());
         assert_close("outputs without autodiff", y1, y2);
+    }
+
+    #[test]
+    fn flex_lstm_matches_the_steps() {
+        check_fused_matches_the_steps(Device::flex().autodiff());
+    }
+
+    /// Longer than a few steps, with a batch and hidden size off the vector width: the
+    /// gradients through many steps of the recurrence.
+    #[test]
+    fn flex_lstm_matches_the_steps_over_a_long_sequence() {
+        let device = Device::flex().autodiff();
+        device.seed(8);
+        let cell = LstmCell::new(7, 19, &device);
+        let x = normal([5, 40, 7], &device).require_grad();
+        let (y1, _) = cell.run(x.clone(), None);
+        let (y2, _) = cell.run_steps(x.clone(), None);
+        assert_close("outputs", y1.clone(), y2.clone());
+        let w = normal([5, 40, 19], &device);
+        let g1 = (y1 * w.clone()).sum().backward();
+        let g2 = (y2 * w).sum().backward();
+        assert_close("d x", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+        let recurrent = cell.recurrent.weight.val();
+        let (a, b) = (recurrent.grad(&g1).unwrap(), recurrent.grad(&g2).unwrap());
+        assert_close("d W_hh", a, b);
+    }
+
+    /// libtorch's CPU under autodiff, or CUDA device 0 with `TRANSFER_TEST_CUDA=1`.
+    #[cfg(feature = "tch")]
+    #[allow(deprecated)]
+    #[test]
+    fn libtorch_lstm_matches_the_steps() {
+        let plain = if std::env::var("TRANSFER_TEST_CUDA").as_deref() == Ok("1") {
+            Device::libtorch_cuda(0)
+        } else {
+            Device::libtorch()
+        };
+        check_fused_matches_the_steps(plain.autodiff());
     }
 }

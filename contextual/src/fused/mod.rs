@@ -1,13 +1,15 @@
-//! Linear layers, LayerNorm and attention for the BERT encoder, fused where the backend allows.
+//! Linear layers, LayerNorm and attention for the BERT encoder, and the LSTM's layers, fused
+//! where the backend allows.
 //!
 //! Under autodiff burn 0.22 runs a linear layer as a matrix product then a separate bias add,
 //! differentiates LayerNorm through its decomposition (nine element-wise ops, each with its own
-//! backward) and attention through matmul, softmax and matmul, materialising the
-//! `[batch, heads, seq, seq]` scores. On libtorch (CPU and CUDA, with and without autodiff)
-//! each runs as one libtorch kernel instead (see `libtorch`); on flex LayerNorm is one op with
-//! its own kernels (`flex`) and attention, with and without autodiff, runs per head with a
-//! vectorised softmax (`flex_attention`); everywhere else burn's own ops run. `TRANSFER_FUSED=0` in the
-//! environment turns all of it off, to compare (see [`setting`]).
+//! backward), attention through matmul, softmax and matmul, materialising the
+//! `[batch, heads, seq, seq]` scores, and an LSTM as about ten ops per time step. On libtorch
+//! (CPU and CUDA, with and without autodiff) each runs as one libtorch kernel instead (see
+//! `libtorch`); on flex LayerNorm is one op with its own kernels (`flex`), attention runs per
+//! head with a vectorised softmax (`flex_attention`) and an LSTM layer's recurrence is one op
+//! (`flex_lstm`), with and without autodiff; everywhere else burn's own ops run.
+//! `TRANSFER_FUSED=0` in the environment turns all of it off, to compare (see [`setting`]).
 
 use std::sync::OnceLock;
 
@@ -77,18 +79,23 @@ pub(crate) fn layer_norm(layer: &LayerNorm, epsilon: f64, x: Tensor<3>) -> Tenso
     layer.forward(x)
 }
 
-/// One LSTM layer as libtorch's own (see `libtorch::lstm`): the outputs and the final cell
-/// state, or `None` where the inputs are not libtorch f32 tensors or the fused ops are off.
-#[cfg(feature = "tch")]
+/// One LSTM layer in one op: libtorch's own LSTM (see `libtorch::lstm`), or the recurrence as
+/// one op on flex (see `flex_lstm`). The outputs and the final cell state (which carries no
+/// gradient), or `None` where the inputs are neither or the fused ops are off.
 pub(crate) fn lstm(
     input: &Linear,
     recurrent: &Linear,
     x: &Tensor<3>,
     state: Option<[&Tensor<2>; 2]>,
 ) -> Option<(Tensor<3>, Tensor<2>)> {
-    enabled()
-        .then(|| libtorch::lstm(input, recurrent, x, state))
-        .flatten()
+    if !enabled() {
+        return None;
+    }
+    #[cfg(feature = "tch")]
+    if let Some(out) = libtorch::lstm(input, recurrent, x, state) {
+        return Some(out);
+    }
+    flex_lstm::lstm(input, recurrent, x, state)
 }
 
 /// Scaled dot-product attention of `[batch, heads, seq, head_dim]` queries, keys and values;
@@ -160,6 +167,7 @@ fn record<B: Backend, O: Backward<B, N>, const N: usize>(
 
 mod flex;
 mod flex_attention;
+mod flex_lstm;
 #[cfg(feature = "tch")]
 // burn 0.22 deprecates its libtorch backend; it is the one this project runs on CUDA.
 #[allow(deprecated)]

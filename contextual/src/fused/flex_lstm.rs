@@ -1,0 +1,517 @@
+//! The LSTM recurrence on flex as one op. burn runs a cell step by step, about ten ops a
+//! step, each with its own backward under autodiff; here the input projection `P = x·W_ih + b`
+//! is still burn's (one matrix product over every step), and the recurrence over `P` is one
+//! op: per step a gemm `P_t + h_{t-1}·W_hh` and the gates in one vectorised pass; backward,
+//! the steps in reverse (`dh_{t-1} = dG_t·W_hhᵀ`), then `dW_hh = Σ h_{t-1}ᵀ·dG_t` by gemm.
+//! The batch's rows are independent, so each core runs the whole sequence for its share of
+//! them (no synchronisation per step). Buffers keep `P`'s layout, `[batch, seq, ·]`.
+
+use burn::backend::Flex;
+use burn::backend::autodiff::Autodiff;
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops};
+use burn::backend::flex::FlexTensor;
+use burn::nn::Linear;
+use burn::prelude::*;
+use burn::tensor::DType;
+use rayon::prelude::*;
+
+use super::flex::{flex, values};
+use super::record;
+use crate::flex_gelu::exp_nonpositive;
+
+type Ad = Autodiff<Flex>;
+
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    batch: usize,
+    seq: usize,
+    hidden: usize,
+}
+
+impl Sizes {
+    fn gates(&self) -> usize {
+        4 * self.hidden
+    }
+}
+
+/// Time step `t` of a sequence of `seq` steps with `hidden` units.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    t: usize,
+    seq: usize,
+    hidden: usize,
+}
+
+/// One LSTM layer's outputs `[batch, seq, hidden]` and final cell state `[batch, hidden]` on
+/// flex f32 tensors (all plain or all under autodiff); the cell state carries no gradient.
+/// `None` elsewhere, or when a given state needs a gradient.
+pub(crate) fn lstm(
+    input: &Linear,
+    recurrent: &Linear,
+    x: &Tensor<3>,
+    state: Option<[&Tensor<2>; 2]>,
+) -> Option<(Tensor<3>, Tensor<2>)> {
+    let autodiff = x.is_autodiff();
+    let bias = input.bias.as_ref()?.val();
+    let weight = recurrent.weight.val();
+    if !on_flex(x, autodiff)
+        || !on_flex(&input.weight.val(), autodiff)
+        || !on_flex(&bias, autodiff)
+        || !on_flex(&weight, autodiff)
+    {
+        return None;
+    }
+    let [batch, seq, _] = x.dims();
+    if seq == 0 {
+        return None;
+    }
+    let hidden = weight.dims()[0];
+    let sizes = Sizes { batch, seq, hidden };
+    let start = match state {
+        Some([h, c]) => Some([constant(h, autodiff)?, constant(c, autodiff)?]),
+        None => None,
+    };
+    let projected = input.forward(x.clone());
+    let cell_shape = vec![batch, hidden];
+    if !autodiff {
+        let (p, w) = (
+            projected.try_into_primitive::<Flex>().ok()?,
+            weight.try_into_primitive::<Flex>().ok()?,
+        );
+        let run = forward(&values(&p), &values(&w), start.as_ref(), sizes);
+        return Some((
+            Tensor::from_primitive::<Flex>(run.hiddens.clone()),
+            Tensor::from_primitive::<Flex>(flex(run.final_cell(), cell_shape)),
+        ));
+    }
+    let (p, w) = (
+        projected.try_into_primitive::<Ad>().ok()?,
+        weight.try_into_primitive::<Ad>().ok()?,
+    );
+    let final_cell = std::cell::RefCell::new(Vec::new());
+    let run = || {
+        let run = forward(
+            &values(p.primitive()),
+            &values(w.primitive()),
+            start.as_ref(),
+            sizes,
+        );
+        *final_cell.borrow_mut() = run.final_cell();
+        let y = run.hiddens.clone();
+        (run, y)
+    };
+    let y = record(
+        RecurrenceBackward,
+        [&p, &w],
+        || {
+            let (run, y) = run();
+            let recurrent = w.primitive().clone();
+            (RecurrenceState { recurrent, run }, y)
+        },
+        || run().1,
+    );
+    let cell = Tensor::<2>::from_primitive::<Flex>(flex(final_cell.into_inner(), cell_shape));
+    Some((Tensor::from_primitive::<Ad>(y), cell.autodiff()))
+}
+
+/// Whether `t` is an f32 flex tensor, under autodiff when `autodiff`.
+fn on_flex<const D: usize>(t: &Tensor<D>, autodiff: bool) -> bool {
+    t.dtype() == DType::F32
+        && t.is_autodiff() == autodiff
+        && if autodiff {
+            t.clone().try_into_primitive::<Ad>().is_ok()
+        } else {
+            t.clone().try_into_primitive::<Flex>().is_ok()
+        }
+}
+
+/// The values of a state tensor that needs no gradient.
+fn constant(t: &Tensor<2>, autodiff: bool) -> Option<Vec<f32>> {
+    if !on_flex(t, autodiff) {
+        return None;
+    }
+    if autodiff {
+        let p = t.clone().try_into_primitive::<Ad>().ok()?;
+        (!p.is_tracked()).then(|| values(p.primitive()).into_owned())
+    } else {
+        let p = t.clone().try_into_primitive::<Flex>().ok()?;
+        Some(values(&p).into_owned())
+    }
+}
+
+/// Everything a forward pass computed, in `[batch, seq, ·]` layout.
+#[derive(Debug, Clone)]
+struct Run {
+    /// The gates after their activations (i, f, g, o), `4 × hidden` wide.
+    gates: Vec<f32>,
+    cells: Vec<f32>,
+    /// The outputs.
+    hiddens: FlexTensor,
+    /// The state before the first step (hidden, cell), `[batch, hidden]` each.
+    start: [Vec<f32>; 2],
+    sizes: Sizes,
+}
+
+impl Run {
+    fn final_cell(&self) -> Vec<f32> {
+        let Sizes { seq, hidden, .. } = self.sizes;
+        self.cells
+            .chunks_exact(seq * hidden)
+            .flat_map(|row| &row[(seq - 1) * hidden..])
+            .copied()
+            .collect()
+    }
+}
+
+/// Batch rows per parallel task: the batch split evenly over the cores.
+fn rows_per_task(batch: usize) -> usize {
+    batch.div_ceil(rayon::current_num_threads().max(1)).max(1)
+}
+
+/// The recurrence over `p = x·W_ih + b` (`[batch, seq, 4 × hidden]`) with `w = W_hh`
+/// (`[hidden, 4 × hidden]`), from `start` (hidden, cell) or zeros.
+fn forward(p: &[f32], w: &[f32], start: Option<&[Vec<f32>; 2]>, sizes: Sizes) -> Run {
+    let Sizes { batch, seq, hidden } = sizes;
+    let mut gates = p.to_vec();
+    let mut cells = vec![0f32; batch * seq * hidden];
+    let mut hiddens = vec![0f32; batch * seq * hidden];
+    let start = start
+        .cloned()
+        .unwrap_or_else(|| [vec![0f32; batch * hidden], vec![0f32; batch * hidden]]);
+    let rows = rows_per_task(batch);
+    let (per_gates, per_state) = (rows * seq * sizes.gates(), rows * seq * hidden);
+    gates
+        .par_chunks_mut(per_gates)
+        .zip(cells.par_chunks_mut(per_state))
+        .zip(hiddens.par_chunks_mut(per_state))
+        .zip(start[0].par_chunks(rows * hidden))
+        .zip(start[1].par_chunks(rows * hidden))
+        .for_each(|((((gates, cells), hiddens), h0), c0)| {
+            forward_rows(gates, cells, hiddens, [h0, c0], w, sizes);
+        });
+    let hiddens = flex(hiddens, vec![batch, seq, hidden]);
+    Run {
+        gates,
+        cells,
+        hiddens,
+        start,
+        sizes,
+    }
+}
+
+/// [`forward`] for the rows whose initial states are `h0` and `c0`; `gates` holds their `P`.
+fn forward_rows(
+    gates: &mut [f32],
+    cells: &mut [f32],
+    hiddens: &mut [f32],
+    [h0, c0]: [&[f32]; 2],
+    w: &[f32],
+    sizes: Sizes,
+) {
+    let Sizes { seq, hidden, .. } = sizes;
+    let (rows, width) = (h0.len() / hidden, sizes.gates());
+    for t in 0..seq {
+        let (h_prev, h_rs) = match t {
+            0 => (h0.as_ptr(), hidden),
+            _ => (hiddens[(t - 1) * hidden..].as_ptr(), seq * hidden),
+        };
+        // SAFETY: row b of step t is at (b·seq + t)·width in `gates`, at (b·seq + t − 1)·hidden
+        // in `hiddens` (b·hidden in `h0`), and `w` is hidden × width, row-major.
+        unsafe {
+            gemm(
+                (rows, width, hidden),
+                (gates[t * width..].as_mut_ptr(), seq * width, true),
+                (h_prev, 1, h_rs),
+                (w.as_ptr(), 1, width),
+            );
+        }
+        step_forward(gates, cells, hiddens, c0, Step { t, seq, hidden });
+    }
+}
+
+#[derive(Debug)]
+struct RecurrenceBackward;
+
+#[derive(Debug, Clone)]
+struct RecurrenceState {
+    recurrent: FlexTensor,
+    run: Run,
+}
+
+impl Backward<Flex, 2> for RecurrenceBackward {
+    type State = RecurrenceState;
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_p, node_w] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let RecurrenceState { recurrent, run } = ops.state;
+        let Sizes { batch, seq, hidden } = run.sizes;
+        let width = run.sizes.gates();
+        let (dy, w, hiddens) = (values(&dy), values(&recurrent), values(&run.hiddens));
+        let rows = rows_per_task(batch);
+        let (per_gates, per_state) = (rows * seq * width, rows * seq * hidden);
+        let mut d_gates = vec![0f32; batch * seq * width];
+        let dw = d_gates
+            .par_chunks_mut(per_gates)
+            .zip(dy.par_chunks(per_state))
+            .zip(run.gates.par_chunks(per_gates))
+            .zip(run.cells.par_chunks(per_state))
+            .zip(hiddens.par_chunks(per_state))
+            .zip(run.start[0].par_chunks(rows * hidden))
+            .zip(run.start[1].par_chunks(rows * hidden))
+            .map(|((((((d_gates, dy), gates), cells), hiddens), h0), c0)| {
+                backward_rows(d_gates, dy, gates, cells, c0, w.as_ref(), run.sizes);
+                node_w
+                    .is_some()
+                    .then(|| weight_gradient(d_gates, hiddens, h0, run.sizes))
+            })
+            .reduce(
+                || None,
+                |a, b| match (a, b) {
+                    (Some(mut a), Some(b)) => {
+                        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                        Some(a)
+                    }
+                    (a, b) => a.or(b),
+                },
+            );
+        if let (Some(node), Some(dw)) = (node_w, dw) {
+            grads.register::<Flex>(node.id, flex(dw, vec![hidden, width]));
+        }
+        if let Some(node) = node_p {
+            grads.register::<Flex>(node.id, flex(d_gates, vec![batch, seq, width]));
+        }
+    }
+}
+
+/// The gradients of the pre-activation gates (= of `P`) of some rows, from `dy` (theirs).
+fn backward_rows(
+    d_gates: &mut [f32],
+    dy: &[f32],
+    gates: &[f32],
+    cells: &[f32],
+    c0: &[f32],
+    w: &[f32],
+    sizes: Sizes,
+) {
+    let Sizes { seq, hidden, .. } = sizes;
+    let (rows, width) = (c0.len() / hidden, sizes.gates());
+    // What reaches h_t from the step after, then all of it; what reaches c_t.
+    let (mut dh, mut dc) = (vec![0f32; rows * hidden], vec![0f32; rows * hidden]);
+    for t in (0..seq).rev() {
+        for (b, dh) in dh.chunks_exact_mut(hidden).enumerate() {
+            let dy = &dy[(b * seq + t) * hidden..][..hidden];
+            dh.iter_mut().zip(dy).for_each(|(dh, dy)| *dh += dy);
+        }
+        let step = Step { t, seq, hidden };
+        step_backward(d_gates, &mut dc, &dh, gates, cells, c0, step);
+        if t > 0 {
+            // SAFETY: `dh` is rows × hidden; row b of step t is at (b·seq + t)·width in
+            // `d_gates`; `w` is hidden × width, read transposed.
+            unsafe {
+                gemm(
+                    (rows, hidden, width),
+                    (dh.as_mut_ptr(), hidden, false),
+                    (d_gates[t * width..].as_ptr(), 1, seq * width),
+                    (w.as_ptr(), width, 1),
+                );
+            }
+        }
+    }
+}
+
+/// `Σ_t h_{t-1}ᵀ·dG_t` over some rows: `hiddens` are their outputs, `h0` their initial states.
+fn weight_gradient(d_gates: &[f32], hiddens: &[f32], h0: &[f32], sizes: Sizes) -> Vec<f32> {
+    let Sizes { seq, hidden, .. } = sizes;
+    let width = sizes.gates();
+    let mut dw = vec![0f32; hidden * width];
+    // SAFETY: as in `backward_rows`; `hiddens` is rows × seq × hidden, `h0` rows × hidden.
+    unsafe {
+        // Step 0 of every row: h0ᵀ · dG_0.
+        gemm(
+            (hidden, width, h0.len() / hidden),
+            (dw.as_mut_ptr(), width, true),
+            (h0.as_ptr(), hidden, 1),
+            (d_gates.as_ptr(), 1, seq * width),
+        );
+        if seq > 1 {
+            // Steps 1.. of each row: its outputs 0..seq−1 against its gates 1..seq.
+            for (hiddens, d_gates) in hiddens
+                .chunks_exact(seq * hidden)
+                .zip(d_gates.chunks_exact(seq * width))
+            {
+                gemm(
+                    (hidden, width, seq - 1),
+                    (dw.as_mut_ptr(), width, true),
+                    (hiddens.as_ptr(), hidden, 1),
+                    (d_gates[width..].as_ptr(), 1, width),
+                );
+            }
+        }
+    }
+    dw
+}
+
+/// `dst (m × n) ← [dst +] lhs (m × k) · rhs (k × n)`, `dst` row-major with row stride
+/// `dst_rs`; the others given by (column stride, row stride).
+///
+/// # Safety
+/// Each pointer must address the elements its sizes and strides walk.
+unsafe fn gemm(
+    (m, n, k): (usize, usize, usize),
+    (dst, dst_rs, accumulate): (*mut f32, usize, bool),
+    (lhs, lhs_cs, lhs_rs): (*const f32, usize, usize),
+    (rhs, rhs_cs, rhs_rs): (*const f32, usize, usize),
+) {
+    // SAFETY: the caller's.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst,
+            1,
+            dst_rs as isize,
+            accumulate,
+            lhs,
+            lhs_cs as isize,
+            lhs_rs as isize,
+            rhs,
+            rhs_cs as isize,
+            rhs_rs as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// σ(x), branch-free.
+#[inline(always)]
+fn sigmoid(x: f32) -> f32 {
+    let e = exp_nonpositive(-x.abs());
+    let s = 1.0 / (1.0 + e);
+    if x >= 0.0 { s } else { 1.0 - s }
+}
+
+/// tanh(x), branch-free.
+#[inline(always)]
+fn tanh(x: f32) -> f32 {
+    let e = exp_nonpositive(-2.0 * x.abs());
+    let t = (1.0 - e) / (1.0 + e);
+    if x >= 0.0 { t } else { -t }
+}
+
+widest_simd_fn!(
+    /// Step `t` of every row: its gates in place (pre-activations in, i, f, g, o out), its
+    /// cell state `c = f·c_prev + i·g` and output `h = o·tanh(c)`.
+    fn step_forward(
+        gates: &mut [f32],
+        cells: &mut [f32],
+        hiddens: &mut [f32],
+        c0: &[f32],
+        step: Step,
+    ) {
+        let Step { t, seq, hidden } = step;
+        for b in 0..c0.len() / hidden {
+            let g = &mut gates[(b * seq + t) * 4 * hidden..][..4 * hidden];
+            let (ifg, o) = g.split_at_mut(3 * hidden);
+            let (i_f, gg) = ifg.split_at_mut(2 * hidden);
+            i_f.iter_mut().for_each(|v| *v = sigmoid(*v));
+            gg.iter_mut().for_each(|v| *v = tanh(*v));
+            o.iter_mut().for_each(|v| *v = sigmoid(*v));
+            let (i, f) = i_f.split_at(hidden);
+            let at = (b * seq + t) * hidden;
+            let (before, after) = cells.split_at_mut(at);
+            let c_prev = match t {
+                0 => &c0[b * hidden..][..hidden],
+                _ => &before[at - hidden..],
+            };
+            let h = &mut hiddens[at..][..hidden];
+            new_state(i, f, gg, o, c_prev, &mut after[..hidden], h);
+        }
+    }
+);
+
+/// `c = f·c_prev + i·g`, `h = o·tanh(c)` (separate arguments, so that the loops vectorise).
+#[inline(always)]
+fn new_state(
+    i: &[f32],
+    f: &[f32],
+    g: &[f32],
+    o: &[f32],
+    c_prev: &[f32],
+    c: &mut [f32],
+    h: &mut [f32],
+) {
+    for j in 0..c.len() {
+        c[j] = f[j] * c_prev[j] + i[j] * g[j];
+    }
+    for j in 0..h.len() {
+        h[j] = o[j] * tanh(c[j]);
+    }
+}
+
+widest_simd_fn!(
+    /// Step `t` backward for every row: from `dh` (all of the loss's gradient reaching h_t)
+    /// and `dc` (what reaches c_t from the step after), the gradients of the pre-activation
+    /// gates into `d_gates`; `dc` becomes what reaches c_{t-1}.
+    fn step_backward(
+        d_gates: &mut [f32],
+        dc: &mut [f32],
+        dh: &[f32],
+        gates: &[f32],
+        cells: &[f32],
+        c0: &[f32],
+        step: Step,
+    ) {
+        let Step { t, seq, hidden } = step;
+        for b in 0..c0.len() / hidden {
+            let at = (b * seq + t) * hidden;
+            let c_prev = match t {
+                0 => &c0[b * hidden..][..hidden],
+                _ => &cells[at - hidden..][..hidden],
+            };
+            let rows = b * hidden..(b + 1) * hidden;
+            gate_gradients(
+                &mut d_gates[(b * seq + t) * 4 * hidden..][..4 * hidden],
+                &mut dc[rows.clone()],
+                &dh[rows],
+                &gates[(b * seq + t) * 4 * hidden..][..4 * hidden],
+                c_prev,
+                &cells[at..][..hidden],
+            );
+        }
+    }
+);
+
+/// [`step_backward`] for one row (separate arguments, so that the loop vectorises).
+#[inline(always)]
+fn gate_gradients(
+    dg: &mut [f32],
+    dc: &mut [f32],
+    dh: &[f32],
+    g: &[f32],
+    c_prev: &[f32],
+    c: &[f32],
+) {
+    let hidden = dc.len();
+    let (dg_ifg, dg_o) = dg.split_at_mut(3 * hidden);
+    let (dg_if, dg_g) = dg_ifg.split_at_mut(2 * hidden);
+    let (dg_i, dg_f) = dg_if.split_at_mut(hidden);
+    for j in 0..hidden {
+        let (i, f, gg, o) = (g[j], g[hidden + j], g[2 * hidden + j], g[3 * hidden + j]);
+        let tc = tanh(c[j]);
+        let dc_total = dc[j] + dh[j] * o * (1.0 - tc * tc);
+        dg_i[j] = dc_total * gg * i * (1.0 - i);
+        dg_f[j] = dc_total * c_prev[j] * f * (1.0 - f);
+        dg_g[j] = dc_total * i * (1.0 - gg * gg);
+        dg_o[j] = dh[j] * tc * o * (1.0 - o);
+        dc[j] = dc_total * f;
+    }
+}
