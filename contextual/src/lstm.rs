@@ -224,6 +224,25 @@ fn reversal_index(mask: Tensor<2, Bool>, dim: usize) -> Tensor<3, Int> {
         .expand([batch, seq, dim])
 }
 
+/// `x` with each row's real positions reversed (see [`reversal_index`]): one op on flex,
+/// elsewhere a `gather` by an index kept in `cache` for the next call of the same width.
+fn reverse_padded(
+    x: Tensor<3>,
+    mask: &Tensor<2, Bool>,
+    cache: &mut Option<(usize, Tensor<3, Int>)>,
+) -> Tensor<3> {
+    if let Some(y) = crate::fused::reverse_padded(&x, mask) {
+        return y;
+    }
+    let dim = x.dims()[2];
+    let index = match cache {
+        Some((d, index)) if *d == dim => index.clone(),
+        _ => reversal_index(mask.clone(), dim),
+    };
+    *cache = Some((dim, index.clone()));
+    x.gather(1, index)
+}
+
 /// One layer: a forward cell and, when bidirectional, a backward one.
 #[derive(Module, Debug)]
 struct LstmLayer {
@@ -307,15 +326,9 @@ impl ContextualEmbedder for Lstm {
             x = match &layer.backward {
                 None => forward,
                 Some(cell) => {
-                    let dim = x.dims()[2];
-                    let index = match &reversal {
-                        Some((d, index)) if *d == dim => index.clone(),
-                        _ => reversal_index(mask.clone(), dim),
-                    };
-                    reversal = Some((dim, index.clone()));
-                    let (backward, _) = cell.run(x.gather(1, index), None);
-                    let out_index = reversal_index(mask.clone(), self.hidden_dim);
-                    Tensor::cat(vec![forward, backward.gather(1, out_index)], 2)
+                    let (backward, _) = cell.run(reverse_padded(x, &mask, &mut reversal), None);
+                    let backward = reverse_padded(backward, &mask, &mut reversal);
+                    Tensor::cat(vec![forward, backward], 2)
                 }
             };
         }
@@ -440,24 +453,58 @@ mod tests {
         check_fused_matches_the_steps(Device::flex().autodiff());
     }
 
-    /// Longer than a few steps, with a batch and hidden size off the vector width: the
-    /// gradients through many steps of the recurrence.
+    /// Longer than a few steps, with a batch and hidden size that fill the flex kernel's
+    /// blocks and leave edges (10 rows, 5 per core; 70 units, 280 gates): the gradients
+    /// through many steps of the recurrence.
     #[test]
     fn flex_lstm_matches_the_steps_over_a_long_sequence() {
         let device = Device::flex().autodiff();
         device.seed(8);
-        let cell = LstmCell::new(7, 19, &device);
-        let x = normal([5, 40, 7], &device).require_grad();
+        let cell = LstmCell::new(7, 70, &device);
+        let x = normal([10, 40, 7], &device).require_grad();
         let (y1, _) = cell.run(x.clone(), None);
         let (y2, _) = cell.run_steps(x.clone(), None);
         assert_close("outputs", y1.clone(), y2.clone());
-        let w = normal([5, 40, 19], &device);
+        let w = normal([10, 40, 70], &device);
         let g1 = (y1 * w.clone()).sum().backward();
         let g2 = (y2 * w).sum().backward();
         assert_close("d x", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
         let recurrent = cell.recurrent.weight.val();
         let (a, b) = (recurrent.grad(&g1).unwrap(), recurrent.grad(&g2).unwrap());
         assert_close("d W_hh", a, b);
+    }
+
+    /// The flex reversal against `gather` by [`reversal_index`]: values and gradients, rows
+    /// of every length from none to all (with and without autodiff).
+    #[test]
+    fn flex_reversal_matches_the_gather() {
+        let device = Device::flex().autodiff();
+        device.seed(9);
+        let x = normal([4, 5, 3], &device).require_grad();
+        let lengths = [5, 3, 0, 1];
+        let real: Vec<bool> = lengths
+            .iter()
+            .flat_map(|&n| (0..5).map(move |t| t < n))
+            .collect();
+        let mask = Tensor::<2, Bool>::from_data(TensorData::new(real, [4, 5]), &device);
+        let fused = crate::fused::reverse_padded(&x, &mask).expect("the flex reversal");
+        let plain = x.clone().gather(1, reversal_index(mask.clone(), 3));
+        assert_eq!(
+            fused.to_data().try_to_vec::<f32>().unwrap(),
+            plain.to_data().try_to_vec::<f32>().unwrap()
+        );
+        let w = normal([4, 5, 3], &device);
+        let g1 = (fused * w.clone()).sum().backward();
+        let g2 = (plain * w).sum().backward();
+        assert_close("d x", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+        let (x, mask) = (x.inner(), mask.inner());
+        let fused = crate::fused::reverse_padded(&x, &mask).expect("the flex reversal");
+        assert!(!fused.is_autodiff());
+        assert_close(
+            "without autodiff",
+            fused,
+            x.gather(1, reversal_index(mask, 3)),
+        );
     }
 
     /// libtorch's CPU under autodiff, or CUDA device 0 with `TRANSFER_TEST_CUDA=1`.

@@ -1,10 +1,11 @@
 //! The LSTM recurrence on flex as one op. burn runs a cell step by step, about ten ops a
 //! step, each with its own backward under autodiff; here the input projection `P = x·W_ih + b`
 //! is still burn's (one matrix product over every step), and the recurrence over `P` is one
-//! op: per step a gemm `P_t + h_{t-1}·W_hh` and the gates in one vectorised pass; backward,
-//! the steps in reverse (`dh_{t-1} = dG_t·W_hhᵀ`), then `dW_hh = Σ h_{t-1}ᵀ·dG_t` by gemm.
-//! The batch's rows are independent, so each core runs the whole sequence for its share of
-//! them (no synchronisation per step). Buffers keep `P`'s layout, `[batch, seq, ·]`.
+//! op: per step the small product `P_t + h_{t-1}·W_hh` ([`rows_times`], which reads `W_hh` in
+//! place) and the gates in one vectorised pass; backward, the steps in reverse
+//! (`dh_{t-1} = dG_t·W_hhᵀ`), then `dW_hh = Σ h_{t-1}ᵀ·dG_t` by gemm. The batch's rows are
+//! independent, so each core runs the whole sequence for its share of them (no
+//! synchronisation per step). Buffers keep `P`'s layout, `[batch, seq, ·]`.
 
 use burn::backend::Flex;
 use burn::backend::autodiff::Autodiff;
@@ -214,19 +215,25 @@ fn forward_rows(
     let (rows, width) = (h0.len() / hidden, sizes.gates());
     for t in 0..seq {
         let (h_prev, h_rs) = match t {
-            0 => (h0.as_ptr(), hidden),
-            _ => (hiddens[(t - 1) * hidden..].as_ptr(), seq * hidden),
+            0 => (h0, hidden),
+            _ => (&hiddens[(t - 1) * hidden..], seq * hidden),
         };
-        // SAFETY: row b of step t is at (b·seq + t)·width in `gates`, at (b·seq + t − 1)·hidden
-        // in `hiddens` (b·hidden in `h0`), and `w` is hidden × width, row-major.
-        unsafe {
-            gemm(
-                (rows, width, hidden),
-                (gates[t * width..].as_mut_ptr(), seq * width, true),
-                (h_prev, 1, h_rs),
-                (w.as_ptr(), 1, width),
-            );
-        }
+        // Row b of step t is at (b·seq + t)·width in `gates`, at (b·seq + t − 1)·hidden in
+        // `hiddens` (b·hidden in `h0`).
+        let product = Product {
+            rows,
+            inner: hidden,
+            columns: width,
+            accumulate: true,
+        };
+        rows_times(
+            &mut gates[t * width..],
+            seq * width,
+            h_prev,
+            h_rs,
+            w,
+            product,
+        );
         step_forward(gates, cells, hiddens, c0, Step { t, seq, hidden });
     }
 }
@@ -249,7 +256,8 @@ impl Backward<Flex, 2> for RecurrenceBackward {
         let RecurrenceState { recurrent, run } = ops.state;
         let Sizes { batch, seq, hidden } = run.sizes;
         let width = run.sizes.gates();
-        let (dy, w, hiddens) = (values(&dy), values(&recurrent), values(&run.hiddens));
+        let (dy, hiddens) = (values(&dy), values(&run.hiddens));
+        let w_t = transpose(&values(&recurrent), hidden, width);
         let rows = rows_per_task(batch);
         let (per_gates, per_state) = (rows * seq * width, rows * seq * hidden);
         let mut d_gates = vec![0f32; batch * seq * width];
@@ -262,7 +270,7 @@ impl Backward<Flex, 2> for RecurrenceBackward {
             .zip(run.start[0].par_chunks(rows * hidden))
             .zip(run.start[1].par_chunks(rows * hidden))
             .map(|((((((d_gates, dy), gates), cells), hiddens), h0), c0)| {
-                backward_rows(d_gates, dy, gates, cells, c0, w.as_ref(), run.sizes);
+                backward_rows(d_gates, dy, gates, cells, c0, &w_t, run.sizes);
                 node_w
                     .is_some()
                     .then(|| weight_gradient(d_gates, hiddens, h0, run.sizes))
@@ -286,14 +294,15 @@ impl Backward<Flex, 2> for RecurrenceBackward {
     }
 }
 
-/// The gradients of the pre-activation gates (= of `P`) of some rows, from `dy` (theirs).
+/// The gradients of the pre-activation gates (= of `P`) of some rows, from `dy` (theirs);
+/// `w_t` is `W_hhᵀ`, `[4 × hidden, hidden]`.
 fn backward_rows(
     d_gates: &mut [f32],
     dy: &[f32],
     gates: &[f32],
     cells: &[f32],
     c0: &[f32],
-    w: &[f32],
+    w_t: &[f32],
     sizes: Sizes,
 ) {
     let Sizes { seq, hidden, .. } = sizes;
@@ -308,16 +317,21 @@ fn backward_rows(
         let step = Step { t, seq, hidden };
         step_backward(d_gates, &mut dc, &dh, gates, cells, c0, step);
         if t > 0 {
-            // SAFETY: `dh` is rows × hidden; row b of step t is at (b·seq + t)·width in
-            // `d_gates`; `w` is hidden × width, read transposed.
-            unsafe {
-                gemm(
-                    (rows, hidden, width),
-                    (dh.as_mut_ptr(), hidden, false),
-                    (d_gates[t * width..].as_ptr(), 1, seq * width),
-                    (w.as_ptr(), width, 1),
-                );
-            }
+            // Row b of step t is at (b·seq + t)·width in `d_gates`.
+            let product = Product {
+                rows,
+                inner: width,
+                columns: hidden,
+                accumulate: false,
+            };
+            rows_times(
+                &mut dh,
+                hidden,
+                &d_gates[t * width..],
+                seq * width,
+                w_t,
+                product,
+            );
         }
     }
 }
@@ -353,6 +367,98 @@ fn weight_gradient(d_gates: &[f32], hiddens: &[f32], h0: &[f32], sizes: Sizes) -
     }
     dw
 }
+
+/// `[rows, columns]` row-major, transposed.
+fn transpose(m: &[f32], rows: usize, columns: usize) -> Vec<f32> {
+    let mut t = vec![0f32; m.len()];
+    for (r, row) in m.chunks_exact(columns).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            t[c * rows + r] = v;
+        }
+    }
+    t
+}
+
+/// The sizes of `dst (rows × columns) ← [dst +] lhs (rows × inner) · rhs (inner × columns)`.
+#[derive(Debug, Clone, Copy)]
+struct Product {
+    rows: usize,
+    inner: usize,
+    columns: usize,
+    accumulate: bool,
+}
+
+/// Rows and columns of one block of [`rows_times`]: 4 rows × 64 columns of accumulators fill
+/// 16 AVX-512 registers, and each row of `rhs` loaded serves 4 rows.
+const BLOCK_ROWS: usize = 4;
+const BLOCK_COLUMNS: usize = 64;
+
+widest_simd_fn!(
+    /// A step's small product ([`Product`]): row r of `dst` at `r · dst_rs`, of `lhs` at
+    /// `r · lhs_rs`; `rhs` row-major and read in place (gemm would repack it at every step).
+    /// `mul_add` is one FMA instruction in the AVX-512 and AVX2 + FMA builds (a library call
+    /// on the rare x86 CPU without FMA).
+    fn rows_times(
+        dst: &mut [f32],
+        dst_rs: usize,
+        lhs: &[f32],
+        lhs_rs: usize,
+        rhs: &[f32],
+        product: Product,
+    ) {
+        let Product {
+            rows,
+            inner,
+            columns,
+            accumulate,
+        } = product;
+        for r0 in (0..rows).step_by(BLOCK_ROWS) {
+            for c0 in (0..columns).step_by(BLOCK_COLUMNS) {
+                if r0 + BLOCK_ROWS <= rows && c0 + BLOCK_COLUMNS <= columns {
+                    let mut acc = [[0f32; BLOCK_COLUMNS]; BLOCK_ROWS];
+                    if accumulate {
+                        for (r, acc) in acc.iter_mut().enumerate() {
+                            acc.copy_from_slice(&dst[(r0 + r) * dst_rs + c0..][..BLOCK_COLUMNS]);
+                        }
+                    }
+                    for k in 0..inner {
+                        let w: &[f32; BLOCK_COLUMNS] = rhs[k * columns + c0..][..BLOCK_COLUMNS]
+                            .try_into()
+                            .expect("a block of columns");
+                        for (r, acc) in acc.iter_mut().enumerate() {
+                            let a = lhs[(r0 + r) * lhs_rs + k];
+                            for j in 0..BLOCK_COLUMNS {
+                                acc[j] = a.mul_add(w[j], acc[j]);
+                            }
+                        }
+                    }
+                    for (r, acc) in acc.iter().enumerate() {
+                        dst[(r0 + r) * dst_rs + c0..][..BLOCK_COLUMNS].copy_from_slice(acc);
+                    }
+                } else {
+                    // The edges: fewer rows or columns than a block.
+                    let (rr, cc) = (
+                        (rows - r0).min(BLOCK_ROWS),
+                        (columns - c0).min(BLOCK_COLUMNS),
+                    );
+                    for r in r0..r0 + rr {
+                        let out = &mut dst[r * dst_rs + c0..][..cc];
+                        if !accumulate {
+                            out.fill(0.0);
+                        }
+                        for k in 0..inner {
+                            let a = lhs[r * lhs_rs + k];
+                            let w = &rhs[k * columns + c0..][..cc];
+                            out.iter_mut()
+                                .zip(w)
+                                .for_each(|(o, w)| *o = a.mul_add(*w, *o));
+                        }
+                    }
+                }
+            }
+        }
+    }
+);
 
 /// `dst (m × n) ← [dst +] lhs (m × k) · rhs (k × n)`, `dst` row-major with row stride
 /// `dst_rs`; the others given by (column stride, row stride).

@@ -98,6 +98,15 @@ pub(crate) fn lstm(
     flex_lstm::lstm(input, recurrent, x, state)
 }
 
+/// `x: [batch, seq, dim]` with each row's real positions (`mask`, which puts them first)
+/// reversed, the padding left in place: one op on flex (see `flex_reverse`), `None` elsewhere
+/// or with the fused ops off.
+pub(crate) fn reverse_padded(x: &Tensor<3>, mask: &Tensor<2, Bool>) -> Option<Tensor<3>> {
+    enabled()
+        .then(|| flex_reverse::reverse_padded(x, mask))
+        .flatten()
+}
+
 /// Scaled dot-product attention of `[batch, heads, seq, head_dim]` queries, keys and values;
 /// `masked` (`[batch, 1, 1, seq]`) is true at the keys no query may look at (padding).
 pub(crate) fn attention(
@@ -168,6 +177,7 @@ fn record<B: Backend, O: Backward<B, N>, const N: usize>(
 mod flex;
 mod flex_attention;
 mod flex_lstm;
+mod flex_reverse;
 #[cfg(feature = "tch")]
 // burn 0.22 deprecates its libtorch backend; it is the one this project runs on CUDA.
 #[allow(deprecated)]
