@@ -46,6 +46,45 @@ pub(super) fn flex(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
+/// `dst = factor · lhs · rhs` for a row-major `[m, n]` `dst` of row stride `dst_rs`, and
+/// `lhs` (`[m, k]`) and `rhs` (`[k, n]`) given by pointer, column stride and row stride; on
+/// this thread (the callers run it on every core for their share of the work).
+///
+/// # Safety
+/// The pointers must hold every element their shapes and strides reach.
+pub(super) unsafe fn gemm(
+    (m, n, k): (usize, usize, usize),
+    (dst, dst_rs): (*mut f32, usize),
+    (lhs, lhs_cs, lhs_rs): (*const f32, usize, usize),
+    (rhs, rhs_cs, rhs_rs): (*const f32, usize, usize),
+    factor: f32,
+) {
+    // SAFETY: the caller's.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst,
+            1,
+            dst_rs as isize,
+            false,
+            lhs,
+            lhs_cs as isize,
+            lhs_rs as isize,
+            rhs,
+            rhs_cs as isize,
+            rhs_rs as isize,
+            0.0,
+            factor,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
 #[derive(Debug)]
 struct LayerNormBackward;
 

@@ -17,7 +17,7 @@ use burn::prelude::*;
 use burn::tensor::DType;
 use rayon::prelude::*;
 
-use super::flex::{flex, values};
+use super::flex::{flex, gemm, values};
 use super::record;
 use crate::flex_gelu::exp_nonpositive;
 
@@ -288,45 +288,6 @@ impl Backward<Flex, 3> for AttentionBackward {
                 grads.register::<Flex>(node.id, flex(grad, shape));
             }
         }
-    }
-}
-
-/// `dst = factor · lhs · rhs` for a row-major `[m, n]` `dst` of row stride `dst_rs`, and
-/// `lhs` (`[m, k]`) and `rhs` (`[k, n]`) given by pointer, column stride and row stride; on
-/// this thread (the heads run in parallel).
-///
-/// # Safety
-/// The pointers must hold every element their shapes and strides reach.
-unsafe fn gemm(
-    (m, n, k): (usize, usize, usize),
-    (dst, dst_rs): (*mut f32, usize),
-    (lhs, lhs_cs, lhs_rs): (*const f32, usize, usize),
-    (rhs, rhs_cs, rhs_rs): (*const f32, usize, usize),
-    factor: f32,
-) {
-    // SAFETY: the caller's.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst,
-            1,
-            dst_rs as isize,
-            false,
-            lhs,
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs,
-            rhs_cs as isize,
-            rhs_rs as isize,
-            0.0,
-            factor,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
     }
 }
 

@@ -18,7 +18,7 @@ use burn::prelude::*;
 use burn::tensor::DType;
 use rayon::prelude::*;
 
-use super::flex::{flex, values};
+use super::flex::{flex, gemm, values};
 use super::record;
 use crate::flex_gelu::exp_nonpositive;
 
@@ -340,30 +340,26 @@ fn backward_rows(
 fn weight_gradient(d_gates: &[f32], hiddens: &[f32], h0: &[f32], sizes: Sizes) -> Vec<f32> {
     let Sizes { seq, hidden, .. } = sizes;
     let width = sizes.gates();
+    // The state before each step: each row's h0, then its outputs but the last.
+    let mut before = Vec::with_capacity(hiddens.len());
+    for (h0, hiddens) in h0
+        .chunks_exact(hidden)
+        .zip(hiddens.chunks_exact(seq * hidden))
+    {
+        before.extend_from_slice(h0);
+        before.extend_from_slice(&hiddens[..(seq - 1) * hidden]);
+    }
     let mut dw = vec![0f32; hidden * width];
-    // SAFETY: as in `backward_rows`; `hiddens` is rows × seq × hidden, `h0` rows × hidden.
+    // SAFETY: `before` is steps × hidden (read transposed), `d_gates` steps × width, `dw`
+    // hidden × width, all row-major.
     unsafe {
-        // Step 0 of every row: h0ᵀ · dG_0.
         gemm(
-            (hidden, width, h0.len() / hidden),
-            (dw.as_mut_ptr(), width, true),
-            (h0.as_ptr(), hidden, 1),
-            (d_gates.as_ptr(), 1, seq * width),
+            (hidden, width, before.len() / hidden),
+            (dw.as_mut_ptr(), width),
+            (before.as_ptr(), hidden, 1),
+            (d_gates.as_ptr(), 1, width),
+            1.0,
         );
-        if seq > 1 {
-            // Steps 1.. of each row: its outputs 0..seq−1 against its gates 1..seq.
-            for (hiddens, d_gates) in hiddens
-                .chunks_exact(seq * hidden)
-                .zip(d_gates.chunks_exact(seq * width))
-            {
-                gemm(
-                    (hidden, width, seq - 1),
-                    (dw.as_mut_ptr(), width, true),
-                    (hiddens.as_ptr(), hidden, 1),
-                    (d_gates[width..].as_ptr(), 1, width),
-                );
-            }
-        }
     }
     dw
 }
@@ -459,43 +455,6 @@ widest_simd_fn!(
         }
     }
 );
-
-/// `dst (m × n) ← [dst +] lhs (m × k) · rhs (k × n)`, `dst` row-major with row stride
-/// `dst_rs`; the others given by (column stride, row stride).
-///
-/// # Safety
-/// Each pointer must address the elements its sizes and strides walk.
-unsafe fn gemm(
-    (m, n, k): (usize, usize, usize),
-    (dst, dst_rs, accumulate): (*mut f32, usize, bool),
-    (lhs, lhs_cs, lhs_rs): (*const f32, usize, usize),
-    (rhs, rhs_cs, rhs_rs): (*const f32, usize, usize),
-) {
-    // SAFETY: the caller's.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst,
-            1,
-            dst_rs as isize,
-            accumulate,
-            lhs,
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs,
-            rhs_cs as isize,
-            rhs_rs as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
-}
 
 /// σ(x), branch-free.
 #[inline(always)]
