@@ -474,6 +474,56 @@ mod tests {
         assert_close("d W_hh", a, b);
     }
 
+    /// The fused cell against the steps at one shape, from zeros or a random state: outputs,
+    /// final states and every gradient.
+    fn fused_matches_the_steps_at(shape: [usize; 4], start: bool, seed: u64) {
+        let [batch, seq, input, hidden] = shape;
+        let device = Device::flex().autodiff();
+        device.seed(seed);
+        let cell = LstmCell::new(input, hidden, &device);
+        let x = normal([batch, seq, input], &device).require_grad();
+        let start = start.then(|| LstmState {
+            hidden: normal([batch, hidden], &device),
+            cell: normal([batch, hidden], &device),
+        });
+        let (y1, s1) = cell.run(x.clone(), start.clone());
+        let (y2, s2) = cell.run_steps(x.clone(), start);
+        assert_close("outputs", y1.clone(), y2.clone());
+        assert_close("final cell", s1.cell, s2.cell.detach());
+        let (w, v) = (
+            normal([batch, seq, hidden], &device),
+            normal([batch, hidden], &device),
+        );
+        let g1 = ((y1 * w.clone()).sum() + (s1.hidden * v.clone()).sum()).backward();
+        let g2 = ((y2 * w).sum() + (s2.hidden * v).sum()).backward();
+        assert_close("d x", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+        for (what, p) in [
+            ("d W_ih", cell.input.weight.val()),
+            ("d W_hh", cell.recurrent.weight.val()),
+        ] {
+            assert_close(what, p.grad(&g1).unwrap(), p.grad(&g2).unwrap());
+        }
+        let bias = cell.input.bias.as_ref().unwrap().val();
+        assert_close("d bias", bias.grad(&g1).unwrap(), bias.grad(&g2).unwrap());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Any small shape, one row or one unit or one step included.
+        #[test]
+        fn flex_lstm_matches_the_steps_at_any_shape(
+            batch in 1usize..10,
+            seq in 1usize..13,
+            input in 1usize..9,
+            hidden in 1usize..21,
+            start: bool,
+            seed: u64,
+        ) {
+            fused_matches_the_steps_at([batch, seq, input, hidden], start, seed);
+        }
+    }
+
     /// The flex reversal against `gather` by [`reversal_index`]: values and gradients, rows
     /// of every length from none to all (with and without autodiff).
     #[test]
