@@ -400,43 +400,54 @@ mod tests {
         );
     }
 
-    /// The fused LSTM on `device` (an autodiff one) against burn's step-by-step cell: outputs,
-    /// final states and the gradients of the input and the three weights, from zeros and from
-    /// a given state; and the same values without autodiff.
+    /// The fused cell on `device` (an autodiff one) against burn's step-by-step cell at one
+    /// shape (`[batch, seq, input, hidden]`), from zeros or a random state: that the fused path
+    /// is taken, the outputs, the final states and the gradients of the input and the three
+    /// weights.
+    fn fused_matches_the_steps_at(device: &Device, shape: [usize; 4], start: bool, seed: u64) {
+        let [batch, seq, input, hidden] = shape;
+        device.seed(seed);
+        let cell = LstmCell::new(input, hidden, device);
+        let x = normal([batch, seq, input], device).require_grad();
+        let start = start.then(|| LstmState {
+            hidden: normal([batch, hidden], device),
+            cell: normal([batch, hidden], device),
+        });
+        let as_pair = start.as_ref().map(|s| [&s.hidden, &s.cell]);
+        assert!(
+            crate::fused::lstm(&cell.input, &cell.recurrent, &x, as_pair).is_some(),
+            "the fused path was not taken"
+        );
+        let (y1, s1) = cell.run(x.clone(), start.clone());
+        let (y2, s2) = cell.run_steps(x.clone(), start);
+        assert_close("outputs", y1.clone(), y2.clone());
+        assert_close("final hidden", s1.hidden.clone(), s2.hidden.clone());
+        assert_close("final cell", s1.cell, s2.cell.detach());
+        let (w, v) = (
+            normal([batch, seq, hidden], device),
+            normal([batch, hidden], device),
+        );
+        let g1 = ((y1 * w.clone()).sum() + (s1.hidden * v.clone()).sum()).backward();
+        let g2 = ((y2 * w).sum() + (s2.hidden * v).sum()).backward();
+        assert_close("d x", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+        for (what, p) in [
+            ("d W_ih", cell.input.weight.val()),
+            ("d W_hh", cell.recurrent.weight.val()),
+        ] {
+            assert_close(what, p.grad(&g1).unwrap(), p.grad(&g2).unwrap());
+        }
+        let bias = cell.input.bias.as_ref().unwrap().val();
+        assert_close("d bias", bias.grad(&g1).unwrap(), bias.grad(&g2).unwrap());
+    }
+
+    /// [`fused_matches_the_steps_at`] from zeros and from a given state; a given state that
+    /// needs a gradient takes the steps; the same values without autodiff.
     fn check_fused_matches_the_steps(device: Device) {
-        device.seed(7);
+        for start in [false, true] {
+            fused_matches_the_steps_at(&device, [3, 9, 6, 5], start, 7);
+        }
         let cell = LstmCell::new(6, 5, &device);
         let x = normal([3, 9, 6], &device).require_grad();
-        let given = LstmState {
-            hidden: normal([3, 5], &device),
-            cell: normal([3, 5], &device),
-        };
-        let w = normal([3, 9, 5], &device);
-        let v = normal([3, 5], &device);
-        for start in [None, Some(given)] {
-            let as_pair = start.as_ref().map(|s| [&s.hidden, &s.cell]);
-            assert!(
-                crate::fused::lstm(&cell.input, &cell.recurrent, &x, as_pair).is_some(),
-                "the fused path was not taken"
-            );
-            let (y1, s1) = cell.run(x.clone(), start.clone());
-            let (y2, s2) = cell.run_steps(x.clone(), start.clone());
-            assert_close("outputs", y1.clone(), y2.clone());
-            assert_close("final hidden", s1.hidden.clone(), s2.hidden.clone());
-            assert_close("final cell", s1.cell.clone(), s2.cell.detach());
-            let g1 = ((y1 * w.clone()).sum() + (s1.hidden * v.clone()).sum()).backward();
-            let g2 = ((y2 * w.clone()).sum() + (s2.hidden * v.clone()).sum()).backward();
-            assert_close("d x", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
-            let bias = cell.input.bias.as_ref().unwrap().val();
-            for (what, p) in [
-                ("d W_ih", cell.input.weight.val()),
-                ("d W_hh", cell.recurrent.weight.val()),
-            ] {
-                assert_close(what, p.grad(&g1).unwrap(), p.grad(&g2).unwrap());
-            }
-            assert_close("d bias", bias.grad(&g1).unwrap(), bias.grad(&g2).unwrap());
-        }
-        // A given state that needs a gradient takes the steps.
         let tracked = normal([3, 5], &device).require_grad();
         let pair = Some([&tracked, &tracked]);
         assert!(crate::fused::lstm(&cell.input, &cell.recurrent, &x, pair).is_none());
@@ -458,53 +469,7 @@ mod tests {
     /// through many steps of the recurrence.
     #[test]
     fn flex_lstm_matches_the_steps_over_a_long_sequence() {
-        let device = Device::flex().autodiff();
-        device.seed(8);
-        let cell = LstmCell::new(7, 70, &device);
-        let x = normal([10, 40, 7], &device).require_grad();
-        let (y1, _) = cell.run(x.clone(), None);
-        let (y2, _) = cell.run_steps(x.clone(), None);
-        assert_close("outputs", y1.clone(), y2.clone());
-        let w = normal([10, 40, 70], &device);
-        let g1 = (y1 * w.clone()).sum().backward();
-        let g2 = (y2 * w).sum().backward();
-        assert_close("d x", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
-        let recurrent = cell.recurrent.weight.val();
-        let (a, b) = (recurrent.grad(&g1).unwrap(), recurrent.grad(&g2).unwrap());
-        assert_close("d W_hh", a, b);
-    }
-
-    /// The fused cell against the steps at one shape, from zeros or a random state: outputs,
-    /// final states and every gradient.
-    fn fused_matches_the_steps_at(shape: [usize; 4], start: bool, seed: u64) {
-        let [batch, seq, input, hidden] = shape;
-        let device = Device::flex().autodiff();
-        device.seed(seed);
-        let cell = LstmCell::new(input, hidden, &device);
-        let x = normal([batch, seq, input], &device).require_grad();
-        let start = start.then(|| LstmState {
-            hidden: normal([batch, hidden], &device),
-            cell: normal([batch, hidden], &device),
-        });
-        let (y1, s1) = cell.run(x.clone(), start.clone());
-        let (y2, s2) = cell.run_steps(x.clone(), start);
-        assert_close("outputs", y1.clone(), y2.clone());
-        assert_close("final cell", s1.cell, s2.cell.detach());
-        let (w, v) = (
-            normal([batch, seq, hidden], &device),
-            normal([batch, hidden], &device),
-        );
-        let g1 = ((y1 * w.clone()).sum() + (s1.hidden * v.clone()).sum()).backward();
-        let g2 = ((y2 * w).sum() + (s2.hidden * v).sum()).backward();
-        assert_close("d x", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
-        for (what, p) in [
-            ("d W_ih", cell.input.weight.val()),
-            ("d W_hh", cell.recurrent.weight.val()),
-        ] {
-            assert_close(what, p.grad(&g1).unwrap(), p.grad(&g2).unwrap());
-        }
-        let bias = cell.input.bias.as_ref().unwrap().val();
-        assert_close("d bias", bias.grad(&g1).unwrap(), bias.grad(&g2).unwrap());
+        fused_matches_the_steps_at(&Device::flex().autodiff(), [10, 40, 7, 70], false, 8);
     }
 
     proptest::proptest! {
@@ -520,7 +485,8 @@ mod tests {
             start: bool,
             seed: u64,
         ) {
-            fused_matches_the_steps_at([batch, seq, input, hidden], start, seed);
+            let device = Device::flex().autodiff();
+            fused_matches_the_steps_at(&device, [batch, seq, input, hidden], start, seed);
         }
     }
 

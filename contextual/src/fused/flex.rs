@@ -42,6 +42,17 @@ pub(super) fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     }
 }
 
+/// Whether `t` is an f32 flex tensor, under autodiff when `autodiff`.
+pub(super) fn on_flex<const D: usize>(t: &Tensor<D>, autodiff: bool) -> bool {
+    t.dtype() == DType::F32
+        && t.is_autodiff() == autodiff
+        && if autodiff {
+            t.clone().try_into_primitive::<Ad>().is_ok()
+        } else {
+            t.clone().try_into_primitive::<Flex>().is_ok()
+        }
+}
+
 pub(super) fn flex(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }

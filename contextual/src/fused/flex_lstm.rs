@@ -18,7 +18,7 @@ use burn::prelude::*;
 use burn::tensor::DType;
 use rayon::prelude::*;
 
-use super::flex::{flex, gemm, values};
+use super::flex::{flex, gemm, on_flex, values};
 use super::record;
 use crate::flex_gelu::exp_nonpositive;
 
@@ -117,20 +117,9 @@ pub(crate) fn lstm(
     Some((Tensor::from_primitive::<Ad>(y), cell.autodiff()))
 }
 
-/// Whether `t` is an f32 flex tensor, under autodiff when `autodiff`.
-fn on_flex<const D: usize>(t: &Tensor<D>, autodiff: bool) -> bool {
-    t.dtype() == DType::F32
-        && t.is_autodiff() == autodiff
-        && if autodiff {
-            t.clone().try_into_primitive::<Ad>().is_ok()
-        } else {
-            t.clone().try_into_primitive::<Flex>().is_ok()
-        }
-}
-
 /// The values of a state tensor that needs no gradient.
 fn constant(t: &Tensor<2>, autodiff: bool) -> Option<Vec<f32>> {
-    if !on_flex(t, autodiff) {
+    if t.dtype() != DType::F32 {
         return None;
     }
     if autodiff {

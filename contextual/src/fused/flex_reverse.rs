@@ -10,9 +10,8 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::prelude::*;
-use burn::tensor::DType;
 
-use super::flex::{flex, values};
+use super::flex::{flex, on_flex, values};
 use super::record;
 
 type Ad = Autodiff<Flex>;
@@ -21,20 +20,9 @@ type Ad = Autodiff<Flex>;
 /// which come first) reversed and the padding left in place; `None` unless `x` is a flex f32
 /// tensor.
 pub(crate) fn reverse_padded(x: &Tensor<3>, mask: &Tensor<2, Bool>) -> Option<Tensor<3>> {
-    if x.dtype() != DType::F32 {
-        return None;
-    }
     let shape = x.dims();
     let [batch, seq, _] = shape;
-    if mask.dims() != [batch, seq] {
-        return None;
-    }
-    let on_flex = if x.is_autodiff() {
-        x.clone().try_into_primitive::<Ad>().is_ok()
-    } else {
-        x.clone().try_into_primitive::<Flex>().is_ok()
-    };
-    if !on_flex {
+    if mask.dims() != [batch, seq] || !on_flex(x, x.is_autodiff()) {
         return None;
     }
     // Read only once `x` is known to be on flex: elsewhere this would wait for a device.
