@@ -1,7 +1,8 @@
 //! Each stage on real data: the tokenizers on 1,000 IMDB reviews and on all 50,000 labelled
 //! ones, the token embedders, the
 //! LSTM and BERT encoders (batch 32 × 128 and 256 tokens), one full fine-tuning step, one
-//! AdamW step, and pipeline prediction on 1,000 reviews; on each backend built in.
+//! AdamW step, pipeline prediction on 1,000 reviews, and the language model's softmax loss; on
+//! each backend built in.
 //!
 //! cargo bench --bench stages [--features tch]
 
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use burn::module::{ModuleVisitor, Param};
+use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use common::{devices, ids};
@@ -238,5 +240,47 @@ fn optimizer(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tokenizers, encoders, fine_tuning, optimizer);
+/// Cross-entropy over a language model's vocabulary, forward and backward: one ULMFiT step's
+/// logits (64 streams × 64 tokens, 15,000 words), burn's `CrossEntropyLoss` against ours.
+fn softmax_loss(c: &mut Criterion) {
+    let mut group = c.benchmark_group("softmax_loss");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    let (rows, vocab) = (64 * 64, 15_000);
+    for (name, device) in devices() {
+        let device = device.autodiff();
+        device.seed(1);
+        let logits = Tensor::<2>::random(
+            [rows, vocab],
+            burn::tensor::Distribution::Normal(0.0, 3.0),
+            &device,
+        )
+        .require_grad();
+        let (targets, _) = ids(1, rows, vocab, &device);
+        let targets = targets.reshape([rows]);
+        let burn_loss = CrossEntropyLossConfig::new().init(&device);
+        group.throughput(Throughput::Elements(rows as u64));
+        group.bench_function(format!("{rows}x{vocab}/burn/{name}"), |b| {
+            b.iter(|| {
+                burn_loss
+                    .forward(logits.clone(), targets.clone())
+                    .backward()
+            })
+        });
+        group.bench_function(format!("{rows}x{vocab}/ours/{name}"), |b| {
+            b.iter(|| contextual::cross_entropy(logits.clone(), targets.clone()).backward())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    tokenizers,
+    encoders,
+    fine_tuning,
+    optimizer,
+    softmax_loss
+);
 criterion_main!(benches);

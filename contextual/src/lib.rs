@@ -54,7 +54,9 @@ pub use bert::{
     BertSelfAttention, HiddenAct, Precision,
 };
 pub use error::ContextualError;
-pub use fused::{enabled as fused_ops_enabled, optimizer_enabled as fused_optimizer_enabled};
+pub use fused::{
+    cross_entropy, enabled as fused_ops_enabled, optimizer_enabled as fused_optimizer_enabled,
+};
 pub use lstm::{Lstm, LstmConfig, LstmState};
 
 /// Token vectors → context-aware vectors, as a Burn module.

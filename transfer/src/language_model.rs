@@ -4,12 +4,11 @@
 use std::time::Instant;
 
 use burn::module::{Module, Param};
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use transfer_contextual::{ContextualEmbedder, Lstm, LstmConfig, LstmState};
+use transfer_contextual::{ContextualEmbedder, Lstm, LstmConfig, LstmState, cross_entropy};
 use transfer_embedder::{LearnedEmbedding, LearnedEmbeddingConfig, TokenEmbedder};
 use transfer_tokenizer::Tokenizer;
 
@@ -201,7 +200,6 @@ pub fn train_language_model<T: Tokenizer, S: AsRef<str> + Sync>(
     };
     let mut model = model.train();
     let mut optimizer = crate::adamw(config.weight_decay);
-    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let total = config.epochs * windows;
     let bar = progress::bar(total as u64, config.progress, "language model");
     let mut step = 0;
@@ -227,7 +225,7 @@ pub fn train_language_model<T: Tokenizer, S: AsRef<str> + Sync>(
             let (logits, next) = model.forward(inputs, states);
             states = Some(next.into_iter().map(LstmState::detach).collect());
             let vocab = logits.dims()[2];
-            let loss = loss_fn.forward(
+            let loss = cross_entropy(
                 logits.reshape([batch * config.bptt, vocab]),
                 targets.reshape([batch * config.bptt]),
             );
@@ -269,7 +267,6 @@ impl LstmLanguageModel {
             .into_iter()
             .next()
             .unwrap_or_default();
-        let loss_fn = CrossEntropyLossConfig::new().init(&device);
         let (mut sum, mut n) = (0.0, 0usize);
         for text in texts {
             let ids: Vec<i64> = tokenizer
@@ -290,7 +287,7 @@ impl LstmLanguageModel {
                 );
                 let (logits, _) = self.forward(inputs, None);
                 let vocab = logits.dims()[2];
-                let loss = loss_fn.forward(logits.reshape([len, vocab]), targets);
+                let loss = cross_entropy(logits.reshape([len, vocab]), targets);
                 sum += f64::from(loss.into_scalar::<f32>()) * len as f64;
                 n += len;
             }

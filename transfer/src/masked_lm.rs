@@ -5,13 +5,12 @@
 use std::time::Instant;
 
 use burn::module::{Module, Param};
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{LayerNorm, LayerNormConfig, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::gelu;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use transfer_contextual::{BertEncoder, ContextualEmbedder};
+use transfer_contextual::{BertEncoder, ContextualEmbedder, cross_entropy};
 use transfer_embedder::{BertEmbeddings, TokenEmbedder};
 use transfer_tokenizer::{EncodePolicy, Tokenizer};
 
@@ -87,15 +86,12 @@ impl MaskedLanguageModel {
 
     /// Mean cross-entropy of the predictions at a batch's masked positions.
     fn masked_loss(&self, batch: UploadedBatch) -> Tensor<1> {
-        let device = batch.targets.device();
         let embedded = self.embeddings.forward(batch.ids.ids);
         let states = self
             .encoder
             .forward_known_padding(embedded, batch.ids.mask, batch.ids.padded);
         let logits = self.scores_at(states, batch.positions);
-        CrossEntropyLossConfig::new()
-            .init(&device)
-            .forward(logits, batch.targets)
+        cross_entropy(logits, batch.targets)
     }
 
     /// The adapted stages, to build a classifier on.

@@ -53,6 +53,27 @@ pub(super) fn on_flex<const D: usize>(t: &Tensor<D>, autodiff: bool) -> bool {
         }
 }
 
+/// Lanes of the vectorised row reductions: one AVX-512 register, or two AVX2 ones.
+pub(super) const LANES: usize = 16;
+
+/// The largest value of `row` (−∞ if none), branch-free so that it vectorises where inlined
+/// into a `widest_simd_fn!`.
+#[inline(always)]
+pub(super) fn row_max(row: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; LANES];
+    let mut chunks = row.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (m, &v) in lanes.iter_mut().zip(chunk) {
+            *m = if v > *m { v } else { *m };
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .chain(&lanes)
+        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m })
+}
+
 pub(super) fn flex(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }

@@ -17,12 +17,9 @@ use burn::prelude::*;
 use burn::tensor::DType;
 use rayon::prelude::*;
 
-use super::flex::{flex, gemm, values};
+use super::flex::{LANES, flex, gemm, row_max, values};
 use super::record;
 use crate::flex_gelu::exp_nonpositive;
-
-/// Lanes of the max and sum accumulators: one AVX-512 register, or two AVX2 ones.
-const LANES: usize = 16;
 
 type Ad = Autodiff<Flex>;
 
@@ -309,18 +306,7 @@ fn softmax(row: &mut [f32], bias: Option<&[f32]>) {
             *s += b;
         }
     }
-    let mut lanes = [f32::NEG_INFINITY; LANES];
-    let mut chunks = row.chunks_exact(LANES);
-    for chunk in &mut chunks {
-        for (m, &s) in lanes.iter_mut().zip(chunk) {
-            *m = if s > *m { s } else { *m };
-        }
-    }
-    let max = chunks
-        .remainder()
-        .iter()
-        .chain(&lanes)
-        .fold(f32::NEG_INFINITY, |m, &s| if s > m { s } else { m });
+    let max = row_max(row);
     if max == f32::NEG_INFINITY {
         row.fill(0.0);
         return;

@@ -1,13 +1,13 @@
 //! The fused ops on libtorch, with and without burn's autodiff.
 //!
 //! Without autodiff each is one libtorch call (`addmm`, `layer_norm`,
-//! `scaled_dot_product_attention`). Under autodiff each is one custom op on the graph, whose
+//! `scaled_dot_product_attention`, `cross_entropy`). Under autodiff each is one custom op on the graph, whose
 //! backward takes one of two routes:
 //! - [`Route::Own`], in f32 on the CPU, where it was measured: `addmm`'s two `mm`s and a row
 //!   sum; LayerNorm in closed form, `dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))` with
 //!   `g = dy · γ` (tch exposes no `native_layer_norm_backward`);
 //!   `_scaled_dot_product_flash_attention_for_cpu` and its backward kernel;
-//! - [`Route::Autograd`] everywhere else (CUDA, half precision): the forward runs with
+//! - [`Route::Autograd`] everywhere else (CUDA, half precision, cross-entropy): the forward runs with
 //!   libtorch's own graph recorded behind a leaf per input, and the backward asks that graph for
 //!   the inputs' gradients, so libtorch picks the kernels as PyTorch eager does (flash or
 //!   memory-efficient attention, cuBLAS, its LayerNorm backward).
@@ -207,6 +207,27 @@ fn own_linear([x, weight, bias]: &[AdTensor; 3]) -> Option<AdTensor> {
         },
         || TchTensor::new(forward(&input)),
     ))
+}
+
+/// The mean cross-entropy of `logits` against class indices as `[1]`: libtorch's
+/// `cross_entropy` (log-softmax and NLL, one fused backward), down libtorch's autograd.
+pub(super) fn cross_entropy(logits: &Tensor<2>, targets: &Tensor<1, Int>) -> Option<Tensor<1>> {
+    let input = Prim::of(logits)?;
+    let targets = if targets.is_autodiff() {
+        targets.clone().try_into_primitive::<Ad>().ok()?
+    } else {
+        targets.clone().try_into_primitive::<LibTorch>().ok()?
+    };
+    let targets = targets.tensor.to_kind(tch::Kind::Int64);
+    dispatch(
+        [input],
+        Route::Autograd,
+        |_| None,
+        move |[x]| {
+            x.cross_entropy_loss::<tch::Tensor>(&targets, None, tch::Reduction::Mean, -100, 0.0)
+                .reshape([1])
+        },
+    )
 }
 
 /// `layer(x)`; `epsilon` must be the layer's own.

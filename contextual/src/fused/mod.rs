@@ -1,14 +1,15 @@
-//! Linear layers, LayerNorm and attention for the BERT encoder, and the LSTM's layers, fused
-//! where the backend allows.
+//! Linear layers, LayerNorm and attention for the BERT encoder, the LSTM's layers, and the
+//! language models' softmax loss, fused where the backend allows.
 //!
 //! Under autodiff burn 0.22 runs a linear layer as a matrix product then a separate bias add,
 //! differentiates LayerNorm through its decomposition (nine element-wise ops, each with its own
 //! backward), attention through matmul, softmax and matmul, materialising the
-//! `[batch, heads, seq, seq]` scores, and an LSTM as about ten ops per time step. On libtorch
-//! (CPU and CUDA, with and without autodiff) each runs as one libtorch kernel instead (see
-//! `libtorch`); on flex LayerNorm is one op with its own kernels (`flex`), attention runs per
-//! head with a vectorised softmax (`flex_attention`) and an LSTM layer's recurrence is one op
-//! (`flex_lstm`), with and without autodiff; everywhere else burn's own ops run.
+//! `[batch, heads, seq, seq]` scores, an LSTM as about ten ops per time step, and cross-entropy
+//! as log-softmax, gather and mean. On libtorch (CPU and CUDA, with and without autodiff) each
+//! runs as one libtorch kernel instead (see `libtorch`); on flex LayerNorm is one op with its
+//! own kernels (`flex`), attention runs per head with a vectorised softmax (`flex_attention`),
+//! an LSTM layer's recurrence is one op (`flex_lstm`) and so is cross-entropy
+//! (`flex_cross_entropy`), with and without autodiff; everywhere else burn's own ops run.
 //! `TRANSFER_FUSED=0` in the environment turns all of it off, to compare (see [`setting`]).
 
 use std::sync::OnceLock;
@@ -17,6 +18,7 @@ use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::ops::{Backward, OpsKind};
 use burn::backend::{Backend, BackendTypes};
+use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{LayerNorm, Linear};
 use burn::prelude::*;
 use burn::tensor::FloatDType;
@@ -107,6 +109,38 @@ pub(crate) fn reverse_padded(x: &Tensor<3>, mask: &Tensor<2, Bool>) -> Option<Te
         .flatten()
 }
 
+/// The mean cross-entropy of `logits` (`[rows, classes]`) against class indices (`[rows]`),
+/// as burn's `CrossEntropyLoss` computes it without padding, weights or smoothing, as `[1]`.
+/// On libtorch one `cross_entropy` (with libtorch's backward), on flex one op (see
+/// `flex_cross_entropy`, which leaves targets that are not class indices to burn's); burn's
+/// own elsewhere or with the fused ops off.
+///
+/// # Example
+/// ```
+/// use burn::prelude::*;
+///
+/// let device = Device::flex();
+/// let logits = Tensor::<2>::from_data([[2.0, 0.0], [0.0, 0.0]], &device);
+/// let targets = Tensor::<1, Int>::from_data([0, 1], &device);
+/// let loss = transfer_contextual::cross_entropy(logits, targets).into_scalar::<f32>();
+/// // (−log σ(2) − log ½) / 2
+/// assert!((loss - 0.4100).abs() < 1e-4);
+/// ```
+pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    if enabled() {
+        #[cfg(feature = "tch")]
+        if let Some(y) = libtorch::cross_entropy(&logits, &targets) {
+            return y;
+        }
+        if let Some(y) = flex_cross_entropy::cross_entropy(&logits, &targets) {
+            return y;
+        }
+    }
+    CrossEntropyLossConfig::new()
+        .init(&logits.device())
+        .forward(logits, targets)
+}
+
 /// Scaled dot-product attention of `[batch, heads, seq, head_dim]` queries, keys and values;
 /// `masked` (`[batch, 1, 1, seq]`) is true at the keys no query may look at (padding).
 pub(crate) fn attention(
@@ -176,6 +210,7 @@ fn record<B: Backend, O: Backward<B, N>, const N: usize>(
 
 mod flex;
 mod flex_attention;
+mod flex_cross_entropy;
 mod flex_lstm;
 mod flex_reverse;
 #[cfg(feature = "tch")]
@@ -410,6 +445,23 @@ mod tests {
                 let (g1, g2) = backward_both(fused, plain, 14);
                 for (name, t) in [("d query", &q), ("d key", &k), ("d value", &v)] {
                     assert_close(name, t.grad(&g1).unwrap(), t.grad(&g2).unwrap());
+                }
+            }
+        }
+
+        #[test]
+        fn cross_entropy_matches_burn() {
+            for device in [device(), plain_device()] {
+                let x = super::random(&device, [7, 11], 31);
+                let t = Tensor::<1, Int>::from_data([0, 10, 3, 3, 5, 9, 1], &device);
+                let fused = libtorch::cross_entropy(&x, &t).expect("not fused");
+                let plain = CrossEntropyLossConfig::new()
+                    .init(&device)
+                    .forward(x.clone(), t);
+                assert_close("loss", fused.clone(), plain.clone());
+                if device.is_autodiff() {
+                    let (g1, g2) = (fused.backward(), plain.backward());
+                    assert_close("d logits", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
                 }
             }
         }
