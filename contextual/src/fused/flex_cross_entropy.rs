@@ -36,33 +36,28 @@ pub(crate) fn cross_entropy(logits: &Tensor<2>, targets: &Tensor<1, Int>) -> Opt
         .iter::<i64>()
         .map(|t| usize::try_from(t).ok().filter(|&t| t < classes))
         .collect::<Option<_>>()?;
-    let loss = |lse: &[f32], x: &[f32]| {
+    // The log-sum-exp of each row and the mean loss.
+    let forward = |x: &FlexTensor| {
+        let x = values(x);
+        let lse = log_sum_exp(&x, classes);
         let sum: f64 = lse
             .iter()
             .zip(&targets)
             .enumerate()
             .map(|(row, (&lse, &t))| f64::from(lse - x[row * classes + t]))
             .sum();
-        flex(vec![(sum / rows as f64) as f32], vec![1])
+        (lse, flex(vec![(sum / rows as f64) as f32], vec![1]))
     };
     if !logits.is_autodiff() {
         let x = logits.clone().try_into_primitive::<Flex>().ok()?;
-        let x = values(&x);
-        let y = loss(&log_sum_exp(&x, classes), &x);
-        return Some(Tensor::from_primitive::<Flex>(y));
+        return Some(Tensor::from_primitive::<Flex>(forward(&x).1));
     }
     let x = logits.clone().try_into_primitive::<Ad>().ok()?;
-    let run = || {
-        let values = values(x.primitive());
-        let lse = log_sum_exp(&values, classes);
-        let y = loss(&lse, &values);
-        (lse, y)
-    };
     let y = record(
         CrossEntropyBackward,
         [&x],
         || {
-            let (lse, y) = run();
+            let (lse, y) = forward(x.primitive());
             let state = CrossEntropyState {
                 logits: x.primitive().clone(),
                 lse,
@@ -70,7 +65,7 @@ pub(crate) fn cross_entropy(logits: &Tensor<2>, targets: &Tensor<1, Int>) -> Opt
             };
             (state, y)
         },
-        || run().1,
+        || forward(x.primitive()).1,
     );
     Some(Tensor::from_primitive::<Ad>(y))
 }
