@@ -391,11 +391,18 @@ mod tests {
         Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
     }
 
+    /// Within 1e-5 of the largest value; 5e-3 on CUDA, where cuDNN's LSTM multiplies in TF32
+    /// (libtorch's default for cuDNN, as in PyTorch) and burn's steps in f32.
     fn assert_close<const D: usize>(what: &str, a: Tensor<D>, b: Tensor<D>) {
+        let tolerance = if std::env::var("TRANSFER_TEST_CUDA").as_deref() == Ok("1") {
+            5e-3
+        } else {
+            1e-5
+        };
         let worst = (a - b.clone()).abs().max().into_scalar::<f32>()
             / b.abs().max().into_scalar::<f32>().max(1e-6);
         assert!(
-            worst < 1e-5,
+            worst < tolerance,
             "{what}: largest relative difference {worst:e}"
         );
     }

@@ -3,11 +3,14 @@
 //! Without autodiff each is one libtorch call (`addmm`, `layer_norm`,
 //! `scaled_dot_product_attention`, `cross_entropy`). Under autodiff each is one custom op on the graph, whose
 //! backward takes one of two routes:
-//! - [`Route::Own`], in f32 on the CPU, where it was measured: `addmm`'s two `mm`s and a row
-//!   sum; LayerNorm in closed form, `dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))` with
-//!   `g = dy · γ` (tch exposes no `native_layer_norm_backward`);
-//!   `_scaled_dot_product_flash_attention_for_cpu` and its backward kernel;
-//! - [`Route::Autograd`] everywhere else (CUDA, half precision, cross-entropy): the forward runs with
+//! - [`Route::Own`]: linear layers on every device and in every precision (`addmm`'s two
+//!   `mm`s and a row sum: PyTorch's kernels, without the detour through libtorch's autograd);
+//!   in f32 on the CPU, where it was measured, also LayerNorm in closed form,
+//!   `dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))` with `g = dy · γ` (tch exposes no
+//!   `native_layer_norm_backward`), and `_scaled_dot_product_flash_attention_for_cpu` with
+//!   its backward kernel;
+//! - [`Route::Autograd`] everywhere else (LayerNorm and attention on CUDA or in half precision,
+//!   cross-entropy, the LSTM): the forward runs with
 //!   libtorch's own graph recorded behind a leaf per input, and the backward asks that graph for
 //!   the inputs' gradients, so libtorch picks the kernels as PyTorch eager does (flash or
 //!   memory-efficient attention, cuBLAS, its LayerNorm backward).
@@ -30,7 +33,7 @@ type AdTensor = <Ad as burn::backend::BackendTypes>::FloatTensorPrimitive;
 /// Whose backward an op under autodiff runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Route {
-    /// Ours (f32 on the CPU only).
+    /// Ours (linear layers everywhere; LayerNorm and attention in f32 on the CPU).
     Own,
     /// libtorch's autograd.
     Autograd,
@@ -125,21 +128,33 @@ pub(super) fn linear(
         Some(FloatDType::F16) => tch::Kind::Half,
         Some(_) => return None,
     };
-    let route = route_for(inputs[0].tch(), forced);
-    let route = if half.is_some() {
-        Route::Autograd
+    // Ours on every device and in every precision: the kernels of PyTorch's `addmm` backward.
+    let route = forced
+        .or((super::setting() == Some("autograd")).then_some(Route::Autograd))
+        .unwrap_or(Route::Own);
+    dispatch(
+        inputs,
+        route,
+        |inputs| own_linear(inputs, kind),
+        move |[x, w, b]| {
+            let mut shape = x.size();
+            let d_input = shape.pop().unwrap_or(1);
+            shape.push(w.size()[1]);
+            let x = x.reshape([-1, d_input]);
+            b.to_kind(kind)
+                .addmm(&x.to_kind(kind), &w.to_kind(kind))
+                .reshape(shape.as_slice())
+        },
+    )
+}
+
+/// `t` in `kind`: a cast only when it is in another (no libtorch call otherwise).
+fn in_kind(t: &tch::Tensor, kind: tch::Kind) -> tch::Tensor {
+    if t.kind() == kind {
+        t.shallow_clone()
     } else {
-        route
-    };
-    dispatch(inputs, route, own_linear, move |[x, w, b]| {
-        let mut shape = x.size();
-        let d_input = shape.pop().unwrap_or(1);
-        shape.push(w.size()[1]);
-        let x = x.reshape([-1, d_input]);
-        b.to_kind(kind)
-            .addmm(&x.to_kind(kind), &w.to_kind(kind))
-            .reshape(shape.as_slice())
-    })
+        t.to_kind(kind)
+    }
 }
 
 #[derive(Debug)]
@@ -147,10 +162,15 @@ struct LinearBackward;
 
 #[derive(Debug, Clone)]
 struct LinearState {
-    /// The input as `[rows, d_input]`, kept when the weight needs its gradient.
+    /// The input as `[rows, d_input]` in the product's type, kept when the weight needs its
+    /// gradient.
     input: Option<TchTensor>,
-    /// `[d_input, d_output]`, kept when the input needs its gradient.
+    /// `[d_input, d_output]` in the product's type, kept when the input needs its gradient.
     weight: Option<TchTensor>,
+    /// The product's type, and the input's and weight's own (their gradients' types).
+    kind: tch::Kind,
+    input_kind: tch::Kind,
+    weight_kind: tch::Kind,
 }
 
 impl Backward<LibTorch, 3> for LinearBackward {
@@ -158,18 +178,21 @@ impl Backward<LibTorch, 3> for LinearBackward {
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_weight, node_bias] = ops.parents;
+        let state = ops.state;
         let dy = grads.consume::<LibTorch>(&ops.node).tensor;
         let mut shape = dy.size();
         let width = shape.pop().unwrap_or(1);
-        let dy2 = dy.reshape([-1, width]);
-        if let (Some(node), Some(weight)) = (node_x, ops.state.weight) {
-            let d_input = weight.tensor.size()[0];
-            shape.push(d_input);
-            let grad = dy2.mm(&weight.tensor.tr()).reshape(shape);
+        let dy2 = in_kind(&dy.reshape([-1, width]), state.kind);
+        if let (Some(node), Some(weight)) = (node_x, state.weight) {
+            shape.push(weight.tensor.size()[0]);
+            let grad = in_kind(
+                &dy2.mm(&weight.tensor.tr()).reshape(shape),
+                state.input_kind,
+            );
             grads.register::<LibTorch>(node.id, TchTensor::new(grad));
         }
-        if let (Some(node), Some(input)) = (node_weight, ops.state.input) {
-            let grad = input.tensor.tr().mm(&dy2);
+        if let (Some(node), Some(input)) = (node_weight, state.input) {
+            let grad = in_kind(&input.tensor.tr().mm(&dy2), state.weight_kind);
             grads.register::<LibTorch>(node.id, TchTensor::new(grad));
         }
         if let Some(node) = node_bias {
@@ -179,19 +202,22 @@ impl Backward<LibTorch, 3> for LinearBackward {
     }
 }
 
-fn own_linear([x, weight, bias]: &[AdTensor; 3]) -> Option<AdTensor> {
-    let x_tensor = &x.primitive().tensor;
-    if x_tensor.kind() != tch::Kind::Float {
+/// `x · W + b` with `addmm` in `kind` (the inputs cast to it, as autocast does) and our
+/// backward: two `mm`s and a row sum, the gradients cast back to the inputs' types.
+fn own_linear([x, weight, bias]: &[AdTensor; 3], kind: tch::Kind) -> Option<AdTensor> {
+    let (x_tensor, w_tensor) = (&x.primitive().tensor, &weight.primitive().tensor);
+    let floats = [tch::Kind::Float, tch::Kind::BFloat16, tch::Kind::Half];
+    if !floats.contains(&x_tensor.kind()) || !floats.contains(&w_tensor.kind()) {
         return None;
     }
     let mut shape = x_tensor.size();
     let d_input = shape.pop()?;
-    shape.push(weight.primitive().tensor.size()[1]);
-    let input = x_tensor.reshape([-1, d_input]);
-    let forward = |input: &tch::Tensor| {
-        bias.primitive()
-            .tensor
-            .addmm(input, &weight.primitive().tensor)
+    shape.push(w_tensor.size()[1]);
+    let input = in_kind(&x_tensor.reshape([-1, d_input]), kind);
+    let w = in_kind(w_tensor, kind);
+    let forward = |input: &tch::Tensor, w: &tch::Tensor| {
+        in_kind(&bias.primitive().tensor, kind)
+            .addmm(input, w)
             .reshape(shape.as_slice())
     };
     let (x_tracked, weight_tracked) = (x.is_tracked(), weight.is_tracked());
@@ -199,13 +225,23 @@ fn own_linear([x, weight, bias]: &[AdTensor; 3]) -> Option<AdTensor> {
         LinearBackward,
         [x, weight, bias],
         || {
+            let out = TchTensor::new(forward(&input, &w));
+            // Views of the inputs' buffers (in f32) share burn's count of their handles, so
+            // burn writes into neither while this state holds them.
             let state = LinearState {
-                input: weight_tracked.then(|| TchTensor::new(input.shallow_clone())),
-                weight: x_tracked.then(|| weight.primitive().clone()),
+                input: weight_tracked.then(|| {
+                    TchTensor::from_existing(input.shallow_clone(), x.primitive().storage.clone())
+                }),
+                weight: x_tracked.then(|| {
+                    TchTensor::from_existing(w.shallow_clone(), weight.primitive().storage.clone())
+                }),
+                kind,
+                input_kind: x_tensor.kind(),
+                weight_kind: w_tensor.kind(),
             };
-            (state, TchTensor::new(forward(&input)))
+            (state, out)
         },
-        || TchTensor::new(forward(&input)),
+        || TchTensor::new(forward(&input, &w)),
     ))
 }
 
@@ -550,8 +586,14 @@ impl<const N: usize> Backward<LibTorch, N> for TorchBackward<N> {
             .zip(leaves)
             .filter_map(|(node, leaf)| Some((node?, leaf?.tensor)))
             .collect();
-        // libtorch seeds a backward with ones: the root `Σ out · dy` hands `out` the gradient dy.
-        let root = (&out.tensor * &dy).sum(out.tensor.kind());
+        // libtorch seeds a backward with ones: the root `out · dy` (one dot product, whose value
+        // is never read) hands `out` the gradient dy, exactly.
+        let dy = in_kind(&dy, out.tensor.kind());
+        let root = out
+            .tensor
+            .reshape([-1])
+            .f_dot(&dy.reshape([-1]))
+            .unwrap_or_else(|_| (&out.tensor * &dy).sum(out.tensor.kind()));
         let inputs: Vec<&tch::Tensor> = wanted.iter().map(|(_, t)| t).collect();
         let got = tch::Tensor::run_backward(&[root], &inputs, false, false);
         for ((node, _), grad) in wanted.into_iter().zip(got) {

@@ -333,7 +333,10 @@ mod tests {
             plain_device().autodiff()
         }
 
-        /// Ours runs on the CPU only.
+        /// Both routes of a linear layer, on every device.
+        const LINEAR_ROUTES: [Route; 2] = [Route::Own, Route::Autograd];
+
+        /// Ours runs LayerNorm and attention on the CPU only.
         fn routes() -> Vec<Route> {
             if on_cuda() {
                 vec![Route::Autograd]
@@ -355,7 +358,7 @@ mod tests {
 
         #[test]
         fn linear_matches_burn() {
-            for route in routes() {
+            for route in LINEAR_ROUTES {
                 let layer = layer(&device());
                 let x = random([3, 5, 24], 1);
                 let fused = libtorch::linear(&layer, &x, None, Some(route)).expect("not fused");
@@ -372,7 +375,7 @@ mod tests {
 
         #[test]
         fn frozen_linear_gives_the_input_its_gradient_only() {
-            for route in routes() {
+            for route in LINEAR_ROUTES {
                 let layer = layer(&device()).no_grad();
                 let x = random([3, 5, 24], 2);
                 let fused = libtorch::linear(&layer, &x, None, Some(route)).expect("not fused");
@@ -385,30 +388,33 @@ mod tests {
 
         #[test]
         fn bf16_linear_matches_burn_in_bf16() {
-            let layer = layer(&device());
-            let x = random([3, 5, 24], 3);
-            let half = Some(FloatDType::BF16);
-            let fused = libtorch::linear(&layer, &x, half, None).expect("not fused");
-            assert_eq!(fused.dtype(), DType::BF16);
-            let plain = x
-                .clone()
-                .cast(FloatDType::BF16)
-                .matmul(layer.weight.val().cast(FloatDType::BF16).unsqueeze::<3>())
-                + layer
-                    .bias
-                    .as_ref()
-                    .unwrap()
-                    .val()
+            for route in LINEAR_ROUTES {
+                let layer = layer(&device());
+                let x = random([3, 5, 24], 3);
+                let half = Some(FloatDType::BF16);
+                let fused = libtorch::linear(&layer, &x, half, Some(route)).expect("not fused");
+                assert_eq!(fused.dtype(), DType::BF16);
+                let bias = layer.bias.as_ref().unwrap().val();
+                let plain = x
+                    .clone()
                     .cast(FloatDType::BF16)
-                    .unsqueeze::<3>();
-            // One bf16 rounding (addmm) against two (matmul, then the bias add).
-            assert_within("output", fused.clone(), plain.clone(), 1e-2);
-            let (g1, g2) =
-                backward_both(fused.cast(FloatDType::F32), plain.cast(FloatDType::F32), 11);
-            assert_within("d input", x.grad(&g1).unwrap(), x.grad(&g2).unwrap(), 1e-2);
-            let w = layer.weight.val();
-            assert_eq!(w.grad(&g1).unwrap().dtype(), DType::F32);
-            assert_within("d weight", w.grad(&g1).unwrap(), w.grad(&g2).unwrap(), 1e-2);
+                    .matmul(layer.weight.val().cast(FloatDType::BF16).unsqueeze::<3>())
+                    + bias.clone().cast(FloatDType::BF16).unsqueeze::<3>();
+                // One bf16 rounding (addmm) against two (matmul, then the bias add).
+                assert_within("output", fused.clone(), plain.clone(), 1e-2);
+                let (g1, g2) =
+                    backward_both(fused.cast(FloatDType::F32), plain.cast(FloatDType::F32), 11);
+                let (a, b) = (x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+                assert_eq!(a.dtype(), DType::F32, "d input, {route:?}");
+                assert_within("d input", a, b, 1e-2);
+                let w = layer.weight.val();
+                let (a, b) = (w.grad(&g1).unwrap(), w.grad(&g2).unwrap());
+                assert_eq!(a.dtype(), DType::F32, "d weight, {route:?}");
+                assert_within("d weight", a, b, 1e-2);
+                let (a, b) = (bias.grad(&g1).unwrap(), bias.grad(&g2).unwrap());
+                assert_eq!(a.dtype(), DType::F32, "d bias, {route:?}");
+                assert_within("d bias", a, b, 1e-2);
+            }
         }
 
         #[test]
