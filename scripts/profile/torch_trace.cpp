@@ -1,7 +1,7 @@
 // LD_PRELOAD shim: records every libtorch op (and, with TORCH_TRACE_CUDA=1, every CUDA kernel)
 // of any program that uses libtorch -- `transfer` or python -- into a Chrome trace at exit.
 //   g++ -O2 -shared -fPIC -std=c++17 -D_GLIBCXX_USE_CXX11_ABI=1 scripts/profile/torch_trace.cpp \
-//     -I$T/include -I$T/include/torch/csrc/api/include -L$T/lib -ltorch_cpu -lc10 -o torch_trace.so
+//     -I$T/include -I$T/include/torch/csrc/api/include -L$T/lib -Wl,--no-as-needed -ltorch_cuda -ltorch_cpu -lc10 -o torch_trace.so
 //   TORCH_TRACE_OUT=trace.json LD_PRELOAD=./torch_trace.so transfer speed ...
 // ($T: site-packages/torch.) Summarise with scripts/profile/trace_ops.py.
 #include <torch/csrc/autograd/profiler_kineto.h>
