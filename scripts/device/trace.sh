@@ -39,9 +39,11 @@ for p in f32 bf16; do
   flag=""; [ $p = bf16 ] && flag="--bf16"
   timeout 90 $PY scripts/profile/pytorch_step_trace.py /tmp/m /tmp/traces/pytorch_$p.json $flag 2>&1 | grep -v -i warn | tail -2
   for who in ours pytorch; do
-    marker='aten::_fused_adamw_'; [ $who = pytorch ] && marker='^step$'
+    # ours: 3 warm-up steps, then the timed optimizer's first step: the window starts after them
+    args=(--marker 'aten::_fused_adamw_' --skip 4)
+    [ $who = pytorch ] && args=(--marker '^step$' --skip 1)
     echo "=== $who $p" >> $OUT/trace_summary.txt
-    timeout 60 $PY scripts/profile/trace_ops.py /tmp/traces/${who}_$p.json --marker "$marker" \
+    timeout 60 $PY scripts/profile/trace_ops.py /tmp/traces/${who}_$p.json "${args[@]}" \
       >> $OUT/trace_summary.txt 2>&1
   done
 done

@@ -6,8 +6,9 @@ PyTorch's (scripts/profile/pytorch_step_trace.py), so the two compare line by li
     python3 scripts/profile/trace_ops.py TRACE --marker '^step$'                # PyTorch's
 
 Steps are found from a CPU op that starts each step's last phase (a marker): markers less than
---gap ms apart belong to one step. The first step is skipped; the window runs from the second
-step's marker to the last one's. Per step: host wall time, CUDA kernels (count, summed time,
+--gap ms apart belong to one step. The first --skip steps are left out (`transfer speed` starts
+a fresh optimizer for its timed steps, whose first step allocates the moments); the window runs
+from the next step's marker to the last one's. Per step: host wall time, CUDA kernels (count, summed time,
 time the GPU was busy), CUDA runtime calls (launches, synchronisations, copies: a
 synchronisation inside a step stops the host from running ahead), the heaviest kernels, and
 the most frequent top-level CPU ops.
@@ -20,6 +21,7 @@ def main():
     p.add_argument("trace")
     p.add_argument("--marker", required=True, help="regex of the CPU op marking each step")
     p.add_argument("--gap", type=float, default=3.0, help="ms between two steps' markers, at least")
+    p.add_argument("--skip", type=int, default=1, help="steps to leave out at the start")
     p.add_argument("--top", type=int, default=30)
     a = p.parse_args()
     events = [e for e in json.load(open(a.trace))["traceEvents"] if e.get("ph") == "X"]
@@ -34,9 +36,10 @@ def main():
             if last is None or e["ts"] - last > a.gap * 1e3:
                 starts.append(e["ts"])
             last = e["ts"]
-    if len(starts) < 3:
-        raise SystemExit(f"{a.trace}: {len(starts)} steps marked by {a.marker!r}; need 3 or more")
-    lo, hi, steps = starts[1], starts[-1], len(starts) - 2
+    if len(starts) < a.skip + 2:
+        raise SystemExit(f"{a.trace}: {len(starts)} steps marked by {a.marker!r}; need "
+                         f"{a.skip + 2} or more")
+    lo, hi, steps = starts[a.skip], starts[-1], len(starts) - a.skip - 1
     inside = lambda e: lo <= e["ts"] < hi
     per = lambda x: x / steps
     print(f"{a.trace}: {steps} steps, host wall {per(hi - lo) / 1e3:.2f} ms/step")
