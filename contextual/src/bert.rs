@@ -241,6 +241,15 @@ impl BertSelfAttention {
         let [batch, seq, hidden] = x.dims();
         let heads = self.num_heads;
         let p = pass.precision;
+        if let Some(context) = fused::packed_self_attention(
+            [&self.query, &self.key, &self.value],
+            &x,
+            heads,
+            pass.masked.as_ref(),
+            p.half(),
+        ) {
+            return context;
+        }
         let split = |t: Tensor<3>| {
             t.reshape([batch, seq, heads, hidden / heads])
                 .swap_dims(1, 2)

@@ -2,8 +2,9 @@
 # One device call (about 4 minutes): where a fine-tuning step's time goes on CUDA, ours against
 # PyTorch's, and the speed harness with the linear layers' own backward on every device.
 #   1. setup.sh: model and binary into /tmp;
-#   2. `transfer speed`, linear layers down our backward (default) and down libtorch's autograd
-#      (TRANSFER_FUSED=autograd), fp32 and bf16, back to back;
+#   2. `transfer speed`, back to back, fp32 and bf16: everything on (default); the query, key
+#      and value projections as three products (TRANSFER_FUSED=unpacked); linear layers down
+#      libtorch's autograd (TRANSFER_FUSED=autograd, the route of the 2026-11-28 H200 run);
 #   3. the speed harness against PyTorch (scripts/speed_harness.py);
 #   4. a Chrome trace of ours (scripts/profile/torch_trace.cpp, LD_PRELOAD) and of PyTorch's step
 #      (scripts/profile/pytorch_step_trace.py), fp32 and bf16, summarised per step by
@@ -24,7 +25,7 @@ speed() {  # precision, then env assignments
     --train-steps 30 --warmup 5 --infer-batch-size 256 --infer-batches 10 2>/dev/null | tail -1
 }
 for p in f32 bf16; do
-  for f in 1 autograd; do
+  for f in 1 unpacked autograd; do
     echo "{\"fused\": \"$f\", \"precision\": \"$p\", \"result\": $(speed $p TRANSFER_FUSED=$f)}" | tee -a $OUT/ab.jsonl
   done
 done

@@ -14,6 +14,10 @@
 //!   libtorch's own graph recorded behind a leaf per input, and the backward asks that graph for
 //!   the inputs' gradients, so libtorch picks the kernels as PyTorch eager does (flash or
 //!   memory-efficient attention, cuBLAS, its LayerNorm backward).
+//!
+//! A BERT layer's query, key and value projections run as one packed product
+//! ([`packed_self_attention`]: one `addmm` on the three weights side by side, the attention
+//! reading its three parts in place), as PyTorch's `nn.MultiheadAttention` does.
 
 use burn::backend::LibTorch;
 use burn::backend::autodiff::Autodiff;
@@ -116,12 +120,19 @@ pub(super) fn linear(
     half: Option<FloatDType>,
     forced: Option<Route>,
 ) -> Option<Tensor<3>> {
-    let bias = layer.bias.as_ref()?;
-    let inputs = [
-        Prim::of(x)?,
-        Prim::of(&layer.weight.val())?,
-        Prim::of(&bias.val())?,
-    ];
+    let bias = layer.bias.as_ref()?.val();
+    linear_of(&layer.weight.val(), &bias, x, half, forced)
+}
+
+/// `x · weight + bias` (`weight`: `[d_input, d_output]`) as [`linear`].
+fn linear_of(
+    weight: &Tensor<2>,
+    bias: &Tensor<1>,
+    x: &Tensor<3>,
+    half: Option<FloatDType>,
+    forced: Option<Route>,
+) -> Option<Tensor<3>> {
+    let inputs = [Prim::of(x)?, Prim::of(weight)?, Prim::of(bias)?];
     let kind = match half {
         None => tch::Kind::Float,
         Some(FloatDType::BF16) => tch::Kind::BFloat16,
@@ -368,22 +379,7 @@ pub(super) fn attention(
 ) -> Option<Tensor<4>> {
     let inputs = [Prim::of(query)?, Prim::of(key)?, Prim::of(value)?];
     let q = inputs[0].tch();
-    // Additive, in the queries' type: 0 where a key may be looked at, −∞ where not.
-    let bias = match masked {
-        Some(m) => {
-            let m = m
-                .clone()
-                .inner()
-                .try_into_primitive::<LibTorch>()
-                .ok()?
-                .tensor;
-            Some(
-                tch::Tensor::zeros(m.size(), (q.kind(), q.device()))
-                    .masked_fill(&m, f64::NEG_INFINITY),
-            )
-        }
-        None => None,
-    };
+    let bias = attention_bias(masked, q)?;
     let route = route_for(q, forced);
     dispatch(
         inputs,
@@ -401,6 +397,162 @@ pub(super) fn attention(
                 false,
             )
         },
+    )
+}
+
+/// Self-attention from one packed projection: `x · [Wq Wk Wv] + [bq bk bv]` (one product
+/// instead of three), then attention over its three parts with `heads` heads, the heads merged
+/// again: `[batch, seq, hidden]`. `masked` as in [`attention`].
+pub(super) fn packed_self_attention(
+    [query, key, value]: [&Linear; 3],
+    x: &Tensor<3>,
+    heads: usize,
+    masked: Option<&Tensor<4, Bool>>,
+    half: Option<FloatDType>,
+    forced: Option<Route>,
+) -> Option<Tensor<3>> {
+    Prim::of(x)?;
+    let biases = [&query.bias, &key.bias, &value.bias].map(|b| b.as_ref().map(|b| b.val()));
+    let [Some(bq), Some(bk), Some(bv)] = biases else {
+        return None;
+    };
+    let weight = Tensor::cat(
+        vec![query.weight.val(), key.weight.val(), value.weight.val()],
+        1,
+    );
+    let qkv = linear_of(&weight, &Tensor::cat(vec![bq, bk, bv], 0), x, half, forced)?;
+    let inputs = [Prim::of(&qkv)?];
+    let packed = inputs[0].tch();
+    let [batch, seq, width] = packed.size()[..] else {
+        return None;
+    };
+    let heads = heads as i64;
+    let hidden = width / 3;
+    if width != hidden * 3 || hidden % heads != 0 {
+        return None;
+    }
+    let parts = [batch, seq, 3, heads, hidden / heads];
+    let bias = attention_bias(masked, packed)?;
+    let route = route_for(packed, forced);
+    dispatch(
+        inputs,
+        route,
+        |[qkv]| Some(own_packed_attention(qkv, parts, bias.as_ref())),
+        |[qkv]| {
+            let [q, k, v] = split_heads(qkv, parts);
+            tch::Tensor::scaled_dot_product_attention(
+                &q,
+                &k,
+                &v,
+                bias.as_ref(),
+                0.0,
+                false,
+                None,
+                false,
+            )
+            .transpose(1, 2)
+            .reshape([batch, seq, hidden])
+        },
+    )
+}
+
+/// The queries, keys and values of a packed `[batch, seq, 3 · hidden]` tensor as
+/// `[batch, heads, seq, head]` views (`parts`: `[batch, seq, 3, heads, head]`).
+fn split_heads(qkv: &tch::Tensor, parts: [i64; 5]) -> [tch::Tensor; 3] {
+    let mut split = qkv
+        .view(parts)
+        .permute([2, 0, 3, 1, 4])
+        .unbind(0)
+        .into_iter();
+    [(); 3].map(|_| split.next().expect("three parts"))
+}
+
+/// Additive, in `like`'s type: 0 where a key may be looked at, −∞ where not.
+fn attention_bias(
+    masked: Option<&Tensor<4, Bool>>,
+    like: &tch::Tensor,
+) -> Option<Option<tch::Tensor>> {
+    let Some(m) = masked else {
+        return Some(None);
+    };
+    let m = m
+        .clone()
+        .inner()
+        .try_into_primitive::<LibTorch>()
+        .ok()?
+        .tensor;
+    Some(Some(
+        tch::Tensor::zeros(m.size(), (like.kind(), like.device()))
+            .masked_fill(&m, f64::NEG_INFINITY),
+    ))
+}
+
+#[derive(Debug)]
+struct PackedAttentionBackward;
+
+impl Backward<LibTorch, 1> for PackedAttentionBackward {
+    type State = (FlashAttentionState, [i64; 5]);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [Some(node)] = ops.parents else {
+            return;
+        };
+        let (s, [batch, seq, three, heads, head]) = ops.state;
+        let dy = grads.consume::<LibTorch>(&ops.node).tensor;
+        let dy = dy.view([batch, seq, heads, head]).transpose(1, 2);
+        let (dq, dk, dv) =
+            tch::Tensor::internal_scaled_dot_product_flash_attention_for_cpu_backward(
+                &dy,
+                &s.query.tensor,
+                &s.key.tensor,
+                &s.value.tensor,
+                &s.out.tensor,
+                &s.logsumexp.tensor,
+                0.0,
+                false,
+                s.bias.as_ref().map(|b| &b.tensor),
+                None,
+            );
+        // `[batch, heads, seq, head]` each, into one `[batch, seq, 3, heads, head]`.
+        let grad = tch::Tensor::stack(&[dq, dk, dv], 1)
+            .permute([0, 3, 1, 2, 4])
+            .contiguous()
+            .view([batch, seq, three * heads * head]);
+        grads.register::<LibTorch>(node.id, TchTensor::new(grad));
+    }
+}
+
+/// [`own_attention`] on a packed input: the flash kernel reads the three parts in place.
+fn own_packed_attention(qkv: &AdTensor, parts: [i64; 5], bias: Option<&tch::Tensor>) -> AdTensor {
+    let [batch, seq, _, heads, head] = parts;
+    let packed = &qkv.primitive().tensor;
+    let [q, k, v] = split_heads(packed, parts);
+    let forward = || {
+        tch::Tensor::internal_scaled_dot_product_flash_attention_for_cpu(
+            &q, &k, &v, 0.0, false, bias, None,
+        )
+    };
+    let merge = |out: &tch::Tensor| out.transpose(1, 2).reshape([batch, seq, heads * head]);
+    record(
+        PackedAttentionBackward,
+        [qkv],
+        || {
+            let (out, logsumexp) = forward();
+            let merged = TchTensor::new(merge(&out));
+            let view = |t: &tch::Tensor| {
+                TchTensor::from_existing(t.shallow_clone(), qkv.primitive().storage.clone())
+            };
+            let state = FlashAttentionState {
+                query: view(&q),
+                key: view(&k),
+                value: view(&v),
+                out: TchTensor::new(out),
+                logsumexp: TchTensor::new(logsumexp),
+                bias: bias.map(|b| TchTensor::new(b.shallow_clone())),
+            };
+            ((state, parts), merged)
+        },
+        || TchTensor::new(merge(&forward().0)),
     )
 }
 

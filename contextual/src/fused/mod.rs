@@ -165,6 +165,28 @@ pub(crate) fn attention(
     burn_masked_attention(query, key, value, masked)
 }
 
+/// Self-attention's three projections as one packed product and the attention over its parts,
+/// heads merged (`[batch, seq, hidden]`), on libtorch (see `libtorch::packed_self_attention`);
+/// `None` elsewhere, with the fused ops off, or with `TRANSFER_FUSED=unpacked`.
+pub(crate) fn packed_self_attention(
+    projections: [&Linear; 3],
+    x: &Tensor<3>,
+    heads: usize,
+    masked: Option<&Tensor<4, Bool>>,
+    half: Option<FloatDType>,
+) -> Option<Tensor<3>> {
+    if !enabled() || setting() == Some("unpacked") {
+        return None;
+    }
+    #[cfg(feature = "tch")]
+    return libtorch::packed_self_attention(projections, x, heads, masked, half, None);
+    #[cfg(not(feature = "tch"))]
+    {
+        let _ = (projections, x, heads, masked, half);
+        None
+    }
+}
+
 /// burn's own attention; `masked` (`[batch, 1, 1, seq]`) expanded over heads and queries.
 fn burn_masked_attention(
     query: Tensor<4>,
@@ -452,6 +474,61 @@ mod tests {
                 for (name, t) in [("d query", &q), ("d key", &k), ("d value", &v)] {
                     assert_close(name, t.grad(&g1).unwrap(), t.grad(&g2).unwrap());
                 }
+            }
+        }
+
+        /// The packed projections and attention against three linear layers and burn's
+        /// attention: values, and the gradients of the input and of every weight and bias.
+        #[test]
+        fn packed_self_attention_matches_burn_with_and_without_padding() {
+            let device = device();
+            let projection = |seed| {
+                let mut layer = LinearConfig::new(24, 24).init(&device);
+                let weight = (super::random(&device, [24, 24], seed) * 0.1).detach();
+                layer.weight = Param::from_tensor(weight.require_grad());
+                layer.bias = Some(Param::from_tensor(super::random(&device, [24], seed + 1)));
+                layer
+            };
+            let layers = [projection(40), projection(42), projection(44)];
+            let x = random([2, 6, 24], 46);
+            let real = Tensor::<2, Bool>::from_data(
+                [[true; 6], [true, true, true, true, false, false]],
+                &device,
+            );
+            let split = |t: Tensor<3>| t.reshape([2, 6, 3, 8]).swap_dims(1, 2);
+            for (route, masked) in routes().into_iter().flat_map(|r| {
+                [
+                    (r, None),
+                    (r, Some(real.clone().bool_not().reshape([2, 1, 1, 6]))),
+                ]
+            }) {
+                let fused = libtorch::packed_self_attention(
+                    [&layers[0], &layers[1], &layers[2]],
+                    &x,
+                    3,
+                    masked.as_ref(),
+                    None,
+                    Some(route),
+                )
+                .expect("not fused");
+                let [q, k, v] = [0, 1, 2].map(|i| split(layers[i].forward(x.clone())));
+                let plain = burn_reference(q, k, v, masked)
+                    .swap_dims(1, 2)
+                    .reshape([2, 6, 24]);
+                assert_close("output", fused.clone(), plain.clone());
+                let (g1, g2) = backward_both(fused, plain, 47);
+                assert_close("d input", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+                for layer in &layers {
+                    let w = layer.weight.val();
+                    assert_close("d weight", w.grad(&g1).unwrap(), w.grad(&g2).unwrap());
+                }
+                // All three at once: the keys' bias moves every score of a query alike, so its
+                // gradient is zero up to rounding, and only comparable beside the others'.
+                let biases = |g: &burn::tensor::Gradients| {
+                    let each = layers.each_ref().map(|l| l.bias.as_ref().unwrap().val());
+                    Tensor::cat(each.map(|b| b.grad(g).unwrap()).to_vec(), 0)
+                };
+                assert_close("d biases", biases(&g1), biases(&g2));
             }
         }
 
