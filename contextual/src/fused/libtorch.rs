@@ -460,7 +460,7 @@ pub(super) fn packed_self_attention(
 /// `[batch, heads, seq, head]` views (`parts`: `[batch, seq, 3, heads, head]`).
 fn split_heads(qkv: &tch::Tensor, parts: [i64; 5]) -> [tch::Tensor; 3] {
     let mut split = qkv
-        .view(parts)
+        .reshape(parts)
         .permute([2, 0, 3, 1, 4])
         .unbind(0)
         .into_iter();
@@ -499,7 +499,7 @@ impl Backward<LibTorch, 1> for PackedAttentionBackward {
         };
         let (s, [batch, seq, three, heads, head]) = ops.state;
         let dy = grads.consume::<LibTorch>(&ops.node).tensor;
-        let dy = dy.view([batch, seq, heads, head]).transpose(1, 2);
+        let dy = dy.reshape([batch, seq, heads, head]).transpose(1, 2);
         let (dq, dk, dv) =
             tch::Tensor::internal_scaled_dot_product_flash_attention_for_cpu_backward(
                 &dy,
