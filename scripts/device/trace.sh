@@ -1,5 +1,5 @@
 #!/bin/bash
-# One device call (about 4 minutes): where a fine-tuning step's time goes on CUDA, ours against
+# One device call (about 5 minutes): where a fine-tuning step's time goes on CUDA, ours against
 # PyTorch's, and the speed harness with the linear layers' own backward on every device.
 #   1. setup.sh: model and binary into /tmp;
 #   2. `transfer speed`, back to back, fp32 and bf16: everything on (default); the query, key
@@ -22,7 +22,7 @@ M="$(nvidia-smi --query-gpu=name --format=csv,noheader) (1 GPU, $(nproc) cores)"
 speed() {  # precision, then env assignments
   local p=$1; shift
   env "$@" timeout 60 $T speed --model /tmp/m --device cuda --precision $p --seq 256 --batch-size 32 \
-    --train-steps 30 --warmup 5 --infer-batch-size 256 --infer-batches 10 2>/dev/null | tail -1
+    --train-steps 20 --warmup 5 --infer-batch-size 256 --infer-batches 5 2>/dev/null | tail -1
 }
 for p in f32 bf16; do
   for f in 1 unpacked autograd; do
