@@ -500,19 +500,7 @@ impl Backward<LibTorch, 1> for PackedAttentionBackward {
         let (s, [batch, seq, three, heads, head]) = ops.state;
         let dy = grads.consume::<LibTorch>(&ops.node).tensor;
         let dy = dy.reshape([batch, seq, heads, head]).transpose(1, 2);
-        let (dq, dk, dv) =
-            tch::Tensor::internal_scaled_dot_product_flash_attention_for_cpu_backward(
-                &dy,
-                &s.query.tensor,
-                &s.key.tensor,
-                &s.value.tensor,
-                &s.out.tensor,
-                &s.logsumexp.tensor,
-                0.0,
-                false,
-                s.bias.as_ref().map(|b| &b.tensor),
-                None,
-            );
+        let (dq, dk, dv) = s.gradients(&dy);
         // `[batch, heads, seq, head]` each, into one `[batch, seq, 3, heads, head]`.
         let grad = tch::Tensor::stack(&[dq, dk, dv], 1)
             .permute([0, 3, 1, 2, 4])
@@ -569,6 +557,24 @@ struct FlashAttentionState {
     bias: Option<TchTensor>,
 }
 
+impl FlashAttentionState {
+    /// The queries', keys' and values' gradients for the output's `dy`, by the flash kernel.
+    fn gradients(&self, dy: &tch::Tensor) -> (tch::Tensor, tch::Tensor, tch::Tensor) {
+        tch::Tensor::internal_scaled_dot_product_flash_attention_for_cpu_backward(
+            dy,
+            &self.query.tensor,
+            &self.key.tensor,
+            &self.value.tensor,
+            &self.out.tensor,
+            &self.logsumexp.tensor,
+            0.0,
+            false,
+            self.bias.as_ref().map(|b| &b.tensor),
+            None,
+        )
+    }
+}
+
 impl Backward<LibTorch, 3> for FlashAttentionBackward {
     type State = FlashAttentionState;
 
@@ -576,19 +582,7 @@ impl Backward<LibTorch, 3> for FlashAttentionBackward {
         let parents = ops.parents;
         let dy = grads.consume::<LibTorch>(&ops.node).tensor;
         let s = ops.state;
-        let (dq, dk, dv) =
-            tch::Tensor::internal_scaled_dot_product_flash_attention_for_cpu_backward(
-                &dy,
-                &s.query.tensor,
-                &s.key.tensor,
-                &s.value.tensor,
-                &s.out.tensor,
-                &s.logsumexp.tensor,
-                0.0,
-                false,
-                s.bias.as_ref().map(|b| &b.tensor),
-                None,
-            );
+        let (dq, dk, dv) = s.gradients(&dy);
         for (node, grad) in parents.into_iter().zip([dq, dk, dv]) {
             if let Some(node) = node {
                 grads.register::<LibTorch>(node.id, TchTensor::new(grad));
