@@ -152,8 +152,8 @@ fn linear_of(
             let d_input = shape.pop().unwrap_or(1);
             shape.push(w.size()[1]);
             let x = x.reshape([-1, d_input]);
-            b.to_kind(kind)
-                .addmm(&x.to_kind(kind), &w.to_kind(kind))
+            in_kind(b, kind)
+                .addmm(&in_kind(&x, kind), &in_kind(w, kind))
                 .reshape(shape.as_slice())
         },
     )
@@ -411,6 +411,7 @@ pub(super) fn packed_self_attention(
     half: Option<FloatDType>,
     forced: Option<Route>,
 ) -> Option<Tensor<3>> {
+    // Only libtorch tensors: elsewhere the weights are not concatenated for nothing.
     Prim::of(x)?;
     let biases = [&query.bias, &key.bias, &value.bias].map(|b| b.as_ref().map(|b| b.val()));
     let [Some(bq), Some(bk), Some(bv)] = biases else {
@@ -440,7 +441,7 @@ pub(super) fn packed_self_attention(
         |[qkv]| Some(own_packed_attention(qkv, parts, bias.as_ref())),
         |[qkv]| {
             let [q, k, v] = split_heads(qkv, parts);
-            tch::Tensor::scaled_dot_product_attention(
+            let out = tch::Tensor::scaled_dot_product_attention(
                 &q,
                 &k,
                 &v,
@@ -449,9 +450,8 @@ pub(super) fn packed_self_attention(
                 false,
                 None,
                 false,
-            )
-            .transpose(1, 2)
-            .reshape([batch, seq, hidden])
+            );
+            merge_heads(&out, parts)
         },
     )
 }
@@ -465,6 +465,12 @@ fn split_heads(qkv: &tch::Tensor, parts: [i64; 5]) -> [tch::Tensor; 3] {
         .unbind(0)
         .into_iter();
     [(); 3].map(|_| split.next().expect("three parts"))
+}
+
+/// `[batch, heads, seq, head]` back to `[batch, seq, heads · head]` (`parts` as in
+/// [`split_heads`]).
+fn merge_heads(out: &tch::Tensor, [batch, seq, _, heads, head]: [i64; 5]) -> tch::Tensor {
+    out.transpose(1, 2).reshape([batch, seq, heads * head])
 }
 
 /// Additive, in `like`'s type: 0 where a key may be looked at, −∞ where not.
@@ -512,7 +518,6 @@ impl Backward<LibTorch, 1> for PackedAttentionBackward {
 
 /// [`own_attention`] on a packed input: the flash kernel reads the three parts in place.
 fn own_packed_attention(qkv: &AdTensor, parts: [i64; 5], bias: Option<&tch::Tensor>) -> AdTensor {
-    let [batch, seq, _, heads, head] = parts;
     let packed = &qkv.primitive().tensor;
     let [q, k, v] = split_heads(packed, parts);
     let forward = || {
@@ -520,13 +525,12 @@ fn own_packed_attention(qkv: &AdTensor, parts: [i64; 5], bias: Option<&tch::Tens
             &q, &k, &v, 0.0, false, bias, None,
         )
     };
-    let merge = |out: &tch::Tensor| out.transpose(1, 2).reshape([batch, seq, heads * head]);
     record(
         PackedAttentionBackward,
         [qkv],
         || {
             let (out, logsumexp) = forward();
-            let merged = TchTensor::new(merge(&out));
+            let merged = TchTensor::new(merge_heads(&out, parts));
             let view = |t: &tch::Tensor| {
                 TchTensor::from_existing(t.shallow_clone(), qkv.primitive().storage.clone())
             };
@@ -540,7 +544,7 @@ fn own_packed_attention(qkv: &AdTensor, parts: [i64; 5], bias: Option<&tch::Tens
             };
             ((state, parts), merged)
         },
-        || TchTensor::new(merge(&forward().0)),
+        || TchTensor::new(merge_heads(&forward().0, parts)),
     )
 }
 
