@@ -271,7 +271,7 @@ impl BertResidualOutput {
         fused::layer_norm(
             &self.layer_norm,
             pass.layer_norm_eps,
-            self.dropout.forward(projected) + residual,
+            fused::dropout(&self.dropout, projected) + residual,
         )
     }
 }

@@ -41,6 +41,8 @@ mod bert;
 mod error;
 mod flex_gelu;
 mod fused;
+#[cfg(feature = "tch")]
+pub mod libtorch_kernels;
 mod lstm;
 
 use burn::module::{Module, ModuleDisplay};

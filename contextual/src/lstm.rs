@@ -297,7 +297,7 @@ impl Lstm {
         let mut finals = Vec::with_capacity(self.layers.len());
         for (i, layer) in self.layers.iter().enumerate() {
             if i > 0 {
-                x = self.dropout.forward(x);
+                x = crate::fused::dropout(&self.dropout, x);
             }
             let state = states.as_mut().and_then(|s| s[i].take());
             let (out, last) = layer.forward.run(x, state);
@@ -320,7 +320,7 @@ impl ContextualEmbedder for Lstm {
         let mut reversal: Option<(usize, Tensor<3, Int>)> = None;
         for (i, layer) in self.layers.iter().enumerate() {
             if i > 0 {
-                x = self.dropout.forward(x);
+                x = crate::fused::dropout(&self.dropout, x);
             }
             let (forward, _) = layer.forward.run(x.clone(), None);
             x = match &layer.backward {

@@ -98,7 +98,7 @@ mod libtorch {
     use burn::prelude::*;
 
     use super::{AdamW, BETA_1, BETA_2, EPSILON};
-    use crate::libtorch::{AdamWStep, fused_adamw};
+    use transfer_contextual::libtorch_kernels::{AdamWStep, fused_adamw};
 
     /// Set when libtorch refused the fused step once: burn's AdamW from then on.
     static REFUSED: AtomicBool = AtomicBool::new(false);

@@ -97,7 +97,7 @@ mod libtorch {
             return false;
         }
         let found: Vec<&tch::Tensor> = gather.found.iter().map(|t| &t.tensor).collect();
-        let scaled = match crate::libtorch::clip_grad_norm(&found, max_norm) {
+        let scaled = match transfer_contextual::libtorch_kernels::clip_grad_norm(&found, max_norm) {
             Ok(scaled) => scaled,
             Err(message) => {
                 eprintln!("libtorch's gradient clipping failed ({message}); burn's ops instead");

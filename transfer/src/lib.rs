@@ -47,9 +47,6 @@ mod fsutil;
 pub mod hf;
 pub mod imdb;
 pub mod language_model;
-#[cfg(feature = "tch")]
-#[allow(deprecated)] // burn-tch: deprecated in burn 0.22, and our libtorch backend
-mod libtorch;
 pub mod masked_lm;
 mod metrics;
 mod overlap;

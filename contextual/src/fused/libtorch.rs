@@ -3,17 +3,16 @@
 //! Without autodiff each is one libtorch call (`addmm`, `layer_norm`,
 //! `scaled_dot_product_attention`, `cross_entropy`). Under autodiff each is one custom op on the graph, whose
 //! backward takes one of two routes:
-//! - [`Route::Own`]: linear layers on every device and in every precision (`addmm`'s two
-//!   `mm`s and a row sum: PyTorch's kernels, without the detour through libtorch's autograd);
-//!   in f32 on the CPU, where it was measured, also LayerNorm in closed form,
-//!   `dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))` with `g = dy · γ` (tch exposes no
-//!   `native_layer_norm_backward`), and `_scaled_dot_product_flash_attention_for_cpu` with
-//!   its backward kernel;
-//! - [`Route::Autograd`] everywhere else (LayerNorm and attention on CUDA or in half precision,
+//! - [`Route::Own`]: linear layers and LayerNorm on every device and in every precision
+//!   (`addmm`'s two `mm`s and a row sum; `native_layer_norm_backward`, through
+//!   [`crate::libtorch_kernels`] as tch does not bind it: PyTorch's kernels, without the detour
+//!   through libtorch's autograd engine); in f32 on the CPU, where it was measured, also
+//!   attention (`_scaled_dot_product_flash_attention_for_cpu` with its backward kernel);
+//! - [`Route::Autograd`] everywhere else (attention on CUDA or in half precision,
 //!   cross-entropy, the LSTM): the forward runs with
 //!   libtorch's own graph recorded behind a leaf per input, and the backward asks that graph for
 //!   the inputs' gradients, so libtorch picks the kernels as PyTorch eager does (flash or
-//!   memory-efficient attention, cuBLAS, its LayerNorm backward).
+//!   memory-efficient attention, cuBLAS).
 //!
 //! A BERT layer's query, key and value projections run as one packed product
 //! ([`packed_self_attention`]: one `addmm` on the three weights side by side, the attention
@@ -30,6 +29,7 @@ use burn::prelude::*;
 use burn::tensor::FloatDType;
 
 use super::record;
+use crate::libtorch_kernels::{LayerNormSaved, layer_norm_backward};
 
 type Ad = Autodiff<LibTorch>;
 type AdTensor = <Ad as burn::backend::BackendTypes>::FloatTensorPrimitive;
@@ -37,7 +37,7 @@ type AdTensor = <Ad as burn::backend::BackendTypes>::FloatTensorPrimitive;
 /// Whose backward an op under autodiff runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Route {
-    /// Ours (linear layers everywhere; LayerNorm and attention in f32 on the CPU).
+    /// Ours (linear layers and LayerNorm everywhere; attention in f32 on the CPU).
     Own,
     /// libtorch's autograd.
     Autograd,
@@ -83,6 +83,14 @@ fn route_for(x: &tch::Tensor, forced: Option<Route>) -> Route {
             Route::Autograd
         },
     )
+}
+
+/// [`Route::Own`] on every device and in every precision (ops whose backward is PyTorch's own
+/// kernels called directly) unless the caller or `TRANSFER_FUSED=autograd` forces one.
+fn own_route(forced: Option<Route>) -> Route {
+    forced
+        .or((super::setting() == Some("autograd")).then_some(Route::Autograd))
+        .unwrap_or(Route::Own)
 }
 
 /// Runs `f` over three libtorch tensors of one kind (all under autodiff or none): directly,
@@ -139,13 +147,9 @@ fn linear_of(
         Some(FloatDType::F16) => tch::Kind::Half,
         Some(_) => return None,
     };
-    // Ours on every device and in every precision: the kernels of PyTorch's `addmm` backward.
-    let route = forced
-        .or((super::setting() == Some("autograd")).then_some(Route::Autograd))
-        .unwrap_or(Route::Own);
     dispatch(
         inputs,
-        route,
+        own_route(forced),
         |inputs| own_linear(inputs, kind),
         move |[x, w, b]| {
             let mut shape = x.size();
@@ -291,10 +295,9 @@ pub(super) fn layer_norm(
         Prim::of(&beta.val())?,
     ];
     let width = inputs[1].tch().size()[0];
-    let route = route_for(inputs[0].tch(), forced);
     dispatch(
         inputs,
-        route,
+        own_route(forced),
         |inputs| own_layer_norm(inputs, width, epsilon),
         |[x, gamma, beta]| x.layer_norm([width], Some(gamma), Some(beta), epsilon, true),
     )
@@ -303,45 +306,43 @@ pub(super) fn layer_norm(
 #[derive(Debug)]
 struct LayerNormBackward;
 
+/// What `native_layer_norm_backward` reads.
 #[derive(Debug, Clone)]
 struct LayerNormState {
-    /// `x̂ = (x − mean) · rstd`, the normalised input.
-    normalized: TchTensor,
+    input: TchTensor,
+    mean: TchTensor,
     rstd: TchTensor,
     gamma: TchTensor,
+    beta: TchTensor,
 }
 
 impl Backward<LibTorch, 3> for LayerNormBackward {
     type State = LayerNormState;
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node_x, node_gamma, node_beta] = ops.parents;
+        let nodes = ops.parents;
         let dy = grads.consume::<LibTorch>(&ops.node).tensor;
-        let LayerNormState {
-            normalized,
-            rstd,
-            gamma,
-        } = ops.state;
-        let (xhat, rstd) = (normalized.tensor, rstd.tensor);
-        let rows: Vec<i64> = (0..dy.dim() as i64 - 1).collect();
-        if let Some(node) = node_gamma {
-            let grad = (&dy * &xhat).sum_dim_intlist(rows.as_slice(), false, tch::Kind::Float);
-            grads.register::<LibTorch>(node.id, TchTensor::new(grad));
-        }
-        if let Some(node) = node_beta {
-            let grad = dy.sum_dim_intlist(rows.as_slice(), false, tch::Kind::Float);
-            grads.register::<LibTorch>(node.id, TchTensor::new(grad));
-        }
-        if let Some(node) = node_x {
-            let g = &dy * &gamma.tensor;
-            let mean_g = g.mean_dim(-1, true, tch::Kind::Float);
-            let mean_gx = (&g * &xhat).mean_dim(-1, true, tch::Kind::Float);
-            let grad = (g - mean_g - xhat * mean_gx) * rstd;
-            grads.register::<LibTorch>(node.id, TchTensor::new(grad));
+        let state = ops.state;
+        let saved = LayerNormSaved {
+            input: &state.input.tensor,
+            mean: &state.mean.tensor,
+            rstd: &state.rstd.tensor,
+            gamma: &state.gamma.tensor,
+            beta: &state.beta.tensor,
+        };
+        let found = layer_norm_backward(&dy, &saved, nodes.each_ref().map(Option::is_some))
+            // Only a bug of ours (tensors that do not fit the forward's) can fail here.
+            .unwrap_or_else(|e| panic!("LayerNorm backward: {e}"));
+        for (node, grad) in nodes.into_iter().zip(found) {
+            if let (Some(node), Some(grad)) = (node, grad) {
+                grads.register::<LibTorch>(node.id, TchTensor::new(grad));
+            }
         }
     }
 }
 
+/// LayerNorm over the last dimension with `native_layer_norm` and, backward, PyTorch's own
+/// kernel (`native_layer_norm_backward`, one call for the three gradients).
 fn own_layer_norm([x, gamma, beta]: &[AdTensor; 3], width: i64, epsilon: f64) -> Option<AdTensor> {
     let forward = |x: &tch::Tensor| {
         x.native_layer_norm(
@@ -357,15 +358,73 @@ fn own_layer_norm([x, gamma, beta]: &[AdTensor; 3], width: i64, epsilon: f64) ->
         [x, gamma, beta],
         || {
             let (y, mean, rstd) = forward(input);
+            // The input's handle shares burn's count of it, so burn does not write into it
+            // while this state holds it.
             let state = LayerNormState {
-                normalized: TchTensor::new((input - mean) * &rstd),
+                input: TchTensor::from_existing(
+                    input.shallow_clone(),
+                    x.primitive().storage.clone(),
+                ),
+                mean: TchTensor::new(mean),
                 rstd: TchTensor::new(rstd),
                 gamma: gamma.primitive().clone(),
+                beta: beta.primitive().clone(),
             };
             (state, TchTensor::new(y))
         },
         || TchTensor::new(forward(input).0),
     ))
+}
+
+#[derive(Debug)]
+struct DropoutBackward;
+
+#[derive(Debug, Clone)]
+struct DropoutState {
+    /// Where the input was kept (bool).
+    kept: TchTensor,
+    /// `1 / (1 − prob)`.
+    scale: f64,
+}
+
+impl Backward<LibTorch, 1> for DropoutBackward {
+    type State = DropoutState;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node] = ops.parents;
+        let dy = grads.consume::<LibTorch>(&ops.node).tensor;
+        if let Some(node) = node {
+            let DropoutState { kept, scale } = ops.state;
+            let grad = tch::Tensor::native_dropout_backward(&dy, &kept.tensor, scale);
+            grads.register::<LibTorch>(node.id, TchTensor::new(grad));
+        }
+    }
+}
+
+/// Dropout of a tensor under autodiff with `native_dropout` (`prob` in (0, 1)); `None` for a
+/// tensor off libtorch or without autodiff, or with `TRANSFER_FUSED=autograd`.
+pub(super) fn dropout<const D: usize>(x: &Tensor<D>, prob: f64) -> Option<Tensor<D>> {
+    let Prim::Ad(input) = Prim::of(x)? else {
+        return None;
+    };
+    if own_route(None) != Route::Own {
+        return None;
+    }
+    let tensor = &input.primitive().tensor;
+    let out = record(
+        DropoutBackward,
+        [&input],
+        || {
+            let (y, kept) = tensor.native_dropout(prob, true);
+            let state = DropoutState {
+                kept: TchTensor::new(kept),
+                scale: 1.0 / (1.0 - prob),
+            };
+            (state, TchTensor::new(y))
+        },
+        || TchTensor::new(tensor.native_dropout(prob, true).0),
+    );
+    Some(Tensor::from_primitive::<Ad>(out))
 }
 
 /// Scaled dot-product attention; `masked` (`[batch, 1, 1, seq]`) is true where a key may not be

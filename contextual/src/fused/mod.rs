@@ -19,7 +19,7 @@ use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::ops::{Backward, OpsKind};
 use burn::backend::{Backend, BackendTypes};
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::nn::{LayerNorm, Linear};
+use burn::nn::{Dropout, LayerNorm, Linear};
 use burn::prelude::*;
 use burn::tensor::FloatDType;
 use burn::tensor::module::attention as burn_attention;
@@ -77,6 +77,21 @@ pub(crate) fn layer_norm(layer: &LayerNorm, epsilon: f64, x: Tensor<3>) -> Tenso
         if let Some(y) = flex::layer_norm(layer, epsilon, &x) {
             return y;
         }
+    }
+    layer.forward(x)
+}
+
+/// `layer(x)`: on libtorch under autodiff libtorch's `native_dropout` (one kernel draws the mask
+/// and scales) and its backward kernel; elsewhere burn's (a draw, then two products).
+pub(crate) fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
+    if !layer.training.is_enabled() || !x.device().is_autodiff() || layer.prob == 0.0 {
+        return x;
+    }
+    #[cfg(feature = "tch")]
+    if enabled()
+        && let Some(y) = libtorch::dropout(&x, layer.prob)
+    {
+        return y;
     }
     layer.forward(x)
 }
@@ -355,10 +370,10 @@ mod tests {
             plain_device().autodiff()
         }
 
-        /// Both routes of a linear layer, on every device.
-        const LINEAR_ROUTES: [Route; 2] = [Route::Own, Route::Autograd];
+        /// Both routes of linear layers and LayerNorm, on every device.
+        const BOTH_ROUTES: [Route; 2] = [Route::Own, Route::Autograd];
 
-        /// Ours runs LayerNorm and attention on the CPU only.
+        /// Ours runs attention on the CPU only.
         fn routes() -> Vec<Route> {
             if on_cuda() {
                 vec![Route::Autograd]
@@ -380,7 +395,7 @@ mod tests {
 
         #[test]
         fn linear_matches_burn() {
-            for route in LINEAR_ROUTES {
+            for route in BOTH_ROUTES {
                 let layer = layer(&device());
                 let x = random([3, 5, 24], 1);
                 let fused = libtorch::linear(&layer, &x, None, Some(route)).expect("not fused");
@@ -397,7 +412,7 @@ mod tests {
 
         #[test]
         fn frozen_linear_gives_the_input_its_gradient_only() {
-            for route in LINEAR_ROUTES {
+            for route in BOTH_ROUTES {
                 let layer = layer(&device()).no_grad();
                 let x = random([3, 5, 24], 2);
                 let fused = libtorch::linear(&layer, &x, None, Some(route)).expect("not fused");
@@ -410,7 +425,7 @@ mod tests {
 
         #[test]
         fn bf16_linear_matches_burn_in_bf16() {
-            for route in LINEAR_ROUTES {
+            for route in BOTH_ROUTES {
                 let layer = layer(&device());
                 let x = random([3, 5, 24], 3);
                 let half = Some(FloatDType::BF16);
@@ -441,7 +456,7 @@ mod tests {
 
         #[test]
         fn layer_norm_matches_burn() {
-            for route in routes() {
+            for route in BOTH_ROUTES {
                 check_layer_norm(&device(), |layer, epsilon, x| {
                     libtorch::layer_norm(layer, epsilon, x, Some(route))
                 });
@@ -547,6 +562,31 @@ mod tests {
                     assert_close("d logits", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
                 }
             }
+        }
+
+        #[test]
+        fn dropout_keeps_scales_and_passes_gradients_where_kept() {
+            let (prob, n) = (0.3, 20_000);
+            let layer = burn::nn::DropoutConfig::new(prob).init();
+            let x = (random([n], 31).abs() + 0.5).detach().require_grad();
+            assert!(libtorch::dropout(&x, prob).is_some(), "not fused");
+            let y = dropout(&layer, x.clone());
+            let kept = y.clone().not_equal_elem(0.0);
+            let share = kept.clone().float().sum().into_scalar::<f32>() as f64 / n as f64;
+            assert!((share - (1.0 - prob)).abs() < 0.02, "kept {share}");
+            let scaled = x.clone() / (1.0 - prob);
+            let expected = scaled.clone().mask_fill(kept.clone().bool_not(), 0.0);
+            assert_close("output", y.clone(), expected.clone());
+            let w = random([n], 32).detach();
+            let grads = (y * w.clone()).sum().backward();
+            let expected = (w / (1.0 - prob)).mask_fill(kept.bool_not(), 0.0);
+            assert_close("d input", x.grad(&grads).unwrap(), expected);
+            // Frozen, or without autodiff: the input as it is.
+            let mut frozen = layer.clone();
+            frozen.training = Param::from_bool(false);
+            assert_close("frozen", dropout(&frozen, x.clone()), x.clone());
+            let plain = x.inner();
+            assert_close("plain", dropout(&layer, plain.clone()), plain);
         }
 
         #[test]

@@ -1,5 +1,5 @@
-//! libtorch ops that tch 0.22 does not bind, from `csrc/libtorch_ops.cpp`: AdamW's fused kernel
-//! and gradient clipping over a list of tensors.
+//! libtorch ops that tch 0.22 does not bind, from `csrc/libtorch_ops.cpp`: AdamW's fused kernel,
+//! gradient clipping over a list of tensors, and LayerNorm's backward kernel.
 
 use std::ffi::{CStr, c_char};
 
@@ -25,11 +25,23 @@ unsafe extern "C" {
         max_norm: f64,
         scaled: *mut *mut C_tensor,
     ) -> *mut c_char;
+    #[allow(clippy::too_many_arguments)]
+    fn transfer_layer_norm_backward(
+        grad_out: *const C_tensor,
+        input: *const C_tensor,
+        width: i64,
+        mean: *const C_tensor,
+        rstd: *const C_tensor,
+        gamma: *const C_tensor,
+        beta: *const C_tensor,
+        wanted: *const bool,
+        out: *mut *mut C_tensor,
+    ) -> *mut c_char;
     fn transfer_free_error(error: *mut c_char);
 }
 
 /// The hyper-parameters of one AdamW step.
-pub(crate) struct AdamWStep {
+pub struct AdamWStep {
     pub lr: f64,
     pub beta_1: f64,
     pub beta_2: f64,
@@ -57,7 +69,7 @@ fn handles(tensors: &[&tch::Tensor]) -> Vec<*const C_tensor> {
 /// One AdamW step (`_fused_adamw_`) in place on `params`, `exp_avgs` and `exp_avg_sqs`;
 /// `steps` hold each parameter's step count after this step, as float scalars on its device.
 /// libtorch checks its inputs before it writes: on an error nothing changed.
-pub(crate) fn fused_adamw(
+pub fn fused_adamw(
     params: &[&tch::Tensor],
     grads: &[&tch::Tensor],
     exp_avgs: &[&tch::Tensor],
@@ -92,10 +104,7 @@ pub(crate) fn fused_adamw(
 
 /// `grads` times `min(1, max_norm / (‖g‖ + 1e-6))`, `‖g‖` their global L2 norm (as
 /// `torch.nn.utils.clip_grad_norm_`): a few multi-tensor kernels in all.
-pub(crate) fn clip_grad_norm(
-    grads: &[&tch::Tensor],
-    max_norm: f64,
-) -> Result<Vec<tch::Tensor>, String> {
+pub fn clip_grad_norm(grads: &[&tch::Tensor], max_norm: f64) -> Result<Vec<tch::Tensor>, String> {
     let list = handles(grads);
     let mut scaled = vec![std::ptr::null_mut(); grads.len()];
     // SAFETY: n live tensors in, n slots out.
@@ -107,4 +116,45 @@ pub(crate) fn clip_grad_norm(
         .into_iter()
         .map(|t| unsafe { tch::Tensor::from_ptr(t) })
         .collect())
+}
+
+/// The saved forward of a LayerNorm over the last dimension (`native_layer_norm`'s input, mean
+/// and reciprocal standard deviation, and the layer's gamma and beta).
+pub struct LayerNormSaved<'a> {
+    pub input: &'a tch::Tensor,
+    pub mean: &'a tch::Tensor,
+    pub rstd: &'a tch::Tensor,
+    pub gamma: &'a tch::Tensor,
+    pub beta: &'a tch::Tensor,
+}
+
+/// LayerNorm's backward (`native_layer_norm_backward`, PyTorch's kernel): the gradients of the
+/// input, gamma and beta for those `wanted`.
+pub fn layer_norm_backward(
+    grad_out: &tch::Tensor,
+    saved: &LayerNormSaved,
+    wanted: [bool; 3],
+) -> Result<[Option<tch::Tensor>; 3], String> {
+    let width = *saved
+        .input
+        .size()
+        .last()
+        .ok_or("a LayerNorm input has no dimensions")?;
+    let mut out = [std::ptr::null_mut(); 3];
+    // SAFETY: six live tensors borrowed for the call, three flags in, three slots out.
+    checked(unsafe {
+        transfer_layer_norm_backward(
+            grad_out.as_ptr(),
+            saved.input.as_ptr(),
+            width,
+            saved.mean.as_ptr(),
+            saved.rstd.as_ptr(),
+            saved.gamma.as_ptr(),
+            saved.beta.as_ptr(),
+            wanted.as_ptr(),
+            out.as_mut_ptr(),
+        )
+    })?;
+    // SAFETY: each non-null slot holds a new `at::Tensor`, ours to own and free.
+    Ok(out.map(|t| (!t.is_null()).then(|| unsafe { tch::Tensor::from_ptr(t) })))
 }

@@ -1,11 +1,12 @@
-// libtorch ops that tch 0.22 does not bind: AdamW's fused kernel and gradient clipping over a
-// list of tensors (multi-tensor kernels on CUDA). The tensors are tch's handles (`at::Tensor *`);
+// libtorch ops that tch 0.22 does not bind: AdamW's fused kernel, gradient clipping over a
+// list of tensors (multi-tensor kernels on CUDA) and LayerNorm's backward kernel. The tensors are tch's handles (`at::Tensor *`);
 // each function returns null, or the error (free it with transfer_free_error).
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/_foreach_mul.h>
 #include <ATen/ops/_foreach_norm.h>
 #include <ATen/ops/_fused_adamw.h>
 #include <ATen/ops/linalg_vector_norm.h>
+#include <ATen/ops/native_layer_norm_backward.h>
 #include <ATen/ops/stack.h>
 #include <c10/util/Exception.h>
 
@@ -61,6 +62,28 @@ extern "C" char *transfer_clip_grad_norm(at::Tensor *const *grads, size_t n, dou
     auto factor = total.add(1e-6).reciprocal().mul(max_norm).clamp_max(1.0);
     auto out = at::_foreach_mul(g, factor);
     for (size_t i = 0; i < n; ++i) scaled[i] = new at::Tensor(std::move(out[i]));
+  });
+}
+
+// LayerNorm's backward over the last dimension (`native_layer_norm_backward`, one kernel):
+// the gradients of the input, gamma and beta where `wanted` says so, else null, into `out`:
+// new tensors, owned by the caller.
+extern "C" char *transfer_layer_norm_backward(const at::Tensor *grad_out, const at::Tensor *input,
+                                              int64_t width, const at::Tensor *mean,
+                                              const at::Tensor *rstd, const at::Tensor *gamma,
+                                              const at::Tensor *beta, const bool *wanted,
+                                              at::Tensor **out) {
+  return guarded([&] {
+    auto grads = at::native_layer_norm_backward(*grad_out, *input, {width}, *mean, *rstd, *gamma,
+                                                *beta, {wanted[0], wanted[1], wanted[2]});
+    at::Tensor *found[3] = {nullptr, nullptr, nullptr};
+    auto keep = [&](size_t i, at::Tensor &g) {
+      if (wanted[i] && g.defined()) found[i] = new at::Tensor(std::move(g));
+    };
+    keep(0, std::get<0>(grads));
+    keep(1, std::get<1>(grads));
+    keep(2, std::get<2>(grads));
+    for (size_t i = 0; i < 3; ++i) out[i] = found[i];
   });
 }
 
