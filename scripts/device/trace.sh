@@ -1,10 +1,12 @@
 #!/bin/bash
 # One device call (about 5 minutes): where a fine-tuning step's time goes on CUDA, ours against
-# PyTorch's, and the speed harness with the linear layers' own backward on every device.
+# PyTorch's, and the speed harness with linear layers, LayerNorm and dropout on our own backward
+# (PyTorch's kernels called directly) on every device.
 #   1. setup.sh: model and binary into /tmp;
 #   2. `transfer speed`, back to back, fp32 and bf16: everything on (default); the query, key
-#      and value projections as three products (TRANSFER_FUSED=unpacked); linear layers down
-#      libtorch's autograd (TRANSFER_FUSED=autograd, the route of the 2026-11-28 H200 run);
+#      and value projections as three products (TRANSFER_FUSED=unpacked); linear layers and
+#      LayerNorm down libtorch's autograd engine and burn's dropout (TRANSFER_FUSED=autograd,
+#      the routes of the 2026-11-28 H200 run);
 #   3. the speed harness against PyTorch (scripts/speed_harness.py);
 #   4. a Chrome trace of ours (scripts/profile/torch_trace.cpp, LD_PRELOAD) and of PyTorch's step
 #      (scripts/profile/pytorch_step_trace.py), fp32 and bf16, summarised per step by
@@ -34,8 +36,9 @@ timeout 200 $PY scripts/speed_harness.py --transfer $T --model /tmp/m --referenc
 
 mkdir -p /tmp/traces
 for p in f32 bf16; do
-  TORCH_TRACE_OUT=/tmp/traces/ours_$p.json TORCH_TRACE_CUDA=1 LD_PRELOAD=$PWD/.dev/torch_trace.so \
-    timeout 90 $T speed --model /tmp/m --device cuda --precision $p --seq 256 --batch-size 32 \
+  # LD_PRELOAD after `timeout`: a preloaded `timeout` would write its own, empty trace last.
+  timeout 90 env TORCH_TRACE_OUT=/tmp/traces/ours_$p.json TORCH_TRACE_CUDA=1 \
+    LD_PRELOAD=$PWD/.dev/torch_trace.so $T speed --model /tmp/m --device cuda --precision $p --seq 256 --batch-size 32 \
     --train-steps 8 --warmup 3 --infer-batch-size 32 --infer-batches 1 2>&1 | tail -2
   flag=""; [ $p = bf16 ] && flag="--bf16"
   timeout 90 $PY scripts/profile/pytorch_step_trace.py /tmp/m /tmp/traces/pytorch_$p.json $flag 2>&1 | grep -v -i warn | tail -2

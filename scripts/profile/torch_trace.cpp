@@ -3,6 +3,8 @@
 //   g++ -O2 -shared -fPIC -std=c++17 -D_GLIBCXX_USE_CXX11_ABI=1 scripts/profile/torch_trace.cpp \
 //     -I$T/include -I$T/include/torch/csrc/api/include -L$T/lib -Wl,--no-as-needed -ltorch_cuda -ltorch_cpu -lc10 -o torch_trace.so
 //   TORCH_TRACE_OUT=trace.json LD_PRELOAD=./torch_trace.so transfer speed ...
+// Preload it into the libtorch program only (`timeout 60 env LD_PRELOAD=… transfer …`): every
+// preloaded process writes the file at its exit, and a wrapper such as `timeout` exits last.
 // ($T: site-packages/torch.) Summarise with scripts/profile/trace_ops.py.
 #include <torch/csrc/autograd/profiler_kineto.h>
 

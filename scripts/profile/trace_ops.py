@@ -6,7 +6,7 @@ PyTorch's (scripts/profile/pytorch_step_trace.py), so the two compare line by li
     python3 scripts/profile/trace_ops.py TRACE --marker '^step$'                # PyTorch's
 
 Steps are found from a CPU op that starts each step's last phase (a marker): markers less than
---gap ms apart belong to one step. The first --skip steps are left out (`transfer speed` starts
+--gap ms apart belong to one step, or each --per-step markers in a row. The first --skip steps are left out (`transfer speed` starts
 a fresh optimizer for its timed steps, whose first step allocates the moments); the window runs
 from the next step's marker to the last one's. Per step: host wall time, CUDA kernels (count, summed time,
 time the GPU was busy), CUDA runtime calls (launches, synchronisations, copies: a
@@ -21,6 +21,9 @@ def main():
     p.add_argument("trace")
     p.add_argument("--marker", required=True, help="regex of the CPU op marking each step")
     p.add_argument("--gap", type=float, default=3.0, help="ms between two steps' markers, at least")
+    p.add_argument("--per-step", type=int, default=0,
+                   help="markers per step (e.g. 103 fused AdamW calls for MiniLM): group them so, "
+                        "not by --gap (a busy CPU spreads one step's markers)")
     p.add_argument("--skip", type=int, default=1, help="steps to leave out at the start")
     p.add_argument("--top", type=int, default=30)
     a = p.parse_args()
@@ -30,10 +33,14 @@ def main():
         by_cat[e.get("cat", "")].append(e)
     cpu = sorted(by_cat["cpu_op"] + by_cat["user_annotation"], key=lambda e: (e["ts"], -e["dur"]))
     marker = re.compile(a.marker)
-    starts, last = [], None
+    starts, last, seen = [], None, 0
     for e in cpu:
         if marker.search(e["name"]):
-            if last is None or e["ts"] - last > a.gap * 1e3:
+            if a.per_step:
+                if seen % a.per_step == 0:
+                    starts.append(e["ts"])
+                seen += 1
+            elif last is None or e["ts"] - last > a.gap * 1e3:
                 starts.append(e["ts"])
             last = e["ts"]
     if len(starts) < a.skip + 2:

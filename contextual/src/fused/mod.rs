@@ -1,12 +1,13 @@
-//! Linear layers, LayerNorm and attention for the BERT encoder, the LSTM's layers, and the
-//! language models' softmax loss, fused where the backend allows.
+//! Linear layers, LayerNorm, dropout and attention for the BERT encoder, the LSTM's layers, and
+//! the language models' softmax loss, fused where the backend allows.
 //!
 //! Under autodiff burn 0.22 runs a linear layer as a matrix product then a separate bias add,
 //! differentiates LayerNorm through its decomposition (nine element-wise ops, each with its own
 //! backward), attention through matmul, softmax and matmul, materialising the
 //! `[batch, heads, seq, seq]` scores, an LSTM as about ten ops per time step, and cross-entropy
-//! as log-softmax, gather and mean. On libtorch (CPU and CUDA, with and without autodiff) each
-//! runs as one libtorch kernel instead (see `libtorch`); on flex LayerNorm is one op with its
+//! as log-softmax, gather and mean, and dropout as a draw, a product and a scale. On libtorch
+//! (CPU and CUDA, with and without autodiff) each runs as one libtorch kernel instead (see
+//! `libtorch`); on flex LayerNorm is one op with its
 //! own kernels (`flex`), attention runs per head with a vectorised softmax (`flex_attention`),
 //! an LSTM layer's recurrence is one op (`flex_lstm`) and so is cross-entropy
 //! (`flex_cross_entropy`), with and without autodiff; everywhere else burn's own ops run.
