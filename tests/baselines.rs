@@ -37,6 +37,33 @@ fn nbsvm_learns_from_a_thousand_reviews() {
 }
 
 #[test]
+fn nbsvm_midpoint_intercept_calls_half_the_reviews_positive() {
+    let train = examples(false, 1000, 1);
+    let (train, labels) = split(&train);
+    let test = examples(true, 4000, 2);
+    let (test_texts, test_labels) = split(&test);
+    let fit = |midpoint_intercept| {
+        let config = NbSvmConfig {
+            midpoint_intercept,
+            ..NbSvmConfig::default()
+        };
+        let predicted = NbSvm::fit(&train, &labels, &config)
+            .unwrap()
+            .predict(&test_texts);
+        let positive = predicted.iter().filter(|&&p| p).count() as f64 / predicted.len() as f64;
+        (accuracy(&predicted, &test_labels), positive)
+    };
+    let (paper, midpoint) = (fit(false), fit(true));
+    eprintln!("NB-SVM n=1000 (accuracy, called positive): paper {paper:?}, midpoint {midpoint:?}");
+    // The test set is balanced.
+    assert!((midpoint.1 - 0.5).abs() < 0.05, "{midpoint:?}");
+    assert!(
+        midpoint.0 > 0.8 && midpoint.0 >= paper.0,
+        "{midpoint:?} against {paper:?}"
+    );
+}
+
+#[test]
 fn word_vector_sums_learn_from_a_thousand_reviews() {
     let vectors = WordVectors::load(assets().join("vectors/glove.6B.50d.100k.txt.gz")).unwrap();
     let (train, test) = (examples(false, 1000, 1), examples(true, 4000, 2));

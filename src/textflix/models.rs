@@ -1037,6 +1037,12 @@ impl<'a> Context<'a> {
                     positive / calls.len().max(1) as f64,
                 )
             });
+        // Each alone with its threshold at its median on the unlabelled reviews: NB-SVM's
+        // interpolated weights keep the SVM's intercept, so its own threshold can be far off.
+        let [network_centred, nbsvm_centred] = [0, 1].map(|i| {
+            let centred = combine_scores(&[test[i].clone()], &[reference[i].clone()], true);
+            accuracy(&positive_scores(&centred), self.test)
+        });
         let network = if model.uses_language_model() {
             "ulmfit"
         } else {
@@ -1044,7 +1050,8 @@ impl<'a> Context<'a> {
         };
         eprintln!(
             "{} n = {n} seed {seed}: {network} alone {:.4}, nbsvm alone {:.4}, together {:.4} \
-             (called positive: {:.3} / {:.3} / {:.3}); {} {:.4} ({:.3} positive)",
+             (called positive: {:.3} / {:.3} / {:.3}); {} {:.4} ({:.3} positive); each alone \
+             centred: {network} {network_centred:.4}, nbsvm {nbsvm_centred:.4}",
             model.name(),
             of_network.0,
             of_nbsvm.0,
