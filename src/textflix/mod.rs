@@ -278,7 +278,7 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
             test_size: test.len(),
             train_seconds,
             device: match model {
-                Model::Nbsvm | Model::Wvsum => "cpu".into(),
+                Model::Nbsvm | Model::NbsvmMidpoint | Model::Wvsum => "cpu".into(),
                 _ => config.device.clone(),
             },
         };

@@ -49,6 +49,9 @@ use transfer_contextual::Precision;
 pub enum Model {
     /// NB-SVM on binarised uni- and bigrams.
     Nbsvm,
+    /// NB-SVM with its intercept refitted after the interpolation
+    /// (`NbSvmConfig::midpoint_intercept`).
+    NbsvmMidpoint,
     /// GloVe vectors summed over the text + logistic regression.
     Wvsum,
     /// MiniLM fine-tuned: mean pooling + linear head, AdamW, warm-up then linear decay.
@@ -101,6 +104,7 @@ impl Model {
     pub fn name(self) -> &'static str {
         match self {
             Model::Nbsvm => "nbsvm",
+            Model::NbsvmMidpoint => "nbsvm-midpoint",
             Model::Wvsum => "wvsum",
             Model::Bert => "bert",
             Model::BertSelfTraining => "bert-st",
@@ -116,7 +120,7 @@ impl Model {
 
     /// Trains on a Burn pipeline (BERT or ULMFiT), so runs at the transfer sizes.
     pub fn is_transfer(self) -> bool {
-        !matches!(self, Model::Nbsvm | Model::Wvsum)
+        !matches!(self, Model::Nbsvm | Model::NbsvmMidpoint | Model::Wvsum)
     }
 
     /// Uses ULMFiT's language model (trained once per output directory).
@@ -372,8 +376,18 @@ fn positive(examples: &[Example]) -> Vec<bool> {
 
 /// NB-SVM with the study's settings, fitted on `sample`.
 fn nbsvm(sample: &[Example], seed: u64) -> Result<NbSvm, TransferError> {
+    nbsvm_with(sample, seed, false)
+}
+
+/// [`nbsvm`], with its intercept refitted when `midpoint_intercept`.
+fn nbsvm_with(
+    sample: &[Example],
+    seed: u64,
+    midpoint_intercept: bool,
+) -> Result<NbSvm, TransferError> {
     let config = NbSvmConfig {
         seed,
+        midpoint_intercept,
         ..NbSvmConfig::default()
     };
     NbSvm::fit(&texts(sample), &positive(sample), &config)
@@ -432,9 +446,9 @@ impl<'a> Context<'a> {
         seed: u64,
     ) -> Result<(f64, f64), TransferError> {
         match model {
-            Model::Nbsvm => {
+            Model::Nbsvm | Model::NbsvmMidpoint => {
                 let started = Instant::now();
-                let fitted = nbsvm(sample, seed)?;
+                let fitted = nbsvm_with(sample, seed, model == Model::NbsvmMidpoint)?;
                 let seconds = started.elapsed().as_secs_f64();
                 Ok((
                     accuracy(&fitted.predict(&texts(self.test)), self.test),
