@@ -27,7 +27,8 @@ use burn::tensor::module::attention as burn_attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
 /// `TRANSFER_FUSED` in the environment: `0`, `off` or `false` turns the fused ops off;
-/// `autograd` sends every libtorch op down libtorch's autograd (attention's route on CUDA), to compare;
+/// `autograd` sends every libtorch op down libtorch's autograd (attention's route on CUDA), to
+/// compare;
 /// `ops` keeps the fused ops but not the transfer crate's fused AdamW.
 fn setting() -> Option<&'static str> {
     static SETTING: OnceLock<Option<String>> = OnceLock::new();
