@@ -1,6 +1,7 @@
 // libtorch ops that tch 0.22 does not bind: AdamW's fused kernel, gradient clipping over a
-// list of tensors (multi-tensor kernels on CUDA) and LayerNorm's backward kernel. The tensors are tch's handles (`at::Tensor *`);
-// each function returns null, or the error (free it with transfer_free_error).
+// list of tensors (multi-tensor kernels on CUDA) and LayerNorm's backward kernel. The tensors
+// are tch's handles (`at::Tensor *`); each function returns null, or the error (free it with
+// transfer_free_error).
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/_foreach_mul.h>
 #include <ATen/ops/_foreach_norm.h>
@@ -74,16 +75,11 @@ extern "C" char *transfer_layer_norm_backward(const at::Tensor *grad_out, const 
                                               const at::Tensor *beta, const bool *wanted,
                                               at::Tensor **out) {
   return guarded([&] {
-    auto grads = at::native_layer_norm_backward(*grad_out, *input, {width}, *mean, *rstd, *gamma,
-                                                *beta, {wanted[0], wanted[1], wanted[2]});
-    at::Tensor *found[3] = {nullptr, nullptr, nullptr};
-    auto keep = [&](size_t i, at::Tensor &g) {
-      if (wanted[i] && g.defined()) found[i] = new at::Tensor(std::move(g));
-    };
-    keep(0, std::get<0>(grads));
-    keep(1, std::get<1>(grads));
-    keep(2, std::get<2>(grads));
-    for (size_t i = 0; i < 3; ++i) out[i] = found[i];
+    auto [dx, dgamma, dbeta] = at::native_layer_norm_backward(
+        *grad_out, *input, {width}, *mean, *rstd, *gamma, *beta, {wanted[0], wanted[1], wanted[2]});
+    at::Tensor grads[3] = {std::move(dx), std::move(dgamma), std::move(dbeta)};
+    for (size_t i = 0; i < 3; ++i)
+      out[i] = wanted[i] && grads[i].defined() ? new at::Tensor(std::move(grads[i])) : nullptr;
   });
 }
 

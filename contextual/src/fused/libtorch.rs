@@ -73,16 +73,13 @@ impl Prim {
 }
 
 /// The route for ops on `x` unless the caller or `TRANSFER_FUSED=autograd` forces one: ours
-/// where we measured it.
+/// where we measured it (f32 on the CPU).
 fn route_for(x: &tch::Tensor, forced: Option<Route>) -> Route {
-    let forced = forced.or((super::setting() == Some("autograd")).then_some(Route::Autograd));
-    forced.unwrap_or(
-        if x.device() == tch::Device::Cpu && x.kind() == tch::Kind::Float {
-            Route::Own
-        } else {
-            Route::Autograd
-        },
-    )
+    let ours_measured = x.device() == tch::Device::Cpu && x.kind() == tch::Kind::Float;
+    match own_route(forced) {
+        Route::Own if forced.is_none() && !ours_measured => Route::Autograd,
+        route => route,
+    }
 }
 
 /// [`Route::Own`] on every device and in every precision (ops whose backward is PyTorch's own
