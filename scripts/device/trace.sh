@@ -6,7 +6,9 @@
 #   2. `transfer speed`, back to back, fp32 and bf16: everything on (default); the query, key
 #      and value projections as three products (TRANSFER_FUSED=unpacked); linear layers and
 #      LayerNorm down libtorch's autograd engine and burn's dropout (TRANSFER_FUSED=autograd,
-#      the routes of the 2026-11-28 H200 run);
+#      the routes of the 2026-11-28 H200 run); each step's loss read one step late
+#      (TRANSFER_READ_EVERY=1, the H200 run's loop: the device idles while the host builds
+#      each step);
 #   3. the speed harness against PyTorch (scripts/speed_harness.py);
 #   4. a Chrome trace of ours (scripts/profile/torch_trace.cpp, LD_PRELOAD) and of PyTorch's step
 #      (scripts/profile/pytorch_step_trace.py), fp32 and bf16, summarised per step by
@@ -30,6 +32,8 @@ for p in f32 bf16; do
   for f in 1 unpacked autograd; do
     echo "{\"fused\": \"$f\", \"precision\": \"$p\", \"result\": $(speed $p TRANSFER_FUSED=$f)}" | tee -a $OUT/ab.jsonl
   done
+  # Each step's loss read one step late (a wait for the step just queued), as until 2026-11-28.
+  echo "{\"read_every\": 1, \"precision\": \"$p\", \"result\": $(speed $p TRANSFER_READ_EVERY=1)}" | tee -a $OUT/ab.jsonl
 done
 timeout 200 $PY scripts/speed_harness.py --transfer $T --model /tmp/m --reference .dev/reference \
   --python $PY --device cuda --machine "$M" --out $OUT/speed_gpu.json 2>&1 | grep -v Warning | tee $OUT/speed.log

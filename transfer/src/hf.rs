@@ -18,7 +18,7 @@ use transfer_tokenizer::{HfTokenizer, Tokenizer};
 
 use crate::error::{Result, TransferError};
 use crate::fsutil::write_atomic;
-use crate::overlap::read_one_behind;
+use crate::overlap::read_inference_outputs;
 use crate::pipeline::{Batch, rows_of, uploaded_batches};
 
 /// BERT's embeddings and encoder under Hugging Face's top-level names.
@@ -210,8 +210,8 @@ impl PretrainedBert {
             .unwrap_or_default();
         let pad = self.tokenizer.special_tokens().pad;
         let mut out = vec![Vec::new(); texts.len()];
-        let queued =
-            uploaded_batches(&encoded, batch_size, pad, &device).map(|(batch, tensors)| {
+        let queued = uploaded_batches(&encoded, batch_size, pad, &device, |_| ()).map(
+            |(batch, tensors, ())| {
                 let Batch { ids, mask, padded } = tensors;
                 let embedded = self.embeddings.forward(ids);
                 let states = self
@@ -221,8 +221,9 @@ impl PretrainedBert {
                     transfer_predictor::pool(states, mask, transfer_predictor::Pooling::Mean);
                 let norms = pooled.clone().square().sum_dim(1).sqrt().clamp_min(1e-12);
                 (batch, pooled / norms)
-            });
-        read_one_behind(queued, |(batch, unit)| {
+            },
+        );
+        read_inference_outputs(queued, |(batch, unit)| {
             for (&i, row) in batch.iter().zip(rows_of(unit)) {
                 out[i] = row;
             }

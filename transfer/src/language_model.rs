@@ -13,7 +13,7 @@ use transfer_embedder::{LearnedEmbedding, LearnedEmbeddingConfig, TokenEmbedder}
 use transfer_tokenizer::Tokenizer;
 
 use crate::error::{Result, TransferError};
-use crate::overlap::LaggedLoss;
+use crate::overlap::QueuedLosses;
 use crate::progress;
 use crate::schedule::LrSchedule;
 
@@ -207,10 +207,11 @@ pub fn train_language_model<T: Tokenizer, S: AsRef<str> + Sync>(
     for epoch in 0..config.epochs {
         let mut states: Option<Vec<LstmState>> = None;
         let mut loss_sum = 0.0;
-        let mut losses = LaggedLoss::default();
-        let record = |read: Result<Option<(usize, f32)>>, loss_sum: &mut f64| {
-            if let Some((_, value)) = read.inspect_err(|_| bar.abandon())? {
-                *loss_sum += f64::from(value);
+        let mut losses = QueuedLosses::default();
+        let record = |read: Result<Vec<(usize, f32)>>, loss_sum: &mut f64| {
+            let read = read.inspect_err(|_| bar.abandon())?;
+            *loss_sum += read.iter().map(|&(_, v)| f64::from(v)).sum::<f64>();
+            if let Some(&(_, value)) = read.last() {
                 let ppl = f64::from(value).exp();
                 bar.set_message(format!("epoch {} loss {value:.3} ppl {ppl:.0}", epoch + 1));
             }
@@ -233,7 +234,7 @@ pub fn train_language_model<T: Tokenizer, S: AsRef<str> + Sync>(
             let queued = loss.clone().detach();
             model =
                 crate::train::clipped_step(model, &mut optimizer, loss, lr, config.max_grad_norm);
-            // The step before's loss, read now that this step is queued.
+            // Read a chunk of steps at a time (see `overlap`).
             record(losses.push(queued, epoch, step, lr), &mut loss_sum)?;
             step += 1;
             bar.inc(1);

@@ -15,7 +15,7 @@ use transfer_embedder::{BertEmbeddings, TokenEmbedder};
 use transfer_tokenizer::{EncodePolicy, Tokenizer};
 
 use crate::error::{Result, TransferError};
-use crate::overlap::{LaggedLoss, TRAIN_BATCHES_AHEAD, read_ahead};
+use crate::overlap::{QueuedLosses, TRAIN_BATCHES_AHEAD, read_ahead};
 use crate::pipeline::Batch;
 use crate::progress;
 use crate::rng::SplitMix64;
@@ -273,9 +273,9 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
     let bar = progress::bar(config.steps as u64, config.progress, "masked LM");
     let tenth = config.steps.div_ceil(10).max(1);
     let (mut first, mut last) = (Vec::new(), Vec::new());
-    let mut losses = LaggedLoss::default();
-    let record = |read: Result<Option<(usize, f32)>>, first: &mut Vec<f64>, last: &mut Vec<f64>| {
-        if let Some((step, value)) = read.inspect_err(|_| bar.abandon())? {
+    let mut losses = QueuedLosses::default();
+    let record = |read: Result<Vec<(usize, f32)>>, first: &mut Vec<f64>, last: &mut Vec<f64>| {
+        for (step, value) in read.inspect_err(|_| bar.abandon())? {
             if step < tenth {
                 first.push(f64::from(value));
             }
@@ -304,7 +304,7 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
         let lr = config.learning_rate * config.schedule.factor(step, config.steps);
         let queued = loss.clone().detach();
         model = crate::train::clipped_step(model, &mut optimizer, loss, lr, config.max_grad_norm);
-        // The step before's loss, read now that this step is queued.
+        // Read a chunk of steps at a time (see `overlap`).
         record(losses.push(queued, 0, step, lr), &mut first, &mut last)?;
         bar.inc(1);
     }

@@ -1,13 +1,16 @@
-//! Keeping the device busy: batches uploaded a chunk ahead of the step that uses them, and
-//! each step's loss read one step late.
+//! Keeping the device busy: batches uploaded a chunk ahead of the steps that use them, and
+//! results read back a chunk at a time.
 //!
 //! On CUDA, libtorch's host→device copy (what `Tensor::from_data` does) waits for all queued
-//! work, and so does every read of a device value. Uploading each batch just before its step
-//! and reading each step's loss at once would let the device idle while the host builds the
-//! next step. The loops therefore upload a chunk of batches at a time (one wait per chunk)
-//! and read each step's result one step late, after the next step is queued.
+//! work, and so does every read of a device value: the device runs a stream's work in order,
+//! so a read queued after step k's kernels returns only once step k has run, whichever earlier
+//! value it reads. Each wait leaves the device idle while the host builds the next step. The
+//! loops therefore upload a chunk of batches at a time and read their results (losses,
+//! outputs) a chunk at a time, so that the host runs up to a chunk ahead of the device and
+//! the device waits for the host once per chunk, not once per step.
 
 use std::collections::VecDeque;
+use std::sync::OnceLock;
 
 use burn::prelude::*;
 
@@ -15,8 +18,23 @@ use crate::error::{Result, TransferError};
 
 /// How many training batches are uploaded at once.
 pub(crate) const TRAIN_BATCHES_AHEAD: usize = 32;
-/// How many inference batches are uploaded at once (they are larger).
+/// How many inference batches are uploaded, and their outputs read, at once (they are larger).
 pub(crate) const INFERENCE_BATCHES_AHEAD: usize = 8;
+
+/// How many training steps or inference batches are queued between two reads of their
+/// results: `TRANSFER_READ_EVERY` in the environment (`1`: a wait for the device after every
+/// step and batch, as the loops did before, to compare), else `default`.
+pub(crate) fn reads_every(default: usize) -> usize {
+    static EVERY: OnceLock<Option<usize>> = OnceLock::new();
+    EVERY
+        .get_or_init(|| {
+            std::env::var("TRANSFER_READ_EVERY")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|&n| n >= 1)
+        })
+        .unwrap_or(default)
+}
 
 /// An iterator over `upload(item)`, calling `upload` for `ahead` items at a time.
 pub(crate) struct ReadAhead<I: Iterator, F, T> {
@@ -56,23 +74,31 @@ where
     }
 }
 
-/// Calls `read` on each item of `queued` once the item after it has been made: when making an
-/// item queues device work, the device has the next batch to run while the host reads one.
-pub(crate) fn read_one_behind<T>(queued: impl Iterator<Item = T>, mut read: impl FnMut(T)) {
-    let mut before = None;
-    for item in queued {
-        if let Some(item) = before.replace(item) {
-            read(item);
-        }
+/// Makes `chunk` items of `queued` (each queues device work), then calls `read` on each of
+/// them in order, and so on: one wait for the device per chunk.
+pub(crate) fn read_in_chunks<T>(
+    queued: impl Iterator<Item = T>,
+    chunk: usize,
+    mut read: impl FnMut(T),
+) {
+    let mut queued = queued.peekable();
+    while queued.peek().is_some() {
+        let made: Vec<T> = queued.by_ref().take(chunk.max(1)).collect();
+        made.into_iter().for_each(&mut read);
     }
-    before.map(read);
 }
 
-/// Each step's loss, read after the next step is queued. A loss that is not finite is an
-/// error naming its own step.
-#[derive(Default)]
-pub(crate) struct LaggedLoss {
-    queued: Option<QueuedLoss>,
+/// [`read_in_chunks`] of [`INFERENCE_BATCHES_AHEAD`] batches (see [`reads_every`]).
+pub(crate) fn read_inference_outputs<T>(queued: impl Iterator<Item = T>, read: impl FnMut(T)) {
+    read_in_chunks(queued, reads_every(INFERENCE_BATCHES_AHEAD), read);
+}
+
+/// Training steps' losses, kept on the device and read [`TRAIN_BATCHES_AHEAD`] steps at a time
+/// (see [`reads_every`]), so that each read falls just before the next chunk's upload and
+/// the two share one wait. A loss that is not finite is an error naming its own step.
+pub(crate) struct QueuedLosses {
+    queued: Vec<QueuedLoss>,
+    read_every: usize,
 }
 
 struct QueuedLoss {
@@ -82,46 +108,70 @@ struct QueuedLoss {
     learning_rate: f64,
 }
 
-impl LaggedLoss {
-    /// Queues `loss` (detached: no graph is kept) and returns the loss queued before it, as
-    /// `(its step, its value)`.
+impl Default for QueuedLosses {
+    fn default() -> Self {
+        Self::reading_every(reads_every(TRAIN_BATCHES_AHEAD))
+    }
+}
+
+impl QueuedLosses {
+    /// Losses read once `read_every` are queued.
+    pub(crate) fn reading_every(read_every: usize) -> Self {
+        Self {
+            queued: Vec::new(),
+            read_every: read_every.max(1),
+        }
+    }
+
+    /// Queues `loss` (detached: no graph is kept); once `read_every` losses are queued, reads
+    /// them all and returns them in order as `(step, value)`, else returns none.
     pub(crate) fn push(
         &mut self,
         loss: Tensor<1>,
         epoch: usize,
         step: usize,
         learning_rate: f64,
-    ) -> Result<Option<(usize, f32)>> {
-        let queued = QueuedLoss {
+    ) -> Result<Vec<(usize, f32)>> {
+        self.queued.push(QueuedLoss {
             loss: loss.detach(),
             epoch,
             step,
             learning_rate,
-        };
-        self.queued
-            .replace(queued)
-            .map(QueuedLoss::read)
-            .transpose()
-    }
-
-    /// Reads the loss still queued, if any.
-    pub(crate) fn flush(&mut self) -> Result<Option<(usize, f32)>> {
-        self.queued.take().map(QueuedLoss::read).transpose()
-    }
-}
-
-impl QueuedLoss {
-    fn read(self) -> Result<(usize, f32)> {
-        let value = self.loss.into_scalar::<f32>();
-        if !value.is_finite() {
-            return Err(TransferError::NonFiniteLoss {
-                epoch: self.epoch,
-                step: self.step,
-                value,
-                learning_rate: self.learning_rate,
-            });
+        });
+        if self.queued.len() < self.read_every {
+            return Ok(Vec::new());
         }
-        Ok((self.step, value))
+        self.flush()
+    }
+
+    /// Reads the losses still queued, in one copy from the device.
+    pub(crate) fn flush(&mut self) -> Result<Vec<(usize, f32)>> {
+        let queued = std::mem::take(&mut self.queued);
+        if queued.is_empty() {
+            return Ok(Vec::new());
+        }
+        let losses: Vec<Tensor<1>> = queued.iter().map(|q| q.loss.clone()).collect();
+        let values: Vec<f32> = Tensor::cat(losses, 0)
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("converted to f32");
+        queued
+            .into_iter()
+            .zip(values)
+            .map(|(q, value)| {
+                if value.is_finite() {
+                    Ok((q.step, value))
+                } else {
+                    Err(TransferError::NonFiniteLoss {
+                        epoch: q.epoch,
+                        step: q.step,
+                        value,
+                        learning_rate: q.learning_rate,
+                    })
+                }
+            })
+            .collect()
     }
 }
 
@@ -147,27 +197,28 @@ mod tests {
     }
 
     #[test]
-    fn items_are_read_once_the_next_is_made() {
+    fn items_are_read_a_chunk_at_a_time_in_order() {
         let made = std::cell::Cell::new(0);
         let mut read = Vec::new();
-        read_one_behind((0..4).inspect(|&i| made.set(i + 1)), |i| {
+        read_in_chunks((0..5).inspect(|&i| made.set(i + 1)), 2, |i| {
             read.push((i, made.get()))
         });
-        assert_eq!(read, vec![(0, 2), (1, 3), (2, 4), (3, 4)]);
+        // Items 0 and 1 are read once both are made, 2 and 3 once those are, then 4.
+        assert_eq!(read, vec![(0, 2), (1, 2), (2, 4), (3, 4), (4, 5)]);
     }
 
     #[test]
-    fn losses_come_back_one_step_late_and_a_nan_names_its_step() {
+    fn losses_are_read_every_few_steps_and_a_nan_names_its_step() {
         let device = Device::flex();
         let loss = |v: f32| Tensor::<1>::from_floats([v], &device);
-        let mut lagged = LaggedLoss::default();
-        assert!(lagged.push(loss(0.5), 0, 0, 1e-3).unwrap().is_none());
-        assert_eq!(lagged.push(loss(0.25), 0, 1, 1e-3).unwrap(), Some((0, 0.5)));
+        let mut queued = QueuedLosses::reading_every(2);
+        assert!(queued.push(loss(0.5), 0, 0, 1e-3).unwrap().is_empty());
         assert_eq!(
-            lagged.push(loss(f32::NAN), 1, 2, 2e-3).unwrap(),
-            Some((1, 0.25))
+            queued.push(loss(0.25), 0, 1, 1e-3).unwrap(),
+            vec![(0, 0.5), (1, 0.25)]
         );
-        match lagged.flush() {
+        assert!(queued.push(loss(f32::NAN), 1, 2, 2e-3).unwrap().is_empty());
+        match queued.push(loss(0.125), 1, 3, 3e-3) {
             Err(TransferError::NonFiniteLoss {
                 epoch: 1,
                 step: 2,
@@ -176,6 +227,8 @@ mod tests {
             }) => assert_eq!(learning_rate, 2e-3),
             other => panic!("expected the NaN of step 2, got {other:?}"),
         }
-        assert!(lagged.flush().unwrap().is_none());
+        assert!(queued.flush().unwrap().is_empty());
+        assert!(queued.push(loss(1.0), 1, 4, 1e-3).unwrap().is_empty());
+        assert_eq!(queued.flush().unwrap(), vec![(4, 1.0)]);
     }
 }

@@ -11,7 +11,7 @@ use transfer_tokenizer::{EncodePolicy, Tokenizer};
 use crate::data::{Example, Target, check_texts};
 use crate::error::{Result, TransferError};
 use crate::metrics::{Metrics, classification_scores};
-use crate::overlap::{INFERENCE_BATCHES_AHEAD, read_ahead, read_one_behind};
+use crate::overlap::{INFERENCE_BATCHES_AHEAD, read_ahead, read_inference_outputs};
 use crate::stages::{SetFrozen, Stage, Stages};
 
 /// A tokenizer, a token embedder, a contextual embedder and a predictor, composed.
@@ -227,13 +227,15 @@ where
             .collect()
     }
 
-    /// [`uploaded_batches`] at this pipeline's inference batch size, on its device.
-    fn inference_batches<'a>(
+    /// [`uploaded_batches`] at this pipeline's inference batch size, on its device, each with
+    /// what `with` uploads for its indices.
+    fn inference_batches<'a, X: 'a>(
         &'a self,
         encoded: &'a [Vec<u32>],
-    ) -> impl Iterator<Item = (Vec<usize>, Batch)> + 'a {
+        with: impl FnMut(&[usize]) -> X + 'a,
+    ) -> impl Iterator<Item = (Vec<usize>, Batch, X)> + 'a {
         let pad = self.tokenizer.special_tokens().pad;
-        uploaded_batches(encoded, self.inference_batch_size, pad, &self.device)
+        uploaded_batches(encoded, self.inference_batch_size, pad, &self.device, with)
     }
 
     /// The raw outputs (logits or values) for each text, without autodiff, in batches of
@@ -243,9 +245,9 @@ where
         let encoded = self.encode_all(texts)?;
         let mut out = vec![Vec::new(); texts.len()];
         let queued = self
-            .inference_batches(&encoded)
-            .map(|(batch, tensors)| (batch, self.stages.forward_batch(tensors)));
-        read_one_behind(queued, |(batch, output)| {
+            .inference_batches(&encoded, |_| ())
+            .map(|(batch, tensors, ())| (batch, self.stages.forward_batch(tensors)));
+        read_inference_outputs(queued, |(batch, output)| {
             for (&i, row) in batch.iter().zip(rows_of(output)) {
                 out[i] = row;
             }
@@ -290,14 +292,20 @@ where
         let mut loss_sum = 0.0;
         let mut predicted = vec![0usize; examples.len()];
         let mut squared_error = 0.0;
-        let queued = self.inference_batches(&encoded).map(|(batch, tensors)| {
-            let output = self.stages.forward_batch(tensors);
+        // The targets go up with their batch's ids: an upload on its own would wait for the
+        // batches queued before it.
+        let targets = |batch: &[usize]| {
             let batch_examples: Vec<&Example> = batch.iter().map(|&i| &examples[i]).collect();
-            let targets = targets_tensor(&batch_examples, &self.device);
-            let loss = self.stages.predictor.loss(output.clone(), targets);
-            (batch, output, loss)
-        });
-        read_one_behind(queued, |(batch, output, loss)| {
+            targets_tensor(&batch_examples, &self.device)
+        };
+        let queued = self
+            .inference_batches(&encoded, targets)
+            .map(|(batch, tensors, targets)| {
+                let output = self.stages.forward_batch(tensors);
+                let loss = self.stages.predictor.loss(output.clone(), targets);
+                (batch, output, loss)
+            });
+        read_inference_outputs(queued, |(batch, output, loss)| {
             loss_sum += f64::from(loss.into_scalar::<f32>()) * batch.len() as f64;
             for (&i, row) in batch.iter().zip(rows_of(output)) {
                 match &examples[i].target {
@@ -389,18 +397,21 @@ pub(crate) fn length_sorted_batches(encoded: &[Vec<u32>], batch_size: usize) -> 
 }
 
 /// Length-sorted batches of `encoded` (longest first), each with its indices, padded with `pad`
-/// and uploaded to `device` a few at a time.
-pub(crate) fn uploaded_batches<'a>(
+/// and uploaded to `device` a few at a time, together with what `with` uploads for the same
+/// indices (a batch's targets).
+pub(crate) fn uploaded_batches<'a, X: 'a>(
     encoded: &'a [Vec<u32>],
     batch_size: usize,
     pad: u32,
     device: &'a Device,
-) -> impl Iterator<Item = (Vec<usize>, Batch)> + 'a {
+    mut with: impl FnMut(&[usize]) -> X + 'a,
+) -> impl Iterator<Item = (Vec<usize>, Batch, X)> + 'a {
     let batches = length_sorted_batches(encoded, batch_size);
     read_ahead(batches, INFERENCE_BATCHES_AHEAD, move |batch| {
         let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
         let tensors = Batch::new(&rows, pad, device);
-        (batch, tensors)
+        let extra = with(&batch);
+        (batch, tensors, extra)
     })
 }
 

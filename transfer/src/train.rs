@@ -13,7 +13,7 @@ use crate::clip::clip_global_norm;
 use crate::data::{Example, split_validation};
 use crate::error::{Result, TransferError};
 use crate::metrics::Metrics;
-use crate::overlap::{LaggedLoss, TRAIN_BATCHES_AHEAD, read_ahead};
+use crate::overlap::{QueuedLosses, TRAIN_BATCHES_AHEAD, read_ahead};
 use crate::pipeline::{Batch, TransferPipeline, check_examples, targets_tensor};
 use crate::progress;
 use crate::resume::{self, CheckpointConfig, ResumeState};
@@ -302,11 +302,11 @@ where
                     (index, Batch::new(&rows, pad, &device), targets)
                 },
             );
-            let mut losses = LaggedLoss::default();
-            let record = |read: Result<Option<(usize, f32)>>, loss_sum: &mut f64| {
+            let mut losses = QueuedLosses::default();
+            let record = |read: Result<Vec<(usize, f32)>>, loss_sum: &mut f64| {
                 let read = read.inspect_err(|_| bar.abandon())?;
-                if let Some((_, value)) = read {
-                    *loss_sum += f64::from(value);
+                *loss_sum += read.iter().map(|&(_, v)| f64::from(v)).sum::<f64>();
+                if let Some((_, value)) = read.last() {
                     bar.set_message(format!("epoch {} loss {value:.4}", epoch + 1));
                 }
                 Ok::<_, TransferError>(())
@@ -343,7 +343,7 @@ where
                 for (stage, g) in stage_grads {
                     model = optimizer.step(config.learning_rate_of(stage) * factor, model, g);
                 }
-                // The step before's loss, read now that this step is queued.
+                // Losses are read a chunk of steps at a time (see `overlap`).
                 let lr = config.learning_rate * factor;
                 record(losses.push(loss_value, epoch, step, lr), &mut loss_sum)?;
                 step += 1;

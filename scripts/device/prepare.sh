@@ -1,0 +1,50 @@
+#!/bin/bash
+# Builds and assembles what the device calls carry, on this (development) machine, in one go:
+#   .dev  (≤ 64 MiB): the `transfer` binary and the contextual crate's test binary (xz), the
+#         MiniLM weights as fp16, its tokenizer and config, the PyTorch reference scripts, the
+#         CUDA tracing shim, setup.sh and to_fp32.py;
+#   .dev2: the IMDB tarball and the curve scripts (whole.sh, whole_parallel.sh, ensemble.sh,
+#         curve.sh, variants.sh).
+# Both are listed in .git/info/exclude. Then (README.md here): carry `.dev`, `bash
+# scripts/device/trace.sh` (or `bash .dev/setup.sh`), and within 30 s carry `.dev2` and one of
+# its scripts. Needs the libtorch environment of the project README (torch 2.11.0 from PyPI).
+#   bash scripts/device/prepare.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${TRANSFER_ASSETS:?set TRANSFER_ASSETS (the shared assets)}"
+VENV=${VENV:-$HOME/.venvs/torch}
+TORCH=$("$VENV/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+export LIBTORCH_USE_PYTORCH=1 LIBTORCH_BYPASS_VERSION_CHECK=1 PATH="$VENV/bin:$PATH"
+export LD_LIBRARY_PATH="$TORCH/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+TARGET=${CARGO_TARGET_DIR:-target}
+
+cargo build --release --features tch --bin transfer
+tests=$(cargo test --release -p transfer-contextual --features tch --lib --no-run 2>&1 |
+  grep -o '(target[^)]*\|([^)]*transfer_contextual-[^)]*' | tr -d '(' | tail -1)
+
+rm -rf .dev .dev2
+mkdir -p .dev/model .dev/reference .dev2
+grep -qx '.dev' .git/info/exclude 2>/dev/null || printf '.dev\n.dev2\n' >> .git/info/exclude
+cp "$TARGET/release/transfer" .dev/ && strip .dev/transfer && xz -f .dev/transfer
+cp "$tests" .dev/contextual_tests && strip .dev/contextual_tests && xz -f .dev/contextual_tests
+cp "$TRANSFER_ASSETS"/reference/*.py .dev/reference/
+M="$TRANSFER_ASSETS/models/all-MiniLM-L6-v2"
+cp "$M"/*.json "$M/vocab.txt" .dev/model/
+# fp16 (45 MB) to fit the carry; to_fp32.py widens it back there, for both sides.
+"$VENV/bin/python" - "$M/model.safetensors" .dev/model/model.fp16.safetensors <<'EOF'
+import sys
+from safetensors.torch import load_file, save_file
+t = load_file(sys.argv[1])
+save_file({k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in t.items()},
+          sys.argv[2], metadata={"format": "pt"})
+EOF
+g++ -O2 -shared -fPIC -std=c++17 -D_GLIBCXX_USE_CXX11_ABI=1 scripts/profile/torch_trace.cpp \
+  -I"$TORCH/include" -I"$TORCH/include/torch/csrc/api/include" -L"$TORCH/lib" \
+  -Wl,--no-as-needed -ltorch_cuda -ltorch_cpu -lc10 -o .dev/torch_trace.so
+cp scripts/device/{setup.sh,to_fp32.py} .dev/
+cp "$TRANSFER_ASSETS/data/aclImdb_v1.tar.gz" .dev2/
+cp scripts/device/{whole.sh,whole_parallel.sh,ensemble.sh,curve.sh,variants.sh} .dev2/
+du -sh .dev .dev2
+for d in .dev .dev2; do
+  [ "$(du -sb $d | cut -f1)" -le $((64 * 1024 * 1024)) ] || { echo "$d is over 64 MiB" >&2; exit 1; }
+done
