@@ -238,6 +238,7 @@ fn bert_variants_run_at_toy_sizes() {
         Model::BertMlm,
         Model::BertNbsvm,
         Model::BertNbsvmSelfTraining,
+        Model::BertNbsvmCoTraining,
     ];
     config.centre_scores = true;
     config.transfer_sizes = vec![8];
@@ -252,8 +253,14 @@ fn bert_variants_run_at_toy_sizes() {
     config.mlm.batch_size = 4;
     config.mlm.max_length = 32;
     let cells = run(&config, &out, false).unwrap();
-    assert_eq!(cells.len(), 4);
-    for model in ["bert-st", "bert-mlm", "bert-nbsvm", "bert-nbsvm-st"] {
+    assert_eq!(cells.len(), 5);
+    for model in [
+        "bert-st",
+        "bert-mlm",
+        "bert-nbsvm",
+        "bert-nbsvm-st",
+        "bert-nbsvm-cotrain",
+    ] {
         let cell = cells_of(&cells, model);
         assert_eq!(cell.len(), 1, "{cells:?}");
         assert!((0.0..=1.0).contains(&cell[0].accuracy));

@@ -1,9 +1,10 @@
 //! The Textflix study: IMDB learning curves (accuracy against the number of labelled
-//! reviews) for BERT, ULMFiT, NB-SVM and word-vector sums, with one command. Seven variants
+//! reviews) for BERT, ULMFiT, NB-SVM and word-vector sums, with one command. Eight variants
 //! use the 50,000 unlabelled reviews once more: `bert-mlm` (masked-LM domain adaptation
 //! first), `bert-st` and `ulmfit-st` (self-training on the classifier's confident guesses),
 //! `ulmfit-nbsvm` and `bert-nbsvm` (the network's and NB-SVM's scores added, weighed on
-//! them) and `ulmfit-nbsvm-st` and `bert-nbsvm-st` (those ensembles self-trained).
+//! them), `ulmfit-nbsvm-st` and `bert-nbsvm-st` (those ensembles self-trained) and
+//! `bert-nbsvm-cotrain` (only NB-SVM retrained on the ensemble's guesses: CPU-sized).
 //!
 //! [`run`] trains and scores every (model, n, seed) cell, resumes an interrupted run without
 //! redoing finished cells, and writes `results.json`, `results.csv`, `results.md` and the
