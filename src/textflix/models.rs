@@ -977,10 +977,10 @@ impl<'a> Context<'a> {
         let (pool, network_pool) = (&scored[..pooled], &network_scored[..pooled]);
         let mut linear = nbsvm(sample, seed)?;
         let mut seconds = trained + started.elapsed().as_secs_f64();
-        let network_test = log_odds(&bert, &texts(self.test))?;
+        let test = texts(self.test);
+        let network_test = log_odds(&bert, &test)?;
         drop(bert);
-        let network_scale = network_scored[..scaled].to_vec();
-        let (test, scale) = (texts(self.test), &scored[..scaled]);
+        let (scale, network_scale) = (&scored[..scaled], network_scored[..scaled].to_vec());
         for round in 1..=s.rounds {
             let fitted = Instant::now();
             let guesses = [network_pool.to_vec(), linear.decisions(pool)];
@@ -994,11 +994,7 @@ impl<'a> Context<'a> {
             linear = nbsvm(&examples, seed)?;
             seconds += fitted.elapsed().as_secs_f64();
             let (linear_test, linear_scale) = (linear.decisions(&test), linear.decisions(scale));
-            let alone = combine_scores(
-                std::array::from_ref(&linear_test),
-                std::array::from_ref(&linear_scale),
-                true,
-            );
+            let alone = centred_accuracy(&linear_test, &linear_scale, self.test);
             let together = combine_scores(
                 &[network_test.clone(), linear_test],
                 &[network_scale.clone(), linear_scale],
@@ -1010,7 +1006,7 @@ impl<'a> Context<'a> {
                 Model::BertNbsvmCoTraining.name(),
                 sample.len(),
                 examples.len() - sample.len(),
-                accuracy(&positive_scores(&alone), self.test),
+                alone,
                 accuracy(&positive_scores(&together), self.test)
             );
         }
@@ -1134,10 +1130,8 @@ impl<'a> Context<'a> {
             });
         // Each alone with its threshold at its median on the unlabelled reviews: NB-SVM's
         // interpolated weights keep the SVM's intercept, so its own threshold can be far off.
-        let [network_centred, nbsvm_centred] = [0, 1].map(|i| {
-            let centred = combine_scores(&[test[i].clone()], &[reference[i].clone()], true);
-            accuracy(&positive_scores(&centred), self.test)
-        });
+        let [network_centred, nbsvm_centred] =
+            [0, 1].map(|i| centred_accuracy(&test[i], &reference[i], self.test));
         let network = if model.uses_language_model() {
             "ulmfit"
         } else {
@@ -1203,6 +1197,13 @@ struct UlmfitScores {
 
 fn positive_scores(scores: &[f64]) -> Vec<bool> {
     scores.iter().map(|&s| s > 0.0).collect()
+}
+
+/// The accuracy of one model's `scores` on `examples` with its threshold at its median over
+/// `reference` (its scores on unlabelled texts).
+fn centred_accuracy(scores: &[f64], reference: &[f64], examples: &[Example]) -> f64 {
+    let centred = combine_scores(&[scores.to_vec()], &[reference.to_vec()], true);
+    accuracy(&positive_scores(&centred), examples)
 }
 
 /// Unlabelled reviews whose scores set each model's scale in `ulmfit-nbsvm`.
