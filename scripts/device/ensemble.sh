@@ -1,7 +1,7 @@
 #!/bin/bash
 # Device call 2 (after setup.sh, on the same warm machine): bert-nbsvm-st and bert-nbsvm on
 # CUDA, all 25,000 test reviews, scores centred, a pool of 25,000 unlabelled reviews with
-# 5,000 kept per class: n = 100 with 3 seeds first (with bert-nbsvm-cotrain, about 15 s a cell),
+# 5,000 kept per class: n = 100 with 3 seeds first (with bert-nbsvm-cotrain, not yet timed on a GPU),
 # then 10, 500 and 1,000 in the time left.
 # Usage: bash .dev2/ensemble.sh [seconds [textflix flags...]], e.g. `bash .dev2/ensemble.sh 400
 # --head-tail` (the first 128 and last 128 tokens of a review, as the 2026-11-28 BERT curve).
