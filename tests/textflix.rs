@@ -110,6 +110,10 @@ fn ulmfit_variants_train_the_language_model_once_and_refuse_another_in_the_same_
     let err = run(&config, &out, false).unwrap_err().to_string();
     assert!(err.contains("self_training.rounds"), "{err}");
     config.self_training.rounds = 1;
+    config.self_training.teachers = 0;
+    let err = run(&config, &out, false).unwrap_err().to_string();
+    assert!(err.contains("self_training.teachers"), "{err}");
+    config.self_training.teachers = 1;
     config.ulmfit.dim = 48;
     let err = run(&config, &out, false).unwrap_err().to_string();
     assert!(
@@ -268,6 +272,28 @@ fn bert_variants_run_at_toy_sizes() {
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("bert-mlm/report.json")).unwrap()).unwrap();
     assert_eq!(report["steps"], 3, "{report}");
+
+    // Two MiniLM teachers; scored by the last NB-SVM student alone (MiniLM never reads the
+    // test set).
+    let alone = out_dir("bert-cotrain-student-alone");
+    config.models = vec![Model::BertNbsvmCoTraining];
+    config.self_training.student_alone = true;
+    config.self_training.teachers = 2;
+    let cells = run(&config, &alone, false).unwrap();
+    let cell = cells_of(&cells, "bert-nbsvm-cotrain");
+    assert_eq!((cell.len(), cell[0].test_size), (1, 40), "{cells:?}");
+    let correct = cell[0].accuracy * 40.0;
+    assert!((correct - correct.round()).abs() < 1e-9, "{cells:?}");
+    let settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(alone.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        settings["self_training"]["student_alone"], true,
+        "{settings}"
+    );
+    assert_eq!(settings["self_training"]["teachers"], 2, "{settings}");
+    std::fs::remove_dir_all(&alone).unwrap();
+    config.self_training.student_alone = false;
+    config.self_training.teachers = 1;
 
     config.models = vec![Model::BertMlm];
     config.mlm.steps = 4;

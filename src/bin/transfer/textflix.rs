@@ -65,6 +65,14 @@ pub struct TextflixArgs {
     /// Rounds of self-training, each round's student the next one's teacher (default 1).
     #[arg(long)]
     st_rounds: Option<usize>,
+    /// bert-nbsvm-cotrain: score with its last NB-SVM student alone (centred on unlabelled
+    /// reviews), not with MiniLM and the student added.
+    #[arg(long)]
+    st_student_alone: bool,
+    /// bert-nbsvm-cotrain: MiniLM fine-tunings (own training seeds) added into one teacher
+    /// (default 1).
+    #[arg(long)]
+    st_teachers: Option<usize>,
     /// Tokens the ULMFiT language model reads (default: all unlabelled and training reviews,
     /// or 1,500,000 with --quick).
     #[arg(long)]
@@ -138,6 +146,10 @@ pub fn textflix(args: TextflixArgs) -> CliResult {
     }
     if let Some(n) = args.st_rounds {
         config.self_training.rounds = n;
+    }
+    config.self_training.student_alone = args.st_student_alone;
+    if let Some(n) = args.st_teachers {
+        config.self_training.teachers = n;
     }
     if args.lm_tokens.is_some() {
         config.ulmfit.lm_tokens = args.lm_tokens;
