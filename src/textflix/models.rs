@@ -189,7 +189,7 @@ pub struct SelfTrainingSettings {
     /// student trains as its teacher.
     pub student_epochs: usize,
     /// Rounds: each round's student is the next round's teacher (a fresh pool is not drawn).
-    #[serde(default = "SelfTrainingSettings::one_round")]
+    #[serde(default = "SelfTrainingSettings::one")]
     pub rounds: usize,
     /// `bert-nbsvm-cotrain`: score the test set with the last NB-SVM student alone, its
     /// threshold at its median over unlabelled reviews, instead of MiniLM and the student
@@ -198,18 +198,13 @@ pub struct SelfTrainingSettings {
     pub student_alone: bool,
     /// `bert-nbsvm-cotrain`: MiniLM fine-tunings on the sample (each with its own training
     /// seed) whose log-odds are added into one teacher.
-    #[serde(default = "SelfTrainingSettings::one_teacher")]
+    #[serde(default = "SelfTrainingSettings::one")]
     pub teachers: usize,
 }
 
 impl SelfTrainingSettings {
-    /// Also what runs written before `rounds` was a setting did.
-    fn one_round() -> usize {
-        1
-    }
-
-    /// Also what runs written before `teachers` was a setting did.
-    fn one_teacher() -> usize {
+    /// `rounds` and `teachers` of runs written before they were settings.
+    fn one() -> usize {
         1
     }
 
