@@ -295,6 +295,25 @@ fn bert_variants_run_at_toy_sizes() {
     config.self_training.student_alone = false;
     config.self_training.teachers = 1;
 
+    // A MiniLM student of the last NB-SVM, scored with it; not with `student_alone`.
+    let minilm_student = out_dir("bert-cotrain-minilm-student");
+    config.self_training.minilm_student_per_class = 3;
+    config.self_training.student_alone = true;
+    let err = run(&config, &minilm_student, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("self_training.minilm_student_per_class"),
+        "{err}"
+    );
+    config.self_training.student_alone = false;
+    let cells = run(&config, &minilm_student, false).unwrap();
+    let cell = cells_of(&cells, "bert-nbsvm-cotrain");
+    assert_eq!((cell.len(), cell[0].test_size), (1, 40), "{cells:?}");
+    assert!((0.0..=1.0).contains(&cell[0].accuracy), "{cells:?}");
+    std::fs::remove_dir_all(&minilm_student).unwrap();
+    config.self_training.minilm_student_per_class = 0;
+
     config.models = vec![Model::BertMlm];
     config.mlm.steps = 4;
     config.transfer_sizes = vec![12];

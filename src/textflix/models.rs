@@ -200,6 +200,12 @@ pub struct SelfTrainingSettings {
     /// seed) whose log-odds are added into one teacher.
     #[serde(default = "SelfTrainingSettings::one")]
     pub teachers: usize,
+    /// `bert-nbsvm-cotrain`: when above 0, after the last round a fresh MiniLM (the `bert`
+    /// recipe for `student_epochs` epochs) is fine-tuned on the sample and this many of the
+    /// last NB-SVM's surest guesses per class (its decisions centred on the pool); the cell is
+    /// scored with that MiniLM and the NB-SVM added, and the teacher never reads the test set.
+    #[serde(default)]
+    pub minilm_student_per_class: usize,
 }
 
 impl SelfTrainingSettings {
@@ -222,6 +228,14 @@ impl SelfTrainingSettings {
                 message: "co-training needs at least one MiniLM teacher".into(),
             });
         }
+        if self.student_alone && self.minilm_student_per_class > 0 {
+            return Err(TransferError::InvalidConfig {
+                field: "self_training.minilm_student_per_class",
+                message: "a MiniLM student is scored with the NB-SVM student, not alone: \
+                          drop student_alone"
+                    .into(),
+            });
+        }
         Ok(())
     }
 }
@@ -236,6 +250,7 @@ impl Default for SelfTrainingSettings {
             rounds: 1,
             student_alone: false,
             teachers: 1,
+            minilm_student_per_class: 0,
         }
     }
 }
@@ -976,7 +991,9 @@ impl<'a> Context<'a> {
     /// log-odds added) scores a seeded pool of unlabelled reviews once and stays as it is;
     /// NB-SVM is refitted each round on the sample and the `per_class` surest guesses of each
     /// class by both models' added scores. Logs the test accuracy after each round; scores
-    /// with MiniLM and the last NB-SVM added, or with that NB-SVM alone (`student_alone`).
+    /// with MiniLM and the last NB-SVM added, with that NB-SVM alone (`student_alone`), or
+    /// with a fresh MiniLM trained on that NB-SVM's surest guesses and the NB-SVM added
+    /// (`minilm_student_per_class`).
     fn bert_nbsvm_cotrain(
         &self,
         sample: &[Example],
@@ -987,7 +1004,8 @@ impl<'a> Context<'a> {
         let scored = self.unlabelled_pool(s.unlabelled.max(ENSEMBLE_SCALE_REVIEWS), seed);
         let test = texts(self.test);
         let mut network_scored = vec![0.0; scored.len()];
-        let mut network_test = (!s.student_alone).then(|| vec![0.0; test.len()]);
+        let teacher_reads_test = !s.student_alone && s.minilm_student_per_class == 0;
+        let mut network_test = teacher_reads_test.then(|| vec![0.0; test.len()]);
         let mut seconds = 0.0;
         for teacher in 0..s.teachers {
             // Teacher 0 trains with the cell's seed, as `bert` does.
@@ -1043,6 +1061,37 @@ impl<'a> Context<'a> {
                 alone,
                 together.unwrap_or_default()
             );
+        }
+        if s.minilm_student_per_class > 0 {
+            let started = Instant::now();
+            let decisions = linear.decisions(pool);
+            let centred = combine_scores(&[decisions.clone()], &[decisions], true);
+            let mut examples = sample.to_vec();
+            examples.extend(
+                most_confident_by_score(&centred, s.minilm_student_per_class)
+                    .into_iter()
+                    .map(|(i, class)| Example::class(pool[i], class)),
+            );
+            let mut student = self.bert_pipeline(false)?;
+            let config = self.bert_training(examples.len(), s.student_epochs, seed);
+            student.train(&examples, &config)?;
+            seconds += started.elapsed().as_secs_f64();
+            eprintln!(
+                "{} n = {} seed {seed}: MiniLM student on {} of the last NB-SVM's guesses",
+                Model::BertNbsvmCoTraining.name(),
+                sample.len(),
+                examples.len() - sample.len(),
+            );
+            let scores = self.scale_and_test_scores(&student, seed)?;
+            drop(student);
+            let accuracy = self.ensemble_accuracy(
+                Model::BertNbsvmCoTraining,
+                sample.len(),
+                seed,
+                scores,
+                &linear,
+            );
+            return Ok((accuracy, seconds));
         }
         let accuracy = match network_test {
             None => alone,

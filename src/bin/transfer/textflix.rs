@@ -73,6 +73,15 @@ pub struct TextflixArgs {
     /// (default 1).
     #[arg(long)]
     st_teachers: Option<usize>,
+    /// bert-nbsvm-cotrain: after the last round, fine-tune a fresh MiniLM on the sample and
+    /// this many of the last NB-SVM's surest guesses per class, and score with it and the
+    /// NB-SVM added (default 0: none).
+    #[arg(long)]
+    st_minilm_student: Option<usize>,
+    /// Epochs of the BERT students (bert-st, bert-nbsvm-st, --st-minilm-student; default 2;
+    /// at least BERT's minimum steps).
+    #[arg(long)]
+    st_student_epochs: Option<usize>,
     /// Tokens the ULMFiT language model reads (default: all unlabelled and training reviews,
     /// or 1,500,000 with --quick).
     #[arg(long)]
@@ -150,6 +159,12 @@ pub fn textflix(args: TextflixArgs) -> CliResult {
     config.self_training.student_alone = args.st_student_alone;
     if let Some(n) = args.st_teachers {
         config.self_training.teachers = n;
+    }
+    if let Some(n) = args.st_minilm_student {
+        config.self_training.minilm_student_per_class = n;
+    }
+    if let Some(n) = args.st_student_epochs {
+        config.self_training.student_epochs = n;
     }
     if args.lm_tokens.is_some() {
         config.ulmfit.lm_tokens = args.lm_tokens;
