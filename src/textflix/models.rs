@@ -1064,8 +1064,8 @@ impl<'a> Context<'a> {
         }
         if s.minilm_student_per_class > 0 {
             let started = Instant::now();
-            let decisions = linear.decisions(pool);
-            let centred = combine_scores(&[decisions.clone()], &[decisions], true);
+            let decisions = [linear.decisions(pool)];
+            let centred = combine_scores(&decisions, &decisions, true);
             let mut examples = sample.to_vec();
             examples.extend(
                 most_confident_by_score(&centred, s.minilm_student_per_class)
