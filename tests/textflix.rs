@@ -314,6 +314,24 @@ fn bert_variants_run_at_toy_sizes() {
     std::fs::remove_dir_all(&minilm_student).unwrap();
     config.self_training.minilm_student_per_class = 0;
 
+    // Teachers from the domain-adapted MiniLM: trained by the co-training cell itself, and
+    // checked against a cache of other settings.
+    let adapted = out_dir("bert-cotrain-adapted-teacher");
+    config.self_training.adapted_teacher = true;
+    let cells = run(&config, &adapted, false).unwrap();
+    let cell = cells_of(&cells, "bert-nbsvm-cotrain");
+    assert_eq!((cell.len(), cell[0].test_size), (1, 40), "{cells:?}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(adapted.join("bert-mlm/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["steps"], 3, "{report}");
+    std::fs::remove_file(adapted.join("results.json")).unwrap();
+    config.mlm.steps = 5;
+    let err = run(&config, &adapted, false).unwrap_err().to_string();
+    assert!(err.contains("bert-mlm/settings.json"), "{err}");
+    std::fs::remove_dir_all(&adapted).unwrap();
+    config.self_training.adapted_teacher = false;
+
     config.models = vec![Model::BertMlm];
     config.mlm.steps = 4;
     config.transfer_sizes = vec![12];

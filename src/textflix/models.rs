@@ -206,6 +206,10 @@ pub struct SelfTrainingSettings {
     /// scored with that MiniLM and the NB-SVM added, and the teacher never reads the test set.
     #[serde(default)]
     pub minilm_student_per_class: usize,
+    /// `bert-nbsvm-cotrain`: the MiniLM teachers start from the domain-adapted MiniLM of
+    /// `bert-mlm` (masked-LM training on the unlabelled reviews, cached in `out/bert-mlm/`).
+    #[serde(default)]
+    pub adapted_teacher: bool,
 }
 
 impl SelfTrainingSettings {
@@ -251,6 +255,7 @@ impl Default for SelfTrainingSettings {
             student_alone: false,
             teachers: 1,
             minilm_student_per_class: 0,
+            adapted_teacher: false,
         }
     }
 }
@@ -993,7 +998,8 @@ impl<'a> Context<'a> {
     /// class by both models' added scores. Logs the test accuracy after each round; scores
     /// with MiniLM and the last NB-SVM added, with that NB-SVM alone (`student_alone`), or
     /// with a fresh MiniLM trained on that NB-SVM's surest guesses and the NB-SVM added
-    /// (`minilm_student_per_class`).
+    /// (`minilm_student_per_class`). The teachers start from the adapted MiniLM with
+    /// `adapted_teacher`.
     fn bert_nbsvm_cotrain(
         &self,
         sample: &[Example],
@@ -1010,7 +1016,7 @@ impl<'a> Context<'a> {
         for teacher in 0..s.teachers {
             // Teacher 0 trains with the cell's seed, as `bert` does.
             let (bert, trained) =
-                self.trained_bert(sample, seed + ((teacher as u64) << 32), false)?;
+                self.trained_bert(sample, seed + ((teacher as u64) << 32), s.adapted_teacher)?;
             let started = Instant::now();
             add_into(&mut network_scored, &log_odds(&bert, &scored)?);
             seconds += trained + started.elapsed().as_secs_f64();

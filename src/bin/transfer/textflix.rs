@@ -78,6 +78,10 @@ pub struct TextflixArgs {
     /// NB-SVM added (default 0: none).
     #[arg(long)]
     st_minilm_student: Option<usize>,
+    /// bert-nbsvm-cotrain: the MiniLM teachers start from bert-mlm's domain-adapted MiniLM
+    /// (trained once per run, --mlm-steps).
+    #[arg(long)]
+    st_adapted_teacher: bool,
     /// Epochs of the BERT students (bert-st, bert-nbsvm-st, --st-minilm-student; default 2;
     /// at least BERT's minimum steps).
     #[arg(long)]
@@ -157,6 +161,7 @@ pub fn textflix(args: TextflixArgs) -> CliResult {
         config.self_training.rounds = n;
     }
     config.self_training.student_alone = args.st_student_alone;
+    config.self_training.adapted_teacher = args.st_adapted_teacher;
     if let Some(n) = args.st_teachers {
         config.self_training.teachers = n;
     }
