@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts};
+use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts};
 
 fn bench(c: &mut Criterion) {
     let path = Imdb::default_path().unwrap();

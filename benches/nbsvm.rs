@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use transfer_nlp::pipeline::baselines::{NbSvm, NbSvmConfig};
-use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts};
+use transfer_nlp::pipeline::classifiers::{NbSvm, NbSvmConfig};
+use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts};
 
 fn bench(c: &mut Criterion) {
     let imdb = Imdb::load(Imdb::default_path().unwrap(), ImdbParts::LABELLED).unwrap();

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::{devices, ids};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use transfer_nlp::pipeline::assets::asset_dir;
-use transfer_nlp::pipeline::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::assets::asset_dir;
+use transfer_nlp::pipeline::io::hf::PretrainedBert;
 use transfer_nlp::predictor::{Pooling, pool};
 use transfer_nlp::{ContextualEmbedder, TokenEmbedder};
 

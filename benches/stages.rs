@@ -22,9 +22,9 @@ use transfer_nlp::contextual::{
     BertEncoder, BertEncoderConfig, ContextualEmbedder, HiddenAct, Lstm, LstmConfig,
 };
 use transfer_nlp::embedder::{LearnedEmbedding, LearnedEmbeddingConfig};
-use transfer_nlp::pipeline::assets::asset_dir;
-use transfer_nlp::pipeline::hf::PretrainedBert;
-use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts, balanced_sample};
+use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, balanced_sample};
+use transfer_nlp::pipeline::io::assets::asset_dir;
+use transfer_nlp::pipeline::io::hf::PretrainedBert;
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig};
 use transfer_nlp::tokenizer::{EncodePolicy, Tokenizer, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::*;
@@ -216,7 +216,7 @@ fn optimizer(c: &mut Criterion) {
                         .with_epsilon(1e-8)
                         .init()
                 } else {
-                    pipeline::adamw(0.01)
+                    kernels::adamw(0.01)
                 };
                 // Moved into each step, as in training: the fused step then works in place.
                 let mut model = Some(encoder.clone());
@@ -269,7 +269,7 @@ fn softmax_loss(c: &mut Criterion) {
             })
         });
         group.bench_function(format!("{rows}x{vocab}/ours/{name}"), |b| {
-            b.iter(|| contextual::cross_entropy(logits.clone(), targets.clone()).backward())
+            b.iter(|| kernels::cross_entropy(logits.clone(), targets.clone()).backward())
         });
     }
     group.finish();

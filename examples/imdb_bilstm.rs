@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use transfer_nlp::contextual::{Lstm, LstmConfig};
 use transfer_nlp::embedder::{LearnedEmbedding, LearnedEmbeddingConfig};
-use transfer_nlp::pipeline::device::parse_device;
-use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts, Sentiment, balanced_sample};
+use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, Sentiment, balanced_sample};
+use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_nlp::tokenizer::{EncodePolicy, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::*;
@@ -27,7 +27,7 @@ struct Args {
 }
 
 fn main() -> Result<(), TransferError> {
-    transfer_nlp::pipeline::allocator::keep_freed_memory();
+    transfer_nlp::pipeline::runtime::allocator::keep_freed_memory();
     let args = <Args as clap::Parser>::parse();
     let (n_train, n_test) = (args.train, args.test);
     let device = parse_device(&args.device)?;

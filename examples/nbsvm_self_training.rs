@@ -7,10 +7,10 @@
 //!
 //! cargo run --release --example nbsvm_self_training -- [--n 100] [--teacher-n 1000] [--seed 0]
 
-use transfer_nlp::pipeline::baselines::{NbSvm, NbSvmConfig};
-use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts, Review, Sentiment, balanced_sample};
-use transfer_nlp::pipeline::rng::SplitMix64;
-use transfer_nlp::pipeline::self_training::most_confident_by_score;
+use transfer_nlp::pipeline::classifiers::{NbSvm, NbSvmConfig};
+use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, Review, Sentiment, balanced_sample};
+use transfer_nlp::pipeline::data::rng::SplitMix64;
+use transfer_nlp::pipeline::training::self_training::most_confident_by_score;
 use transfer_nlp::*;
 
 #[derive(clap::Parser)]

@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use transfer_nlp::pipeline::assets::asset_dir;
+use transfer_nlp::pipeline::io::assets::asset_dir;
 use transfer_nlp::textflix::{StudyConfig, run};
 
 #[derive(clap::Parser)]
@@ -22,7 +22,7 @@ struct Args {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    transfer_nlp::pipeline::allocator::keep_freed_memory();
+    transfer_nlp::pipeline::runtime::allocator::keep_freed_memory();
     let args = <Args as clap::Parser>::parse();
     let out = args.out;
     let mut config = StudyConfig::quick(&asset_dir()?);

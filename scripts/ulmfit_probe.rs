@@ -25,8 +25,8 @@
 //   LM=runs/ulmfit-cpu-e2s/ulmfit-lm DEV=1 DEV_SIZE=5000 SEEDS=3 EPOCHS=8 MIN_STEPS=100 \
 //       MAXLEN=400 target/release/examples/ulmfit_probe 100:0.01:hd=0.5,ld=0.4 100:0.01 \
 //       1000:0.01:hd=0.5,ld=0.4 1000:0.01
-use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts, balanced_sample};
-use transfer_nlp::pipeline::language_model::{LanguageModelConfig, LstmLanguageModel};
+use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, balanced_sample};
+use transfer_nlp::pipeline::pretraining::language_model::{LanguageModelConfig, LstmLanguageModel};
 use transfer_nlp::pipeline::{LrSchedule, Stage, TrainConfig, TransferPipeline, load_weights};
 use transfer_nlp::contextual::ContextualEmbedder;
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
@@ -34,9 +34,9 @@ use transfer_nlp::tokenizer::{EncodePolicy, Tokenizer, Truncation, WordLevelToke
 use transfer_nlp::{Example, Predictor};
 
 fn main() {
-    let device = transfer_nlp::pipeline::device::parse_device("tch").unwrap();
+    let device = transfer_nlp::pipeline::runtime::device::parse_device("tch").unwrap();
     let imdb = Imdb::load(Imdb::default_path().unwrap(), ImdbParts::LABELLED).unwrap();
-    let ex = |r: &[transfer_nlp::pipeline::imdb::Review], n, seed| -> Vec<Example> {
+    let ex = |r: &[transfer_nlp::pipeline::data::imdb::Review], n, seed| -> Vec<Example> {
         balanced_sample(r, n, seed).unwrap().iter().filter_map(|r| r.example()).collect()
     };
     let env = |k: &str, d: f64| std::env::var(k).ok().map(|v| v.parse::<f64>().unwrap()).unwrap_or(d);

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
-use transfer::TransferError;
+use transfer_pipeline::TransferError;
 
 /// One file to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +156,11 @@ pub fn fetch(
         .open(&part)
         .map_err(|e| TransferError::io(part.clone(), e))?;
     let start = if resumed { have } else { 0 };
-    let bar = transfer::progress::bar(remaining.map_or(0, |r| r + start), progress, asset.path);
+    let bar = transfer_pipeline::runtime::progress::bar(
+        remaining.map_or(0, |r| r + start),
+        progress,
+        asset.path,
+    );
     bar.set_position(start);
     let mut reader = response.into_reader();
     let mut buf = vec![0u8; 1 << 16];

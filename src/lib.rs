@@ -16,18 +16,19 @@
 pub mod fetch;
 pub mod textflix;
 
-pub use transfer as pipeline;
 pub use transfer_contextual as contextual;
 pub use transfer_embedder as embedder;
+pub use transfer_kernels as kernels;
+pub use transfer_pipeline as pipeline;
 pub use transfer_predictor as predictor;
 pub use transfer_tokenizer as tokenizer;
 
-pub use transfer::{
+pub use transfer_contextual::ContextualEmbedder;
+pub use transfer_embedder::TokenEmbedder;
+pub use transfer_pipeline::{
     Batch, ClassPrediction, Example, LrSchedule, Metrics, Prediction, Stage, Target, TrainConfig,
     TrainReport, TransferError, TransferPipeline,
 };
-pub use transfer_contextual::ContextualEmbedder;
-pub use transfer_embedder::TokenEmbedder;
 pub use transfer_predictor::Predictor;
 pub use transfer_tokenizer::Tokenizer;
 

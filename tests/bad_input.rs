@@ -214,7 +214,7 @@ fn stages_that_do_not_fit_together_are_refused() {
 #[test]
 fn imdb_archives_with_faults() {
     use std::path::Path;
-    use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts};
+    use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts};
     let good = |name: &str| (name.to_string(), b"A fine review.".to_vec());
     let mut files = vec![
         good("aclImdb/train/pos/0_9.txt"),
@@ -249,7 +249,7 @@ fn imdb_archives_with_faults() {
     // Asking for more reviews than there are is a typed error.
     let imdb = Imdb::read_tarball(tiny_imdb(), Path::new("tiny.tar.gz"), ImdbParts::ALL).unwrap();
     assert!(matches!(
-        transfer_nlp::pipeline::imdb::balanced_sample(&imdb.train, 100, 0),
+        transfer_nlp::pipeline::data::imdb::balanced_sample(&imdb.train, 100, 0),
         Err(TransferError::NotEnoughExamples {
             requested: 50,
             available: 2,

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use transfer_nlp::embedder::WordVectors;
-use transfer_nlp::pipeline::baselines::{NbSvm, NbSvmConfig, WordVectorSum};
+use transfer_nlp::pipeline::classifiers::{NbSvm, NbSvmConfig, WordVectorSum};
 use transfer_nlp::*;
 
 fn split(examples: &[Example]) -> (Vec<&str>, Vec<bool>) {

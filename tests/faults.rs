@@ -143,7 +143,7 @@ fn a_save_killed_midway_leaves_a_loadable_pipeline() {
     pipeline.save(&target).unwrap();
     let texts = ["A fine film.", "Dull."];
     let expected: Vec<_> = pipeline.predict(&texts).unwrap();
-    let mut rng = transfer_nlp::pipeline::rng::SplitMix64::new(5);
+    let mut rng = transfer_nlp::pipeline::data::rng::SplitMix64::new(5);
     for round in 0..8 {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "child_saves_forever", "--ignored", "--quiet"])

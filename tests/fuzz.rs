@@ -13,7 +13,7 @@ use common::*;
 use proptest::prelude::*;
 use transfer_nlp::contextual::BagOfEmbeddings;
 use transfer_nlp::embedder::{LearnedEmbedding, LearnedEmbeddingConfig, VectorFormat, WordVectors};
-use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts};
+use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts};
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig};
 use transfer_nlp::tokenizer::{
     EncodePolicy, HfTokenizer, Tokenizer, Truncation, VocabularyConfig, WordLevelTokenizer,

@@ -5,7 +5,7 @@ mod common;
 
 use burn::prelude::Device;
 use common::*;
-use transfer_nlp::pipeline::hf::{PretrainedBert, export_bert};
+use transfer_nlp::pipeline::io::hf::{PretrainedBert, export_bert};
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig};
 use transfer_nlp::tokenizer::EncodePolicy;
 use transfer_nlp::*;

@@ -7,7 +7,7 @@ use burn::prelude::Device;
 use common::*;
 use transfer_nlp::Tokenizer;
 use transfer_nlp::pipeline::LrSchedule;
-use transfer_nlp::pipeline::language_model::{
+use transfer_nlp::pipeline::pretraining::language_model::{
     LanguageModelConfig, LanguageModelTraining, LstmLanguageModel, train_language_model,
 };
 use transfer_nlp::tokenizer::{VocabularyConfig, WordLevelTokenizer};

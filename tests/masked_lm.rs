@@ -4,8 +4,10 @@ mod common;
 
 use burn::prelude::Device;
 use common::*;
-use transfer_nlp::pipeline::hf::PretrainedBert;
-use transfer_nlp::pipeline::masked_lm::{MaskedLanguageModel, MaskedLmTraining, train_masked_lm};
+use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::pretraining::masked_lm::{
+    MaskedLanguageModel, MaskedLmTraining, train_masked_lm,
+};
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig};
 use transfer_nlp::tokenizer::{VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::*;

@@ -11,7 +11,7 @@ use safetensors::SafeTensors;
 use safetensors::tensor::{Dtype, TensorView};
 use transfer_nlp::TransferError;
 use transfer_nlp::embedder::{OovPolicy, WordVectors};
-use transfer_nlp::pipeline::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedBert;
 use transfer_nlp::tokenizer::{Tokenizer, VocabularyConfig, WordLevelTokenizer};
 
 /// A copy of the MiniLM directory where `edit` may replace files; the rest are links.

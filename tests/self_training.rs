@@ -5,7 +5,7 @@ mod common;
 use burn::prelude::Device;
 use common::*;
 use proptest::prelude::*;
-use transfer_nlp::pipeline::self_training::{
+use transfer_nlp::pipeline::training::self_training::{
     PseudoLabelConfig, most_confident_by_score, pseudo_label,
 };
 use transfer_nlp::*;

@@ -5,7 +5,7 @@ use burn::prelude::*;
 /// flex, and libtorch's CPU with the `tch` feature. Sets glibc's allocator up as the `transfer`
 /// CLI does (`keep_freed_memory`), before the first tensor.
 pub fn devices() -> Vec<(&'static str, Device)> {
-    transfer_nlp::pipeline::allocator::keep_freed_memory();
+    transfer_nlp::pipeline::runtime::allocator::keep_freed_memory();
     #[allow(unused_mut)]
     let mut devices = vec![("flex", Device::flex())];
     #[cfg(feature = "tch")]

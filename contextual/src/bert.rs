@@ -8,9 +8,9 @@ use burn::tensor::activation::{gelu_approximate, relu};
 use serde::{Deserialize, Serialize};
 
 use crate::error::check;
-use crate::flex_gelu::exact_gelu;
-use crate::fused;
 use crate::{ContextualEmbedder, ContextualError};
+use transfer_kernels as fused;
+use transfer_kernels::exact_gelu;
 
 /// The feed-forward activation (`hidden_act` in `config.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

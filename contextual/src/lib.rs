@@ -5,21 +5,13 @@
 //!
 //! - [`BagOfEmbeddings`]: the identity; each token keeps its own vector.
 //! - [`BertEncoder`]: BERT's transformer layers (post-LayerNorm, GELU), loadable from any
-//!   BERT-architecture checkpoint in Hugging Face layout (see `transfer::hf`). On the pure-Rust
-//!   flex backend its exact GELU (and, in training, its derivative) runs on all cores,
-//!   vectorised (burn-flex's is scalar and single-threaded): +35 % MiniLM inference on 2 cores.
-//!   In training, its linear layers, LayerNorms and attention are single custom autodiff ops on
-//!   libtorch (`addmm`, `native_layer_norm`, flash attention, each with a fused backward: ours
-//!   on the CPU, libtorch's autograd on CUDA and in half precision) and its LayerNorm one on
-//!   flex, where burn would differentiate their decompositions: +17–43 % fine-tuning
-//!   throughput on libtorch CPU, +7 % on flex. In inference on flex its attention runs per
-//!   head on all cores with a vectorised softmax: +20 % at 256 tokens. `TRANSFER_FUSED=0` turns
-//!   all of these off.
+//!   BERT-architecture checkpoint in Hugging Face layout (see `transfer_pipeline::io::hf`).
 //! - [`Lstm`]: stacked uni- or bidirectional LSTM with dropout between layers; the backward
-//!   direction reads each sequence from its last real token, so padding never leaks in. On
-//!   libtorch each direction of each layer is one call of libtorch's own LSTM (cuDNN's on
-//!   CUDA) with libtorch's backward, instead of a dozen burn ops per time step: training
-//!   5× faster on libtorch's CPU (`TRANSFER_FUSED=0` turns it off).
+//!   direction reads each sequence from its last real token, so padding never leaks in.
+//!
+//! Their linear layers, LayerNorms, attention, dropout and LSTM layers run through
+//! `transfer_kernels`, which fuses them where the backend allows (see its docs and
+//! `transfer_kernels::Kernels`).
 //!
 //! ```
 //! use burn::prelude::*;
@@ -32,17 +24,10 @@
 //! assert_eq!(lstm.forward(x, mask).dims(), [2, 5, 32]);
 //! ```
 
-#[macro_use]
-mod simd;
-
 mod any;
 mod bag;
 mod bert;
 mod error;
-mod flex_gelu;
-mod fused;
-#[cfg(feature = "tch")]
-pub mod libtorch_kernels;
 mod lstm;
 
 use burn::module::{Module, ModuleDisplay};
@@ -56,9 +41,6 @@ pub use bert::{
     BertSelfAttention, HiddenAct, Precision,
 };
 pub use error::ContextualError;
-pub use fused::{
-    cross_entropy, enabled as fused_ops_enabled, optimizer_enabled as fused_optimizer_enabled,
-};
 pub use lstm::{Lstm, LstmConfig, LstmState};
 
 /// Token vectors → context-aware vectors, as a Burn module.

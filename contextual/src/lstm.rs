@@ -143,7 +143,7 @@ impl LstmCell {
     /// its LSTM (cuDNN's on CUDA), on flex as one op for the recurrence (the final cell state
     /// then carries no gradient), elsewhere step by step.
     fn run(&self, x: Tensor<3>, state: Option<LstmState>) -> (Tensor<3>, LstmState) {
-        if let Some((y, cell)) = crate::fused::lstm(
+        if let Some((y, cell)) = transfer_kernels::lstm(
             &self.input,
             &self.recurrent,
             &x,
@@ -231,7 +231,7 @@ fn reverse_padded(
     mask: &Tensor<2, Bool>,
     cache: &mut Option<(usize, Tensor<3, Int>)>,
 ) -> Tensor<3> {
-    if let Some(y) = crate::fused::reverse_padded(&x, mask) {
+    if let Some(y) = transfer_kernels::reverse_padded(&x, mask) {
         return y;
     }
     let dim = x.dims()[2];
@@ -297,7 +297,7 @@ impl Lstm {
         let mut finals = Vec::with_capacity(self.layers.len());
         for (i, layer) in self.layers.iter().enumerate() {
             if i > 0 {
-                x = crate::fused::dropout(&self.dropout, x);
+                x = transfer_kernels::dropout(&self.dropout, x);
             }
             let state = states.as_mut().and_then(|s| s[i].take());
             let (out, last) = layer.forward.run(x, state);
@@ -320,7 +320,7 @@ impl ContextualEmbedder for Lstm {
         let mut reversal: Option<(usize, Tensor<3, Int>)> = None;
         for (i, layer) in self.layers.iter().enumerate() {
             if i > 0 {
-                x = crate::fused::dropout(&self.dropout, x);
+                x = transfer_kernels::dropout(&self.dropout, x);
             }
             let (forward, _) = layer.forward.run(x.clone(), None);
             x = match &layer.backward {
@@ -422,7 +422,7 @@ mod tests {
         });
         let as_pair = start.as_ref().map(|s| [&s.hidden, &s.cell]);
         assert!(
-            crate::fused::lstm(&cell.input, &cell.recurrent, &x, as_pair).is_some(),
+            transfer_kernels::lstm(&cell.input, &cell.recurrent, &x, as_pair).is_some(),
             "the fused path was not taken"
         );
         let (y1, s1) = cell.run(x.clone(), start.clone());
@@ -457,7 +457,7 @@ mod tests {
         let x = normal([3, 9, 6], &device).require_grad();
         let tracked = normal([3, 5], &device).require_grad();
         let pair = Some([&tracked, &tracked]);
-        assert!(crate::fused::lstm(&cell.input, &cell.recurrent, &x, pair).is_none());
+        assert!(transfer_kernels::lstm(&cell.input, &cell.recurrent, &x, pair).is_none());
         let plain = cell.valid();
         let x = x.inner();
         let (y1, _) = plain.run(x.clone(), None);
@@ -510,7 +510,7 @@ mod tests {
             .flat_map(|&n| (0..5).map(move |t| t < n))
             .collect();
         let mask = Tensor::<2, Bool>::from_data(TensorData::new(real, [4, 5]), &device);
-        let fused = crate::fused::reverse_padded(&x, &mask).expect("the flex reversal");
+        let fused = transfer_kernels::reverse_padded(&x, &mask).expect("the flex reversal");
         let plain = x.clone().gather(1, reversal_index(mask.clone(), 3));
         assert_eq!(
             fused.to_data().try_to_vec::<f32>().unwrap(),
@@ -521,7 +521,7 @@ mod tests {
         let g2 = (plain * w).sum().backward();
         assert_close("d x", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
         let (x, mask) = (x.inner(), mask.inner());
-        let fused = crate::fused::reverse_padded(&x, &mask).expect("the flex reversal");
+        let fused = transfer_kernels::reverse_padded(&x, &mask).expect("the flex reversal");
         assert!(!fused.is_autodiff());
         assert_close(
             "without autodiff",

@@ -20,8 +20,8 @@ use clap::Parser;
 use model::{AppPipeline, Model, StarScale, analyse};
 use store::{NewReview, Store};
 use tiny_http::{Header, Method, Request, Response, Server};
-use transfer_nlp::pipeline::device::parse_device;
-use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts};
+use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts};
+use transfer_nlp::pipeline::runtime::device::parse_device;
 
 #[derive(Parser)]
 #[command(about = "Textflix: movie reviews analysed by a pipeline trained with transfer-nlp")]
@@ -58,7 +58,7 @@ type CorpusRow = (String, String, Option<u8>);
 const MAX_BODY: usize = 64 * 1024;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    transfer_nlp::pipeline::allocator::keep_freed_memory();
+    transfer_nlp::pipeline::runtime::allocator::keep_freed_memory();
     let args = Args::parse();
     let device: Device = parse_device(&args.device)?;
     let pipeline = AppPipeline::load(&args.model, &device)?;
@@ -108,7 +108,7 @@ fn fill_corpus(
             )?;
             let mut by_movie: std::collections::BTreeMap<
                 String,
-                Vec<&transfer_nlp::pipeline::imdb::Review>,
+                Vec<&transfer_nlp::pipeline::data::imdb::Review>,
             > = Default::default();
             for r in &imdb.test {
                 if let Some(m) = &r.movie {
@@ -140,7 +140,7 @@ fn fill_corpus(
         intercept: 1.0,
         slope: 9.0,
     };
-    let bar = transfer_nlp::pipeline::progress::bar(rows.len() as u64, true, "corpus");
+    let bar = transfer_nlp::pipeline::runtime::progress::bar(rows.len() as u64, true, "corpus");
     for chunk in rows.chunks(64) {
         let texts: Vec<String> = chunk.iter().map(|r| r.1.clone()).collect();
         let analyses = analyse(pipeline, &texts, stars)?;

@@ -2,7 +2,7 @@
 
 use burn::prelude::*;
 use safetensors::SafeTensors;
-use transfer_nlp::pipeline::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedBert;
 use transfer_nlp::tokenizer::{EncodePolicy, Tokenizer};
 use transfer_nlp::{ContextualEmbedder, TokenEmbedder};
 

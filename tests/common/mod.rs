@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use burn::prelude::Device;
 use transfer_nlp::contextual::{AnyContextual, BagOfEmbeddings, Lstm, LstmConfig};
 use transfer_nlp::embedder::{AnyEmbedder, LearnedEmbedding, LearnedEmbeddingConfig};
-use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts, Sentiment, balanced_sample};
+use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, Sentiment, balanced_sample};
 use transfer_nlp::predictor::{AnyPredictor, PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_nlp::textflix::{Model, StudyConfig};
 use transfer_nlp::tokenizer::{AnyTokenizer, EncodePolicy, VocabularyConfig, WordLevelTokenizer};
@@ -20,7 +20,8 @@ pub type AnyPipeline = TransferPipeline<AnyTokenizer, AnyEmbedder, AnyContextual
 
 /// `$TRANSFER_ASSETS`, which cargo sets to `../shared` (see .cargo/config.toml).
 pub fn assets() -> PathBuf {
-    transfer_nlp::pipeline::assets::asset_dir().expect("TRANSFER_ASSETS must point at the assets")
+    transfer_nlp::pipeline::io::assets::asset_dir()
+        .expect("TRANSFER_ASSETS must point at the assets")
 }
 
 pub fn minilm_dir() -> PathBuf {

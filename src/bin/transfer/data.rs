@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, Sentiment, balanced_sample};
+use transfer_nlp::pipeline::data::rng::SplitMix64;
 use transfer_nlp::pipeline::data::{LabeledText, read_jsonl};
-use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts, Sentiment, balanced_sample};
-use transfer_nlp::pipeline::rng::SplitMix64;
 use transfer_nlp::{Example, TransferError};
 
 use crate::CliResult;

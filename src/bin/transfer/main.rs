@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use transfer_nlp::contextual::AnyContextual;
 use transfer_nlp::embedder::AnyEmbedder;
-use transfer_nlp::pipeline::device::parse_device;
-use transfer_nlp::pipeline::hf::{PretrainedBert, export_bert};
+use transfer_nlp::pipeline::io::hf::{PretrainedBert, export_bert};
+use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::AnyPredictor;
 use transfer_nlp::tokenizer::AnyTokenizer;
 use transfer_nlp::{Prediction, TransferPipeline};
@@ -127,19 +127,9 @@ struct PredictArgs {
 }
 
 fn main() -> ExitCode {
-    transfer_nlp::pipeline::allocator::keep_freed_memory();
+    transfer_nlp::pipeline::runtime::allocator::keep_freed_memory();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Train(args) => train::run(*args),
-        Command::Evaluate(args) => evaluate(args),
-        Command::Predict(args) => predict(args),
-        Command::Embed(args) => embed(args),
-        Command::Export(args) => export(args),
-        Command::Textflix(args) => textflix::textflix(*args),
-        Command::Fetch(args) => fetch(args),
-        Command::Speed(args) => speed::speed(*args),
-    };
-    match result {
+    match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -150,6 +140,21 @@ fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Runs `command` with the kernels `TRANSFER_FUSED` chooses (all fused when unset).
+fn run(command: Command) -> CliResult {
+    transfer_nlp::kernels::Kernels::from_env()?.set();
+    match command {
+        Command::Train(args) => train::run(*args),
+        Command::Evaluate(args) => evaluate(args),
+        Command::Predict(args) => predict(args),
+        Command::Embed(args) => embed(args),
+        Command::Export(args) => export(args),
+        Command::Textflix(args) => textflix::textflix(*args),
+        Command::Fetch(args) => fetch(args),
+        Command::Speed(args) => speed::speed(*args),
     }
 }
 

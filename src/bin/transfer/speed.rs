@@ -8,8 +8,8 @@ use std::time::Instant;
 use burn::prelude::*;
 
 use transfer_nlp::contextual::{ContextualEmbedder, Precision};
-use transfer_nlp::pipeline::device::parse_device;
-use transfer_nlp::pipeline::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_nlp::tokenizer::{EncodePolicy, Tokenizer};
 use transfer_nlp::{Batch, Example, Predictor, TrainConfig, TransferPipeline};

@@ -7,8 +7,8 @@ use transfer_nlp::contextual::{AnyContextual, BagOfEmbeddings, Lstm, LstmConfig}
 use transfer_nlp::embedder::{
     AnyEmbedder, LearnedEmbedding, LearnedEmbeddingConfig, OovPolicy, WordVectors,
 };
-use transfer_nlp::pipeline::device::parse_device;
-use transfer_nlp::pipeline::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::{AnyPredictor, PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_nlp::tokenizer::{AnyTokenizer, EncodePolicy, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::{
@@ -179,7 +179,7 @@ fn build(
     num_classes: usize,
     device: &burn::prelude::Device,
 ) -> CliResult<CliPipeline> {
-    let assets = || transfer_nlp::pipeline::assets::asset_dir();
+    let assets = || transfer_nlp::pipeline::io::assets::asset_dir();
     let (tokenizer, embedder, contextual): (AnyTokenizer, AnyEmbedder, AnyContextual) =
         match args.arch {
             Arch::Bert => {

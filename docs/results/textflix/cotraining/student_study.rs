@@ -4,10 +4,10 @@
 // `$TRANSFER_DUMP/dump-<seed>.json` (`--held-out 2000 --st-unlabelled 20000`). Run as an example:
 // `cotrain_study <seed> grid|weights|ext`. ("weights" is void: combine_scores divides each model
 // by its spread, so scaling MiniLM's scores changes nothing.)
-use transfer_nlp::pipeline::baselines::{NbSvm, NbSvmConfig};
+use transfer_nlp::pipeline::classifiers::{NbSvm, NbSvmConfig};
 use transfer_nlp::pipeline::data::{Example, Target};
-use transfer_nlp::pipeline::imdb::{Imdb, ImdbParts};
-use transfer_nlp::pipeline::self_training::most_confident_by_score;
+use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts};
+use transfer_nlp::pipeline::training::self_training::most_confident_by_score;
 use transfer_nlp::textflix::combine_scores;
 
 #[derive(serde::Deserialize)]

@@ -1,0 +1,55 @@
+//! [`TransferPipeline`]: a tokenizer, a token embedder, a contextual embedder and a predictor
+//! composed into one model whose stages can each be frozen or fine-tuned.
+//!
+//! ```
+//! use burn::prelude::*;
+//! use transfer_pipeline::{Example, Stage, TrainConfig, TransferPipeline};
+//! use transfer_contextual::{BagOfEmbeddings, ContextualEmbedder, BagOfEmbeddingsConfig};
+//! use transfer_embedder::{LearnedEmbedding, LearnedEmbeddingConfig, TokenEmbedder};
+//! use transfer_predictor::{PooledClassifier, PooledClassifierConfig, Predictor};
+//! use transfer_tokenizer::{Tokenizer, VocabularyConfig, WordLevelTokenizer};
+//!
+//! let train = vec![
+//!     Example::class("a wonderful, moving film", 1),
+//!     Example::class("wonderful acting", 1),
+//!     Example::class("a dull, boring mess", 0),
+//!     Example::class("boring and dull", 0),
+//! ];
+//! let texts: Vec<&str> = train.iter().map(|e| e.text.as_str()).collect();
+//! let device = Device::flex();
+//! let tokenizer = WordLevelTokenizer::train(&texts, &VocabularyConfig::default())?;
+//! let embedder = LearnedEmbedding::from_config(
+//!     &LearnedEmbeddingConfig::new(tokenizer.vocab_size(), 8), &device)?;
+//! let bag = BagOfEmbeddings::from_config(&BagOfEmbeddingsConfig { dim: 8 }, &device)?;
+//! let head = PooledClassifier::from_config(&PooledClassifierConfig::new(8, 2), &device)?;
+//! let mut pipeline = TransferPipeline::new(tokenizer, embedder, bag, head, &device)?
+//!     .with_labels(["negative", "positive"])?;
+//!
+//! let config = TrainConfig { epochs: 30, batch_size: 2, learning_rate: 0.05, ..Default::default() };
+//! pipeline.train(&train, &config)?;
+//! let predictions = pipeline.predict(&["wonderful", "boring"])?;
+//! assert_eq!(predictions[0].as_class().unwrap().label, "positive");
+//! assert_eq!(predictions[1].as_class().unwrap().label, "negative");
+//! # Ok::<(), transfer_pipeline::TransferError>(())
+//! ```
+
+mod attribution;
+pub mod classifiers;
+pub mod data;
+mod error;
+pub mod io;
+mod metrics;
+mod pipeline;
+pub mod pretraining;
+pub mod runtime;
+mod stages;
+pub mod training;
+
+pub use attribution::{Attribution, TokenAttribution};
+pub use data::{Example, LabeledText, Target};
+pub use error::{Result, TransferError};
+pub use io::{FORMAT, MANIFEST, load_weights, save_weights, write_atomic};
+pub use metrics::{Metrics, classification_scores};
+pub use pipeline::{Batch, ClassPrediction, Prediction, TransferPipeline};
+pub use stages::{Stage, Stages};
+pub use training::{CheckpointConfig, EpochReport, LrSchedule, TrainConfig, TrainReport};

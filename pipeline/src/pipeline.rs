@@ -1,0 +1,516 @@
+use std::collections::BTreeSet;
+
+use burn::prelude::*;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use transfer_contextual::ContextualEmbedder;
+use transfer_embedder::TokenEmbedder;
+use transfer_predictor::{Predictor, Targets, Task};
+use transfer_tokenizer::{EncodePolicy, Tokenizer};
+
+use crate::data::{Example, Target, check_texts};
+use crate::error::{Result, TransferError};
+use crate::metrics::{Metrics, classification_scores};
+use crate::runtime::overlap::{INFERENCE_BATCHES_AHEAD, read_ahead, read_inference_outputs};
+use crate::stages::{SetFrozen, Stage, Stages};
+
+/// A tokenizer, a token embedder, a contextual embedder and a predictor, composed.
+///
+/// Each stage with weights can be frozen (kept as it is) or fine-tuned on its own; see
+/// [`TransferPipeline::train`] for training, [`TransferPipeline::save`] and
+/// [`TransferPipeline::load`] for persistence.
+#[derive(Debug)]
+pub struct TransferPipeline<T, E, C, P> {
+    pub(crate) tokenizer: T,
+    pub(crate) stages: Stages<E, C, P>,
+    pub(crate) labels: Vec<String>,
+    pub(crate) policy: EncodePolicy,
+    pub(crate) frozen: BTreeSet<Stage>,
+    pub(crate) device: Device,
+    pub(crate) inference_batch_size: usize,
+}
+
+/// What the pipeline says about one text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Prediction {
+    Class(ClassPrediction),
+    Values { values: Vec<f32> },
+}
+
+/// A classification: the most probable class and every class's probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassPrediction {
+    pub class: usize,
+    pub label: String,
+    pub probability: f32,
+    pub probabilities: Vec<f32>,
+}
+
+impl Prediction {
+    pub fn as_class(&self) -> Option<&ClassPrediction> {
+        match self {
+            Prediction::Class(c) => Some(c),
+            Prediction::Values { .. } => None,
+        }
+    }
+}
+
+impl<T, E, C, P> TransferPipeline<T, E, C, P>
+where
+    T: Tokenizer,
+    E: TokenEmbedder,
+    C: ContextualEmbedder,
+    P: Predictor,
+{
+    /// Composes four stages built on `device`, checking that they fit together: the
+    /// tokenizer's ids fit the embedder's table, and each stage's output size is the next
+    /// one's input size. Texts are cut at 256 tokens (or the embedder's limit) until
+    /// [`with_encode_policy`](Self::with_encode_policy) says otherwise.
+    pub fn new(
+        tokenizer: T,
+        embedder: E,
+        contextual: C,
+        predictor: P,
+        device: &Device,
+    ) -> Result<Self> {
+        if tokenizer.vocab_size() > embedder.vocab_size() {
+            return Err(TransferError::StageMismatch(format!(
+                "the tokenizer has {} token ids but the embedder's table has {} rows",
+                tokenizer.vocab_size(),
+                embedder.vocab_size()
+            )));
+        }
+        if embedder.dim() != contextual.input_dim() {
+            return Err(TransferError::StageMismatch(format!(
+                "the embedder makes {}-d vectors but the contextual embedder takes {}-d",
+                embedder.dim(),
+                contextual.input_dim()
+            )));
+        }
+        if contextual.output_dim() != predictor.input_dim() {
+            return Err(TransferError::StageMismatch(format!(
+                "the contextual embedder makes {}-d states but the predictor takes {}-d",
+                contextual.output_dim(),
+                predictor.input_dim()
+            )));
+        }
+        let policy = EncodePolicy::new(embedder.max_sequence_length().map_or(256, |m| m.min(256)));
+        let labels = match predictor.task() {
+            Task::Classification { num_classes } => {
+                (0..num_classes).map(|c| c.to_string()).collect()
+            }
+            Task::Regression { .. } => Vec::new(),
+        };
+        Ok(Self {
+            tokenizer,
+            stages: Stages {
+                embedder,
+                contextual,
+                predictor,
+            },
+            labels,
+            policy,
+            frozen: BTreeSet::new(),
+            device: device.clone(),
+            inference_batch_size: 64,
+        })
+    }
+
+    /// Names the classes (one per class, in class order).
+    pub fn with_labels<S: Into<String>>(
+        mut self,
+        labels: impl IntoIterator<Item = S>,
+    ) -> Result<Self> {
+        let labels: Vec<String> = labels.into_iter().map(Into::into).collect();
+        match self.stages.predictor.task() {
+            Task::Classification { num_classes } if labels.len() == num_classes => {
+                self.labels = labels;
+                Ok(self)
+            }
+            task => Err(TransferError::InvalidConfig {
+                field: "labels",
+                message: format!("{} labels for a {task:?} predictor", labels.len()),
+            }),
+        }
+    }
+
+    /// Sets the maximum length, truncation and padding of the texts. The maximum length
+    /// may not exceed what the embedder handles (BERT's position table).
+    pub fn with_encode_policy(mut self, policy: EncodePolicy) -> Result<Self> {
+        if let Some(limit) = self.stages.embedder.max_sequence_length()
+            && policy.max_length > limit
+        {
+            return Err(TransferError::InvalidConfig {
+                field: "max_length",
+                message: format!(
+                    "{} is longer than the embedder's {limit} positions",
+                    policy.max_length
+                ),
+            });
+        }
+        self.policy = policy;
+        Ok(self)
+    }
+
+    /// Texts per batch in [`predict`](Self::predict) and [`evaluate`](Self::evaluate).
+    pub fn with_inference_batch_size(mut self, batch_size: usize) -> Self {
+        self.inference_batch_size = batch_size.max(1);
+        self
+    }
+
+    /// Keeps a stage's weights as they are during training.
+    pub fn freeze(&mut self, stage: Stage) {
+        self.set_frozen(stage, true);
+    }
+
+    /// Lets training change a stage's weights again.
+    pub fn unfreeze(&mut self, stage: Stage) {
+        self.set_frozen(stage, false);
+    }
+
+    fn set_frozen(&mut self, stage: Stage, frozen: bool) {
+        if frozen {
+            self.frozen.insert(stage);
+        } else {
+            self.frozen.remove(&stage);
+        }
+        self.stages = self.stages.clone().map_stage(stage, SetFrozen(frozen));
+    }
+
+    pub fn is_frozen(&self, stage: Stage) -> bool {
+        self.frozen.contains(&stage)
+    }
+
+    pub fn tokenizer(&self) -> &T {
+        &self.tokenizer
+    }
+
+    pub fn stages(&self) -> &Stages<E, C, P> {
+        &self.stages
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    pub fn encode_policy(&self) -> &EncodePolicy {
+        &self.policy
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    pub fn task(&self) -> Task {
+        self.stages.predictor.task()
+    }
+
+    /// Moves the weights to another device (for example from CPU to CUDA).
+    pub fn to_device(mut self, device: &Device) -> Self {
+        self.stages = self.stages.to_device(device);
+        self.device = device.clone();
+        self
+    }
+
+    /// Token ids of each text, with special tokens, truncated; in parallel.
+    pub(crate) fn encode_all<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<Vec<u32>>> {
+        let (tokenizer, policy) = (&self.tokenizer, &self.policy);
+        texts
+            .par_iter()
+            .map(|t| {
+                tokenizer
+                    .encode(t.as_ref(), policy)
+                    .map(|(e, _)| e.ids)
+                    .map_err(TransferError::from)
+            })
+            .collect()
+    }
+
+    /// [`uploaded_batches`] at this pipeline's inference batch size, on its device, each with
+    /// what `with` uploads for its indices.
+    fn inference_batches<'a, X: 'a>(
+        &'a self,
+        encoded: &'a [Vec<u32>],
+        with: impl FnMut(&[usize]) -> X + 'a,
+    ) -> impl Iterator<Item = (Vec<usize>, Batch, X)> + 'a {
+        let pad = self.tokenizer.special_tokens().pad;
+        uploaded_batches(encoded, self.inference_batch_size, pad, &self.device, with)
+    }
+
+    /// The raw outputs (logits or values) for each text, without autodiff, in batches of
+    /// similar lengths.
+    pub fn outputs<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
+        check_texts("texts", texts)?;
+        let encoded = self.encode_all(texts)?;
+        let mut out = vec![Vec::new(); texts.len()];
+        let queued = self
+            .inference_batches(&encoded, |_| ())
+            .map(|(batch, tensors, ())| (batch, self.stages.forward_batch(tensors)));
+        read_inference_outputs(queued, |(batch, output)| {
+            for (&i, row) in batch.iter().zip(rows_of(output)) {
+                out[i] = row;
+            }
+        });
+        Ok(out)
+    }
+
+    /// The prediction for each text: the most probable class and the class probabilities,
+    /// or the predicted values.
+    pub fn predict<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<Prediction>> {
+        let outputs = self.outputs(texts)?;
+        Ok(match self.task() {
+            Task::Classification { .. } => outputs
+                .into_iter()
+                .map(|logits| {
+                    let probabilities = softmax_row(&logits);
+                    let (class, &probability) = probabilities
+                        .iter()
+                        .enumerate()
+                        .max_by(|a, b| a.1.total_cmp(b.1))
+                        .expect("at least two classes");
+                    Prediction::Class(ClassPrediction {
+                        class,
+                        label: self.labels[class].clone(),
+                        probability,
+                        probabilities,
+                    })
+                })
+                .collect(),
+            Task::Regression { .. } => outputs
+                .into_iter()
+                .map(|values| Prediction::Values { values })
+                .collect(),
+        })
+    }
+
+    /// Loss, and accuracy and macro-F1 or mean squared error, on labelled examples.
+    pub fn evaluate(&self, examples: &[Example]) -> Result<Metrics> {
+        check_examples("examples", examples, self.task())?;
+        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+        let encoded = self.encode_all(&texts)?;
+        let mut loss_sum = 0.0;
+        let mut predicted = vec![0usize; examples.len()];
+        let mut squared_error = 0.0;
+        // The targets go up with their batch's ids: an upload on its own would wait for the
+        // batches queued before it.
+        let targets = |batch: &[usize]| {
+            let batch_examples: Vec<&Example> = batch.iter().map(|&i| &examples[i]).collect();
+            targets_tensor(&batch_examples, &self.device)
+        };
+        let queued = self
+            .inference_batches(&encoded, targets)
+            .map(|(batch, tensors, targets)| {
+                let output = self.stages.forward_batch(tensors);
+                let loss = self.stages.predictor.loss(output.clone(), targets);
+                (batch, output, loss)
+            });
+        read_inference_outputs(queued, |(batch, output, loss)| {
+            loss_sum += f64::from(loss.into_scalar::<f32>()) * batch.len() as f64;
+            for (&i, row) in batch.iter().zip(rows_of(output)) {
+                match &examples[i].target {
+                    Target::Class(_) => {
+                        predicted[i] = argmax(&row);
+                    }
+                    Target::Values(values) => {
+                        squared_error += row
+                            .iter()
+                            .zip(values)
+                            .map(|(p, t)| f64::from(p - t).powi(2))
+                            .sum::<f64>()
+                            / values.len() as f64;
+                    }
+                }
+            }
+        });
+        let n = examples.len();
+        Ok(match self.task() {
+            Task::Classification { num_classes } => {
+                let actual: Vec<usize> = examples
+                    .iter()
+                    .map(|e| match e.target {
+                        Target::Class(c) => c,
+                        Target::Values(_) => unreachable!("checked by check_examples"),
+                    })
+                    .collect();
+                let (accuracy, f1) = classification_scores(&predicted, &actual, num_classes);
+                Metrics {
+                    examples: n,
+                    loss: loss_sum / n as f64,
+                    accuracy: Some(accuracy),
+                    macro_f1: Some(f1),
+                    mse: None,
+                }
+            }
+            Task::Regression { .. } => Metrics {
+                examples: n,
+                loss: loss_sum / n as f64,
+                accuracy: None,
+                macro_f1: None,
+                mse: Some(squared_error / n as f64),
+            },
+        })
+    }
+}
+
+/// Fails, naming the example, on an empty list, an empty text or a target that does not
+/// fit the task.
+pub(crate) fn check_examples(what: &'static str, examples: &[Example], task: Task) -> Result<()> {
+    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+    check_texts(what, &texts)?;
+    for (index, e) in examples.iter().enumerate() {
+        let message = match (&e.target, task) {
+            (Target::Class(c), Task::Classification { num_classes }) if *c >= num_classes => {
+                format!("class {c} but the predictor has {num_classes} classes")
+            }
+            (Target::Values(v), Task::Regression { outputs }) if v.len() != outputs => {
+                format!("{} values but the predictor makes {outputs}", v.len())
+            }
+            (Target::Values(v), Task::Regression { .. }) if v.iter().any(|x| !x.is_finite()) => {
+                "a value is not finite".to_string()
+            }
+            (Target::Values(_), Task::Classification { .. }) => {
+                "values given to a classification pipeline".to_string()
+            }
+            (Target::Class(_), Task::Regression { .. }) => {
+                "a class given to a regression pipeline".to_string()
+            }
+            _ => continue,
+        };
+        return Err(TransferError::BadTarget {
+            what,
+            index,
+            message,
+        });
+    }
+    Ok(())
+}
+
+/// Batches of indices into `encoded`, longest texts first, so that each batch pads little.
+pub(crate) fn length_sorted_batches(encoded: &[Vec<u32>], batch_size: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..encoded.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(encoded[i].len()));
+    order
+        .chunks(batch_size.max(1))
+        .map(<[usize]>::to_vec)
+        .collect()
+}
+
+/// Length-sorted batches of `encoded` (longest first), each with its indices, padded with `pad`
+/// and uploaded to `device` a few at a time, together with what `with` uploads for the same
+/// indices (a batch's targets).
+pub(crate) fn uploaded_batches<'a, X: 'a>(
+    encoded: &'a [Vec<u32>],
+    batch_size: usize,
+    pad: u32,
+    device: &'a Device,
+    mut with: impl FnMut(&[usize]) -> X + 'a,
+) -> impl Iterator<Item = (Vec<usize>, Batch, X)> + 'a {
+    let batches = length_sorted_batches(encoded, batch_size);
+    read_ahead(batches, INFERENCE_BATCHES_AHEAD, move |batch| {
+        let rows: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
+        let tensors = Batch::new(&rows, pad, device);
+        let extra = with(&batch);
+        (batch, tensors, extra)
+    })
+}
+
+/// One batch of token ids on the device, padded to its longest row, for
+/// [`Stages::forward_batch`](crate::Stages::forward_batch).
+///
+/// ```
+/// use burn::prelude::*;
+/// use transfer_pipeline::Batch;
+///
+/// let batch = Batch::new(&[&[5, 6, 7], &[5, 6]], 0, &Device::flex());
+/// assert_eq!(batch.ids.dims(), [2, 3]);
+/// assert!(batch.padded);
+/// assert!(!Batch::new(&[&[5, 6]], 0, &Device::flex()).padded);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub ids: Tensor<2, Int>,
+    /// `true` at real tokens.
+    pub mask: Tensor<2, Bool>,
+    /// Whether any row is shorter than the longest: known on the host, so the encoder need
+    /// not read `mask` back from the device (on CUDA, a wait for all queued work).
+    pub padded: bool,
+}
+
+impl Batch {
+    /// Pads `rows` of token ids with `pad` and uploads them to `device`.
+    pub fn new(rows: &[&[u32]], pad: u32, device: &Device) -> Self {
+        let seq = rows.iter().map(|r| r.len()).max().unwrap_or(0).max(1);
+        let mut ids = vec![i64::from(pad); rows.len() * seq];
+        let mut mask = vec![false; rows.len() * seq];
+        for (r, row) in rows.iter().enumerate() {
+            for (j, &id) in row.iter().enumerate() {
+                ids[r * seq + j] = i64::from(id);
+                mask[r * seq + j] = true;
+            }
+        }
+        Self {
+            padded: mask.contains(&false),
+            ids: Tensor::from_data(TensorData::new(ids, [rows.len(), seq]), device),
+            mask: Tensor::from_data(TensorData::new(mask, [rows.len(), seq]), device),
+        }
+    }
+}
+
+/// The targets of a batch as the tensor its predictor's loss takes.
+pub(crate) fn targets_tensor(examples: &[&Example], device: &Device) -> Targets {
+    match &examples[0].target {
+        Target::Class(_) => {
+            let classes: Vec<i64> = examples
+                .iter()
+                .map(|e| match e.target {
+                    Target::Class(c) => c as i64,
+                    Target::Values(_) => 0,
+                })
+                .collect();
+            Targets::Classes(Tensor::from_data(
+                TensorData::new(classes, [examples.len()]),
+                device,
+            ))
+        }
+        Target::Values(first) => {
+            let width = first.len();
+            let values: Vec<f32> = examples
+                .iter()
+                .flat_map(|e| match &e.target {
+                    Target::Values(v) => v.clone(),
+                    Target::Class(_) => vec![0.0; width],
+                })
+                .collect();
+            Targets::Values(Tensor::from_data(
+                TensorData::new(values, [examples.len(), width]),
+                device,
+            ))
+        }
+    }
+}
+
+/// Rows of a `[batch, outputs]` tensor, as f32 whatever the float type.
+pub(crate) fn rows_of(output: Tensor<2>) -> Vec<Vec<f32>> {
+    let [_, width] = output.dims();
+    let values: Vec<f32> = output
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap_or_default();
+    values.chunks(width.max(1)).map(<[f32]>::to_vec).collect()
+}
+
+pub(crate) fn softmax_row(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.into_iter().map(|e| e / sum).collect()
+}
+
+fn argmax(row: &[f32]) -> usize {
+    row.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i)
+}
