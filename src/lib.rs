@@ -4,13 +4,15 @@
 //!
 //! | stage | trait | implementations |
 //! | --- | --- | --- |
-//! | [`tokenizer`]: text → token ids | [`Tokenizer`] | word-level, Hugging Face `tokenizer.json` |
-//! | [`embedder`]: ids → vectors | [`TokenEmbedder`] | learned table |
-//! | [`contextual`]: vectors → context-aware vectors | [`ContextualEmbedder`] | bag of embeddings, LSTM |
+//! | [`tokenizer`]: text → token ids | [`Tokenizer`] | word-level, Hugging Face `tokenizer.json`, BERT `vocab.txt` |
+//! | [`embedder`]: ids → vectors | [`TokenEmbedder`] | learned table, GloVe / word2vec vectors, BERT embeddings |
+//! | [`contextual`]: vectors → context-aware vectors | [`ContextualEmbedder`] | bag of embeddings, LSTM, BERT encoder |
 //! | [`predictor`]: states → the task's output | [`Predictor`] | pooled classifier, pooled regressor |
 //!
-//! [`TransferPipeline`] composes any four, freezes or fine-tunes each, trains, evaluates,
-//! predicts, saves and loads. Everything runs on Burn's pure-Rust CPU backend
+//! [`TransferPipeline`] ([`pipeline`]) composes any four, freezes or fine-tunes each, trains,
+//! evaluates, predicts, saves and loads; the same crate pretrains language models, reads IMDB
+//! and Hugging Face checkpoints, and has NB-SVM and word-vector-sum classifiers. [`kernels`]
+//! holds the fast paths under the stages. Everything runs on Burn's pure-Rust CPU backend
 //! (`Device::flex()`) or, with the `tch` feature, on libtorch (CPU and CUDA).
 
 pub mod fetch;

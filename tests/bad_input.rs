@@ -46,6 +46,7 @@ fn cli(args: &[&str]) -> (i32, String) {
 
 #[test]
 fn an_unknown_config_field_names_the_file_and_the_field() {
+    let _rng = exclusive_rng();
     let dir = saved_pipeline("unknown-field");
     edit_manifest(&dir, |v| v["predictor"]["bogus_option"] = 3.into());
     let err = AnyPipeline::load(&dir, &Device::flex()).unwrap_err();
@@ -74,6 +75,7 @@ fn an_unknown_config_field_names_the_file_and_the_field() {
 
 #[test]
 fn missing_files_name_their_path() {
+    let _rng = exclusive_rng();
     let err = AnyPipeline::load("/nonexistent/model", &Device::flex()).unwrap_err();
     assert!(matches!(err, TransferError::Io { .. }));
     assert!(
@@ -109,6 +111,7 @@ fn missing_files_name_their_path() {
 
 #[test]
 fn weights_that_do_not_fit_the_config_are_an_error() {
+    let _rng = exclusive_rng();
     let dir = saved_pipeline("wrong-shape");
     edit_manifest(&dir, |v| v["embedder"]["dim"] = 16.into());
     edit_manifest(&dir, |v| v["contextual"]["dim"] = 16.into());
@@ -120,6 +123,7 @@ fn weights_that_do_not_fit_the_config_are_an_error() {
 
 #[test]
 fn empty_texts_and_empty_datasets_are_typed_errors() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let train = examples(false, 64, 2);
     let mut pipeline = word_pipeline(&train, Arch::Bag, &device);
@@ -195,6 +199,7 @@ fn empty_texts_and_empty_datasets_are_typed_errors() {
 
 #[test]
 fn stages_that_do_not_fit_together_are_refused() {
+    let _rng = exclusive_rng();
     use transfer_nlp::contextual::{AnyContextual, BagOfEmbeddings};
     let device = Device::flex();
     let train = examples(false, 32, 3);
@@ -213,6 +218,7 @@ fn stages_that_do_not_fit_together_are_refused() {
 
 #[test]
 fn imdb_archives_with_faults() {
+    let _rng = exclusive_rng();
     use std::path::Path;
     use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts};
     let good = |name: &str| (name.to_string(), b"A fine review.".to_vec());
@@ -260,6 +266,7 @@ fn imdb_archives_with_faults() {
 
 #[test]
 fn odd_reviews_are_handled() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let train = examples(false, 64, 4);
     let pipeline = word_pipeline(&train, Arch::BiLstm, &device);
@@ -272,9 +279,19 @@ fn odd_reviews_are_handled() {
         "a",
     ];
     let predictions = pipeline.predict(&odd).unwrap();
+    let outputs = pipeline.outputs(&odd).unwrap();
     assert_eq!(predictions.len(), odd.len());
-    for p in &predictions {
+    // Each prediction is the softmax of the model's own logits for that text.
+    for (p, logits) in predictions.iter().zip(&outputs) {
         let p = p.as_class().unwrap();
-        assert!(p.probability.is_finite() && p.probability >= 0.5);
+        assert!(logits.iter().all(|x| x.is_finite()), "{logits:?}");
+        let top = usize::from(logits[1] > logits[0]);
+        let probability = 1.0 / (1.0 + (logits[1 - top] - logits[top]).exp());
+        assert_eq!(p.label, pipeline.labels()[top]);
+        assert!(
+            (p.probability - probability).abs() < 1e-6,
+            "{} vs {probability}",
+            p.probability
+        );
     }
 }

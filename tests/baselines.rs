@@ -20,6 +20,7 @@ fn accuracy(predicted: &[bool], actual: &[bool]) -> f64 {
 
 #[test]
 fn nbsvm_learns_from_a_thousand_reviews() {
+    let _rng = exclusive_rng();
     let train = examples(false, 1000, 1);
     let (train, labels) = split(&train);
     let test = examples(true, 4000, 2);
@@ -38,6 +39,7 @@ fn nbsvm_learns_from_a_thousand_reviews() {
 
 #[test]
 fn nbsvm_midpoint_intercept_calls_half_the_reviews_positive() {
+    let _rng = exclusive_rng();
     let train = examples(false, 1000, 1);
     let (train, labels) = split(&train);
     let test = examples(true, 4000, 2);
@@ -65,6 +67,7 @@ fn nbsvm_midpoint_intercept_calls_half_the_reviews_positive() {
 
 #[test]
 fn word_vector_sums_learn_from_a_thousand_reviews() {
+    let _rng = exclusive_rng();
     let vectors = WordVectors::load(assets().join("vectors/glove.6B.50d.100k.txt.gz")).unwrap();
     let (train, test) = (examples(false, 1000, 1), examples(true, 4000, 2));
     let ((train, labels), (test, test_labels)) = (split(&train), split(&test));
@@ -81,6 +84,7 @@ fn word_vector_sums_learn_from_a_thousand_reviews() {
 
 #[test]
 fn baselines_refuse_bad_input() {
+    let _rng = exclusive_rng();
     assert!(matches!(
         NbSvm::fit::<&str>(&[], &[], &NbSvmConfig::default()),
         Err(TransferError::EmptyDataset { .. })

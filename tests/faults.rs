@@ -19,7 +19,7 @@ fn dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Dropout in the head, gradual unfreezing, discriminative rates, a schedule and
+/// Dropout in the LSTM and the head (`fresh`), gradual unfreezing, discriminative rates, a schedule and
 /// validation: everything a resume has to restore.
 fn config(checkpoint: Option<&Path>) -> TrainConfig {
     TrainConfig {
@@ -45,7 +45,7 @@ fn fresh() -> (AnyPipeline, Vec<Example>) {
     // Same initial weights every time: saved once, loaded by each caller.
     let init = INIT.get_or_init(|| {
         let dir = dir("init");
-        word_pipeline(&train, Arch::BiLstm, &Device::flex())
+        word_pipeline(&train, Arch::BiLstmDropout, &Device::flex())
             .save(&dir)
             .unwrap();
         dir
@@ -53,8 +53,36 @@ fn fresh() -> (AnyPipeline, Vec<Example>) {
     (AnyPipeline::load(init, &Device::flex()).unwrap(), train)
 }
 
+/// Dropout draws differ from step to step and are part of what a resume restores.
+#[test]
+fn training_draws_dropout() {
+    let _rng = exclusive_rng();
+    let (pipeline, train) = fresh();
+    let stages = burn::module::Module::train(pipeline.stages().clone());
+    let device = Device::flex().autodiff();
+    let rows: Vec<Vec<u32>> = train[..4]
+        .iter()
+        .map(|e| pipeline.tokenizer().tokenize(&e.text).ids)
+        .collect();
+    let rows: Vec<&[u32]> = rows.iter().map(Vec::as_slice).collect();
+    let batch = Batch::new(&rows, pipeline.tokenizer().special_tokens().pad, &device);
+    device.seed(1);
+    let a = params_of(stages.forward_batch(batch.clone()));
+    device.seed(2);
+    let b = params_of(stages.forward_batch(batch));
+    assert_ne!(
+        a, b,
+        "training forwards with different seeds gave the same logits"
+    );
+}
+
+fn params_of(t: burn::prelude::Tensor<2>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec().unwrap()
+}
+
 #[test]
 fn resumed_training_ends_bit_identical() {
+    let _rng = exclusive_rng();
     let (mut uninterrupted, train) = fresh();
     let full = uninterrupted.train(&train, &config(None)).unwrap();
 
@@ -103,6 +131,7 @@ fn resumed_training_ends_bit_identical() {
 
 #[test]
 fn the_same_seed_gives_the_same_results() {
+    let _rng = exclusive_rng();
     let (mut a, train) = fresh();
     let (mut b, _) = fresh();
     let ra = a.train(&train, &config(None)).unwrap();
@@ -117,7 +146,8 @@ fn the_same_seed_gives_the_same_results() {
 }
 
 /// Run by `a_save_killed_midway_leaves_a_loadable_pipeline` in a child process: saves the
-/// pipeline of `TRANSFER_KILL_SOURCE` to `TRANSFER_KILL_TARGET` over and over.
+/// pipeline of `TRANSFER_KILL_SOURCE` to `TRANSFER_KILL_TARGET` over and over, adding a byte
+/// to `TRANSFER_KILL_TARGET.saves` after each save.
 #[test]
 #[ignore = "a helper run in a child process"]
 fn child_saves_forever() {
@@ -128,13 +158,30 @@ fn child_saves_forever() {
         return;
     };
     let pipeline = AnyPipeline::load(&source, &Device::flex()).unwrap();
+    let mut saves = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(saves_log(Path::new(&target)))
+        .unwrap();
     loop {
         pipeline.save(&target).unwrap();
+        std::io::Write::write_all(&mut saves, b".").unwrap();
     }
+}
+
+/// Where `child_saves_forever` counts its finished saves.
+fn saves_log(target: &Path) -> PathBuf {
+    target.with_extension("saves")
+}
+
+/// The saves the child has finished.
+fn saves(target: &Path) -> u64 {
+    std::fs::metadata(saves_log(target)).map_or(0, |m| m.len())
 }
 
 #[test]
 fn a_save_killed_midway_leaves_a_loadable_pipeline() {
+    let _rng = exclusive_rng();
     let base = dir("kill");
     let (pipeline, _) = fresh();
     let source = base.join("source");
@@ -151,9 +198,27 @@ fn a_save_killed_midway_leaves_a_loadable_pipeline() {
             .env("TRANSFER_KILL_TARGET", &target)
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(300 + rng.below(700) as u64));
+        // Killed only once it has saved at least twice more, at a random point after that.
+        let before = saves(&target);
+        let started = std::time::Instant::now();
+        while saves(&target) < before + 2 {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "round {round}: the child never saved twice"
+            );
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("round {round}: the child exited ({status}) before saving twice");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(rng.below(300) as u64));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "round {round}: the child stopped before it was killed"
+        );
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
+        assert!(saves(&target) >= before + 2, "round {round}");
         let loaded = AnyPipeline::load(&target, &Device::flex()).unwrap_or_else(|e| {
             panic!("round {round}: the killed save left {target:?} unloadable: {e}")
         });

@@ -165,6 +165,7 @@ proptest! {
 
 #[test]
 fn the_tiny_tarball_reads() {
+    let _rng = exclusive_rng();
     let imdb = Imdb::read_tarball(tiny_imdb(), Path::new("tiny.tar.gz"), ImdbParts::ALL).unwrap();
     assert_eq!(
         (imdb.train.len(), imdb.test.len(), imdb.unsup.len()),
@@ -175,6 +176,7 @@ fn the_tiny_tarball_reads() {
 
 #[test]
 fn unmutated_files_load() {
+    let _rng = exclusive_rng();
     let s = saved();
     assert!(load_with(
         "pipeline.json",

@@ -7,12 +7,14 @@ use burn::prelude::Device;
 
 #[test]
 fn minilm_matches_transformers_on_flex() {
+    let _rng = common::exclusive_rng();
     let worst = common::golden::check_against_reference(&Device::flex());
     eprintln!("largest |difference| from transformers on flex: {worst:e}");
 }
 
 #[test]
 fn sentence_embeddings_match_sentence_transformers() {
+    let _rng = common::exclusive_rng();
     let golden = common::golden::Golden::load();
     let model =
         transfer_nlp::pipeline::io::hf::PretrainedBert::load(common::minilm_dir(), &Device::flex())
@@ -62,4 +64,20 @@ fn sentence_embeddings_match_sentence_transformers() {
             .zip(&ours[1])
             .all(|(a, b)| (a - b).abs() < 1e-6)
     );
+}
+
+/// A NaN anywhere fails the golden comparison, wherever it falls among larger differences.
+#[test]
+fn a_nan_fails_every_tolerance() {
+    let _rng = common::exclusive_rng();
+    use common::golden::max_abs_diff;
+    assert_eq!(max_abs_diff(&[1.0, 2.0], &[1.0, 2.5]), 0.5);
+    for a in [
+        [f32::NAN, 2.0, 3.0],
+        [1.0, f32::NAN, 9.0],
+        [5.0, 2.0, f32::NAN],
+    ] {
+        let worst = max_abs_diff(&a, &[1.0, 2.0, 3.0]);
+        assert!(!(worst < 1e-4) && !(worst > 1e-3), "{a:?}: {worst}");
+    }
 }

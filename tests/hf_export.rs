@@ -12,6 +12,7 @@ use transfer_nlp::*;
 
 #[test]
 fn fine_tuned_minilm_exports_with_identical_hidden_states() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let bert = PretrainedBert::load(minilm_dir(), &device).unwrap();
     let head =
@@ -55,12 +56,7 @@ fn fine_tuned_minilm_exports_with_identical_hidden_states() {
     let (reloaded_ids, _, _, states) = golden::hidden_states(&reloaded, &texts, 48, &device);
     let (_, _, _, before) = golden::hidden_states(&original, &texts, 48, &device);
     assert_eq!(ids, reloaded_ids);
-    let diff = |a: &[f32], b: &[f32]| {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0f32, f32::max)
-    };
+    let diff = golden::max_abs_diff;
     assert!(
         diff(&states, &expected) < 1e-6,
         "export changed the outputs: {}",

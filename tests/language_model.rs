@@ -60,6 +60,7 @@ fn unigram_loss(tokenizer: &WordLevelTokenizer, train: &[String], held_out: &[St
 
 #[test]
 fn the_unigram_bias_starts_the_model_at_the_unigram_loss() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let train = texts(false, 300);
     let held_out = texts(true, 40);
@@ -70,11 +71,12 @@ fn the_unigram_bias_starts_the_model_at_the_unigram_loss() {
         stream.push(i64::from(tokenizer.special_tokens().pad));
     }
     let fresh = small_model(tokenizer.vocab_size(), &device);
-    let uniform = fresh.evaluate(&tokenizer, &held_out, 64);
+    let uniform = fresh.evaluate(&tokenizer, &held_out, 64).unwrap();
     let unigram = unigram_loss(&tokenizer, &train, &held_out);
     let started = fresh
         .with_unigram_bias(&stream)
-        .evaluate(&tokenizer, &held_out, 64);
+        .evaluate(&tokenizer, &held_out, 64)
+        .unwrap();
     let vocab = tokenizer.vocab_size() as f64;
     assert!(
         (uniform - vocab.ln()).abs() < 0.1,
@@ -89,6 +91,7 @@ fn the_unigram_bias_starts_the_model_at_the_unigram_loss() {
 
 #[test]
 fn a_language_model_learns_imdb_below_the_unigram_level() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let train = texts(false, 600);
     let held_out = texts(true, 40);
@@ -109,7 +112,7 @@ fn a_language_model_learns_imdb_below_the_unigram_level() {
     let (model, report) =
         train_language_model(model, &tokenizer, &train, &training, &device).unwrap();
     let unigram = unigram_loss(&tokenizer, &train, &held_out);
-    let loss = model.evaluate(&tokenizer, &held_out, 64);
+    let loss = model.evaluate(&tokenizer, &held_out, 64).unwrap();
     assert_eq!(report.epoch_losses.len(), 2);
     assert!(
         report.epoch_losses[1] < report.epoch_losses[0],
@@ -117,4 +120,29 @@ fn a_language_model_learns_imdb_below_the_unigram_level() {
     );
     // 4.65 against 5.49 nats when written; 4.98 without the unigram bias.
     assert!(loss < unigram - 0.6, "held-out {loss} vs unigram {unigram}");
+}
+
+/// A tokenizer with more tokens than the model's embedding table is a typed error, in
+/// training and in evaluation, before any id reaches the lookup.
+#[test]
+fn a_tokenizer_larger_than_the_model_is_refused() {
+    let _rng = exclusive_rng();
+    let device = Device::flex();
+    let corpus = texts(false, 60);
+    let tokenizer = tokenizer(&corpus);
+    assert!(tokenizer.vocab_size() > 50);
+    let model = small_model(50, &device);
+    let is_tokenizer_error = |err: &transfer_nlp::TransferError| {
+        matches!(err, transfer_nlp::TransferError::InvalidConfig { field: "tokenizer", message }
+            if message.contains("50 rows"))
+    };
+    let err = model.evaluate(&tokenizer, &corpus[..2], 64).unwrap_err();
+    assert!(is_tokenizer_error(&err), "{err}");
+    let config = LanguageModelTraining {
+        batch_size: 2,
+        bptt: 16,
+        ..LanguageModelTraining::default()
+    };
+    let err = train_language_model(model, &tokenizer, &corpus, &config, &device).unwrap_err();
+    assert!(is_tokenizer_error(&err), "{err}");
 }

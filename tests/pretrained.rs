@@ -73,6 +73,7 @@ fn half_precision(dtype: Dtype) -> Vec<u8> {
 
 #[test]
 fn fp16_and_bf16_checkpoints_load_as_fp32() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let text = ["A charming, funny and moving film."];
     let reference = PretrainedBert::load(minilm_dir(), &device).unwrap();
@@ -83,11 +84,7 @@ fn fp16_and_bf16_checkpoints_load_as_fp32() {
         });
         let model = PretrainedBert::load(&dir, &device).unwrap();
         let (_, _, _, states) = golden::hidden_states(&model, &text, 64, &device);
-        let worst = states
-            .iter()
-            .zip(&expected)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let worst = golden::max_abs_diff(&states, &expected);
         assert!(worst < tolerance, "{dtype:?}: {worst}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -95,6 +92,7 @@ fn fp16_and_bf16_checkpoints_load_as_fp32() {
 
 #[test]
 fn bad_checkpoints_are_typed_errors_naming_file_and_tensor() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let full = std::fs::read(minilm_dir().join("model.safetensors")).unwrap();
     let load = |dir: &Path| PretrainedBert::load(dir, &device).unwrap_err();
@@ -186,6 +184,7 @@ fn bad_checkpoints_are_typed_errors_naming_file_and_tensor() {
 
 #[test]
 fn vocab_txt_alone_gives_the_same_ids_as_tokenizer_json() {
+    let _rng = exclusive_rng();
     let from_json = PretrainedBert::load(minilm_dir(), &Device::flex())
         .unwrap()
         .tokenizer;
@@ -207,6 +206,7 @@ fn vocab_txt_alone_gives_the_same_ids_as_tokenizer_json() {
 
 #[test]
 fn bert_fast_path_matches_tokenizers_on_imdb_reviews() {
+    let _rng = exclusive_rng();
     let tokenizer = PretrainedBert::load(minilm_dir(), &Device::flex())
         .unwrap()
         .tokenizer;
@@ -228,6 +228,7 @@ fn bert_fast_path_matches_tokenizers_on_imdb_reviews() {
 
 #[test]
 fn glove_covers_most_of_an_imdb_vocabulary() {
+    let _rng = exclusive_rng();
     let vectors = WordVectors::load(assets().join("vectors/glove.6B.50d.100k.txt.gz")).unwrap();
     assert_eq!((vectors.len(), vectors.dim()), (100_000, 50));
     let train = examples(false, 2000, 1);
@@ -266,6 +267,7 @@ fn glove_covers_most_of_an_imdb_vocabulary() {
 
 #[test]
 fn bf16_mixed_precision_stays_close_to_fp32() {
+    let _rng = exclusive_rng();
     use transfer_nlp::contextual::Precision;
     let texts = [
         "A wonderful, moving film.",
@@ -280,11 +282,7 @@ fn bf16_mixed_precision_stays_close_to_fp32() {
         let b = bf16.sentence_embeddings(batch, 64, 8).unwrap();
         for (x, y) in a.iter().zip(&b) {
             let cosine: f32 = x.iter().zip(y).map(|(p, q)| p * q).sum();
-            let max_diff = x
-                .iter()
-                .zip(y)
-                .map(|(p, q)| (p - q).abs())
-                .fold(0.0, f32::max);
+            let max_diff = golden::max_abs_diff(x, y);
             assert!(cosine > 0.995, "cosine {cosine}");
             assert!(max_diff > 0.0, "bf16 changed nothing: is the cast applied?");
         }

@@ -33,6 +33,7 @@ fn probabilities(pipeline: &AnyPipeline, texts: &[String]) -> Vec<Vec<f32>> {
 
 #[test]
 fn save_load_predict_gives_identical_probabilities() {
+    let _rng = exclusive_rng();
     for arch in [Arch::Bag, Arch::BiLstm] {
         let (pipeline, texts) = trained(arch);
         let dir = tempdir("save-load");
@@ -51,6 +52,7 @@ fn save_load_predict_gives_identical_probabilities() {
 
 #[test]
 fn saving_again_replaces_the_files_of_the_previous_save() {
+    let _rng = exclusive_rng();
     let (pipeline, texts) = trained(Arch::Bag);
     let dir = tempdir("resave");
     pipeline.save(&dir).unwrap();

@@ -24,6 +24,7 @@ fn accuracy(guesses: &[Example], truth: &[Example]) -> f64 {
 
 #[test]
 fn the_most_confident_guesses_are_balanced_and_more_often_right() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let train = examples(false, 1000, 2);
     let mut teacher = word_pipeline(&train, Arch::Bag, &device);

@@ -11,6 +11,7 @@ use transfer_nlp::*;
 
 #[test]
 fn libtorch_trains_freezes_and_shares_weights_with_flex() {
+    let _rng = exclusive_rng();
     let device = Device::libtorch();
     let train = examples(false, 1000, 1);
     let test = examples(true, 500, 1);
@@ -57,6 +58,7 @@ fn libtorch_trains_freezes_and_shares_weights_with_flex() {
 
 #[test]
 fn minilm_matches_transformers_on_libtorch() {
+    let _rng = exclusive_rng();
     let worst = golden::check_against_reference(&Device::libtorch());
     eprintln!("largest |difference| from transformers on tch: {worst:e}");
 }

@@ -20,6 +20,7 @@ fn quick(epochs: usize, lr: f64) -> TrainConfig {
 
 #[test]
 fn bag_of_embeddings_learns_imdb_sentiment() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let train = examples(false, 1000, 1);
     let test = examples(true, 500, 1);
@@ -35,6 +36,7 @@ fn bag_of_embeddings_learns_imdb_sentiment() {
 
 #[test]
 fn a_frozen_stage_stays_bit_identical_while_the_others_change() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let train = examples(false, 96, 2);
     let mut pipeline = word_pipeline(&train, Arch::BiLstm, &device);
@@ -61,6 +63,7 @@ fn a_frozen_stage_stays_bit_identical_while_the_others_change() {
 
 #[test]
 fn per_stage_learning_rates_are_applied() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let train = examples(false, 96, 4);
     let mut pipeline = word_pipeline(&train, Arch::BiLstm, &device);
@@ -90,6 +93,7 @@ fn per_stage_learning_rates_are_applied() {
 
 #[test]
 fn gradual_unfreezing_trains_the_top_stage_first() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let train = examples(false, 64, 5);
     let mut pipeline = word_pipeline(&train, Arch::BiLstm, &device);
@@ -111,6 +115,7 @@ fn gradual_unfreezing_trains_the_top_stage_first() {
 
 #[test]
 fn early_stopping_keeps_the_best_epoch() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let train = examples(false, 300, 6);
     let mut pipeline = word_pipeline(&train, Arch::Bag, &device);
@@ -132,8 +137,28 @@ fn early_stopping_keeps_the_best_epoch() {
     );
 }
 
+/// With nothing to learn (learning rate 0) validation never improves on the first epoch:
+/// training stops `patience` epochs after it, and runs every epoch without early stopping or
+/// with a patience longer than the run.
+#[test]
+fn early_stopping_stops_when_validation_stops_improving_and_not_otherwise() {
+    let _rng = exclusive_rng();
+    let device = Device::flex();
+    let train = examples(false, 120, 8);
+    for (patience, epochs_run) in [(Some(2), 3), (Some(1), 2), (None, 6), (Some(6), 6)] {
+        let mut pipeline = word_pipeline(&train, Arch::Bag, &device);
+        let mut config = quick(6, 0.0);
+        config.validation_fraction = 0.3;
+        config.early_stopping_patience = patience;
+        let report = pipeline.train(&train, &config).unwrap();
+        assert_eq!(report.epochs.len(), epochs_run, "patience {patience:?}");
+        assert_eq!(report.best_epoch, Some(0), "patience {patience:?}");
+    }
+}
+
 #[test]
 fn a_learning_rate_that_blows_up_is_a_typed_error() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let train = examples(false, 64, 7);
     let mut pipeline = word_pipeline(&train, Arch::Bag, &device);
@@ -147,6 +172,7 @@ fn a_learning_rate_that_blows_up_is_a_typed_error() {
 
 #[test]
 fn attributions_explain_the_predicted_probabilities_word_by_word() {
+    let _rng = exclusive_rng();
     let device = Device::flex();
     let train = examples(false, 1000, 1);
     let mut pipeline = word_pipeline(&train, Arch::Bag, &device);

@@ -19,18 +19,16 @@ if [ -z "$model" ]; then
 fi
 screenshot="${2:-$work/textflix.png}"
 
-browser=1
-if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
-  echo "SKIPPED: the browser test needs Debian's chromium and Node.js"; browser=0
-else
-  (cd web-tests && npm install --silent --no-audit --no-fund)
-fi
+for tool in chromium node npm; do
+  command -v "$tool" >/dev/null || { echo "FAIL: the browser test needs $tool (Debian's chromium, Node.js and npm)"; exit 1; }
+done
+(cd web-tests && npm install --silent --no-audit --no-fund)
 "$target/release/examples/textflix-app" --model "$model" --db "$work/app.sqlite" --port 0 --corpus-size 300 > "$work/app.log" 2>&1 &
 for _ in $(seq 600); do grep -q "listening on" "$work/app.log" 2>/dev/null && break; sleep 0.5; done
 url="$(grep -o 'http://[0-9.:]*' "$work/app.log" | head -1)"
 [ -n "$url" ] || { cat "$work/app.log"; exit 1; }
 
-[ "$browser" = 1 ] && node web-tests/app.mjs "$url" "$screenshot"
+node web-tests/app.mjs "$url" "$screenshot"
 
 # Bad input: a 4xx with a message, and the server keeps serving.
 check() { # expected-status curl-args...

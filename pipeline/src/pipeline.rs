@@ -117,7 +117,7 @@ where
         })
     }
 
-    /// Names the classes (one per class, in class order).
+    /// Names the classes (one per class, in class order; none for a regressor).
     pub fn with_labels<S: Into<String>>(
         mut self,
         labels: impl IntoIterator<Item = S>,
@@ -128,6 +128,8 @@ where
                 self.labels = labels;
                 Ok(self)
             }
+            // A regressor has no classes to name (its saved manifest lists none).
+            Task::Regression { .. } if labels.is_empty() => Ok(self),
             task => Err(TransferError::InvalidConfig {
                 field: "labels",
                 message: format!("{} labels for a {task:?} predictor", labels.len()),

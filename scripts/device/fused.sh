@@ -18,13 +18,7 @@ PY=/opt/torch/.venv/bin/python3
 bash .dev/setup.sh || exit 1
 T=/tmp/transfer
 
-$PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.dev/contextual_tests.xz'), open('/tmp/contextual_tests', 'wb'))" &&
-  chmod +x /tmp/contextual_tests &&
-  TRANSFER_TEST_CUDA=1 /tmp/contextual_tests fused::tests::on_libtorch 2>&1 | tail -15 | tee $OUT/unit_cuda.log &&
-  TRANSFER_TEST_CUDA=1 /tmp/contextual_tests lstm::tests 2>&1 | tail -4 | tee -a $OUT/unit_cuda.log
-$PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.dev/transfer_tests.xz'), open('/tmp/transfer_tests', 'wb'))" &&
-  chmod +x /tmp/transfer_tests &&
-  TRANSFER_TEST_CUDA=1 /tmp/transfer_tests adamw::tests::on_libtorch 2>&1 | tail -8 | tee -a $OUT/unit_cuda.log
+bash .dev/cuda_tests.sh  # every kernels and contextual unit test on CUDA; $OUT/cuda_tests.log
 
 for f in 0 1; do
   TRANSFER_FUSED=$f $T train --data .dev/data/train.jsonl --arch bert --pretrained /tmp/m \

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Builds and assembles what the device calls carry, on this (development) machine, in one go:
-#   .dev  (≤ 64 MiB): the `transfer` binary and the contextual crate's test binary (xz), the
+#   .dev  (≤ 64 MiB): the `transfer` binary, the kernels and contextual crates' test binaries
+#         (xz; run on CUDA by cuda_tests.sh), the
 #         MiniLM weights as fp16, its tokenizer and config, the PyTorch reference scripts, the
 #         CUDA tracing shim, setup.sh and to_fp32.py;
 #   .dev2: the IMDB tarball and the curve scripts (whole.sh, whole_parallel.sh, ensemble.sh,
@@ -19,14 +20,20 @@ export LD_LIBRARY_PATH="$TORCH/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 TARGET=${CARGO_TARGET_DIR:-target}
 
 cargo build --release --features tch --bin transfer
-tests=$(cargo test --release -p transfer-contextual --features tch --lib --no-run 2>&1 |
-  grep -o '(target[^)]*\|([^)]*transfer_contextual-[^)]*' | tr -d '(' | tail -1)
+# The path of crate $1's unit-test binary (built with the tch feature).
+test_binary() {
+  cargo test --release -p "$1" --features tch --lib --no-run 2>&1 |
+    grep -o "(target[^)]*\|([^)]*${1//-/_}-[^)]*" | tr -d '(' | tail -1
+}
+kernels_tests=$(test_binary transfer-kernels)
+contextual_tests=$(test_binary transfer-contextual)
 
 rm -rf .dev .dev2
 mkdir -p .dev/model .dev/reference .dev2
 grep -qx '.dev' .git/info/exclude 2>/dev/null || printf '.dev\n.dev2\n' >> .git/info/exclude
 cp "$TARGET/release/transfer" .dev/ && strip .dev/transfer && xz -f .dev/transfer
-cp "$tests" .dev/contextual_tests && strip .dev/contextual_tests && xz -f .dev/contextual_tests
+cp "$kernels_tests" .dev/kernels_tests && strip .dev/kernels_tests && xz -f .dev/kernels_tests
+cp "$contextual_tests" .dev/contextual_tests && strip .dev/contextual_tests && xz -f .dev/contextual_tests
 cp "$TRANSFER_ASSETS"/reference/*.py .dev/reference/
 M="$TRANSFER_ASSETS/models/all-MiniLM-L6-v2"
 cp "$M"/*.json "$M/vocab.txt" .dev/model/
@@ -41,7 +48,7 @@ EOF
 g++ -O2 -shared -fPIC -std=c++17 -D_GLIBCXX_USE_CXX11_ABI=1 scripts/profile/torch_trace.cpp \
   -I"$TORCH/include" -I"$TORCH/include/torch/csrc/api/include" -L"$TORCH/lib" \
   -Wl,--no-as-needed -ltorch_cuda -ltorch_cpu -lc10 -o .dev/torch_trace.so
-cp scripts/device/{setup.sh,to_fp32.py} .dev/
+cp scripts/device/{setup.sh,to_fp32.py,cuda_tests.sh} .dev/
 cp "$TRANSFER_ASSETS/data/aclImdb_v1.tar.gz" .dev2/
 cp scripts/device/{whole.sh,whole_parallel.sh,ensemble.sh,curve.sh,variants.sh} .dev2/
 du -sh .dev .dev2

@@ -61,6 +61,6 @@ cat $OUT/trace_summary.txt | head -150
 
 $PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.dev/contextual_tests.xz'), open('/tmp/contextual_tests', 'wb'))" &&
   chmod +x /tmp/contextual_tests &&
-  TRANSFER_TEST_CUDA=1 timeout 60 /tmp/contextual_tests lstm::tests fused::tests::on_libtorch > $OUT/unit_cuda.log 2>&1
+  TRANSFER_TEST_CUDA=1 timeout 60 /tmp/contextual_tests lstm::tests > $OUT/unit_cuda.log 2>&1
 grep -E "test result|FAILED|panicked|difference" $OUT/unit_cuda.log
 true

@@ -112,7 +112,10 @@ pub fn check_against_reference(device: &Device) -> f32 {
             );
             if mask[i] {
                 for d in 0..hidden {
-                    worst = worst.max((states[i * hidden + d] - ref_states[i * hidden + d]).abs());
+                    worst = nan_max(
+                        worst,
+                        (states[i * hidden + d] - ref_states[i * hidden + d]).abs(),
+                    );
                 }
             }
         }
@@ -125,13 +128,30 @@ pub fn check_against_reference(device: &Device) -> f32 {
         let ids: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
         assert_eq!(ids, ref_ids, "ids of case {case}");
         assert_eq!(states.len(), seq * hidden);
-        for (a, b) in states.iter().zip(&ref_states) {
-            worst = worst.max((a - b).abs());
-        }
+        worst = nan_max(worst, max_abs_diff(&states, &ref_states));
     }
     assert!(
         worst < 1e-4,
         "largest difference from transformers: {worst}"
     );
     worst
+}
+
+/// The largest `|a[i] − b[i]|`: NaN when any element of either is NaN (`f32::max` would skip
+/// it), so that a NaN fails every `worst < tolerance`; panics when the lengths differ.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "compared slices differ in length");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, nan_max)
+}
+
+/// `a.max(b)`, but NaN when either is NaN.
+pub fn nan_max(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else {
+        a.max(b)
+    }
 }

@@ -18,6 +18,15 @@ use transfer_nlp::*;
 
 pub type AnyPipeline = TransferPipeline<AnyTokenizer, AnyEmbedder, AnyContextual, AnyPredictor>;
 
+/// Holds the backend's random generator for the calling test. burn's generator is global to
+/// the process and fresh weights are drawn lazily (at their first use), so two tests of one
+/// binary that seed it and draw from it at once would change each other's draws: each test
+/// that trains or builds fresh weights holds this for its whole run.
+pub fn exclusive_rng() -> std::sync::MutexGuard<'static, ()> {
+    static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// `$TRANSFER_ASSETS`, which cargo sets to `../shared` (see .cargo/config.toml).
 pub fn assets() -> PathBuf {
     transfer_nlp::pipeline::io::assets::asset_dir()
@@ -50,6 +59,8 @@ pub fn examples(test: bool, n: usize, seed: u64) -> Vec<Example> {
 pub enum Arch {
     Bag,
     BiLstm,
+    /// Two BiLSTM layers with dropout 0.3 between them and in the head.
+    BiLstmDropout,
 }
 
 /// Word-level tokenizer (vocabulary from `train`), 32-d learned embeddings, the given
@@ -74,9 +85,23 @@ pub fn word_pipeline(train: &[Example], arch: Arch, device: &Device) -> AnyPipel
                 .unwrap()
                 .into()
         }
+        Arch::BiLstmDropout => {
+            let config = LstmConfig::new(32, 16)
+                .with_bidirectional(true)
+                .with_num_layers(2)
+                .with_dropout(0.3);
+            Lstm::from_config(&config, device).unwrap().into()
+        }
+    };
+    let dropout = if matches!(arch, Arch::BiLstmDropout) {
+        0.3
+    } else {
+        0.0
     };
     let head = PooledClassifier::from_config(
-        &PooledClassifierConfig::new(contextual.output_dim(), 2).with_pooling(Pooling::Mean),
+        &PooledClassifierConfig::new(contextual.output_dim(), 2)
+            .with_pooling(Pooling::Mean)
+            .with_dropout(dropout),
         device,
     )
     .unwrap();

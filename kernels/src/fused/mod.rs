@@ -256,6 +256,9 @@ mod tests {
         shape: [usize; D],
         seed: u64,
     ) -> Tensor<D> {
+        // The generator is global to the process: seed and draw while no other test can.
+        static DRAWS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _drawing = DRAWS.lock().unwrap_or_else(|e| e.into_inner());
         device.seed(seed);
         let t = Tensor::random(shape, Distribution::Normal(0.5, 2.0), device);
         if device.is_autodiff() {
@@ -277,8 +280,22 @@ mod tests {
         tolerance: f32,
     ) {
         let (a, b) = (a.cast(FloatDType::F32), b.cast(FloatDType::F32));
-        let worst = (a - b.clone()).abs().max().into_scalar::<f32>()
-            / b.abs().max().into_scalar::<f32>().max(1e-6);
+        // On the host: a NaN fails the comparison (a tensor's `max` may skip it).
+        let values = |t: Tensor<D>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+        let (a, b) = (values(a), values(b));
+        let nan_max = |m: f32, x: f32| {
+            if m.is_nan() || x.is_nan() {
+                f32::NAN
+            } else {
+                m.max(x)
+            }
+        };
+        let diff = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, nan_max);
+        let worst = diff / b.iter().map(|y| y.abs()).fold(0.0, nan_max).max(1e-6);
         assert!(
             worst < tolerance,
             "{what}: largest relative difference {worst:e}"

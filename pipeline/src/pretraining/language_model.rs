@@ -157,6 +157,7 @@ pub fn train_language_model<T: Tokenizer, S: AsRef<str> + Sync>(
     device: &Device,
 ) -> Result<(LstmLanguageModel, LanguageModelReport)> {
     crate::data::check_texts("language-model texts", texts)?;
+    super::check_vocabulary(tokenizer, model.embedder.vocab_size())?;
     let started = Instant::now();
     let pad = tokenizer.special_tokens().pad;
     let docs: Vec<Vec<u32>> = texts
@@ -259,7 +260,8 @@ impl LstmLanguageModel {
         tokenizer: &T,
         texts: &[S],
         bptt: usize,
-    ) -> f64 {
+    ) -> Result<f64> {
+        super::check_vocabulary(tokenizer, self.embedder.vocab_size())?;
         let device = self
             .embedder
             .devices()
@@ -291,7 +293,7 @@ impl LstmLanguageModel {
                 n += len;
             }
         }
-        sum / n.max(1) as f64
+        Ok(sum / n.max(1) as f64)
     }
 
     /// The same model with its softmax bias set to the log relative frequency of each token in

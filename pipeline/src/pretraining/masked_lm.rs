@@ -153,8 +153,13 @@ pub struct MaskedLmReport {
 }
 
 /// Texts to mask, and a tokenizer with a mask token to mask them with.
-fn check_input<T: Tokenizer, S: AsRef<str>>(tokenizer: &T, texts: &[S]) -> Result<()> {
+fn check_input<T: Tokenizer, S: AsRef<str>>(
+    tokenizer: &T,
+    texts: &[S],
+    model: &MaskedLanguageModel,
+) -> Result<()> {
     crate::data::check_texts("masked-LM texts", texts)?;
+    super::check_vocabulary(tokenizer, model.embeddings.vocab_size())?;
     if tokenizer.special_tokens().mask.is_none() {
         return Err(TransferError::InvalidConfig {
             field: "tokenizer",
@@ -249,7 +254,7 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
     config: &MaskedLmTraining,
     device: &Device,
 ) -> Result<(MaskedLanguageModel, MaskedLmReport)> {
-    check_input(tokenizer, texts)?;
+    check_input(tokenizer, texts, &model)?;
     if !(0.0 < config.mask_probability && config.mask_probability < 1.0) {
         return Err(TransferError::InvalidConfig {
             field: "mask_probability",
@@ -337,7 +342,7 @@ impl MaskedLanguageModel {
         max_length: usize,
         seed: u64,
     ) -> Result<f64> {
-        check_input(tokenizer, texts)?;
+        check_input(tokenizer, texts, self)?;
         let device = self
             .decoder_bias
             .devices()
