@@ -203,7 +203,7 @@ pub fn train_language_model<T: Tokenizer, S: AsRef<str> + Sync>(
     let mut model = model.train();
     let mut trainer = Trainer::new(TrainerParts {
         learning_rate: config.learning_rate,
-        schedule: config.schedule.clone(),
+        schedule: config.schedule,
         weight_decay: config.weight_decay,
         max_grad_norm: Some(config.max_grad_norm),
         total_steps: config.epochs * windows,

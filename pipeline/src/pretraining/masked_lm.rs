@@ -278,7 +278,7 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
     let batch_size = config.batch_size.clamp(1, encoded.len());
     let mut trainer = Trainer::new(TrainerParts {
         learning_rate: config.learning_rate,
-        schedule: config.schedule.clone(),
+        schedule: config.schedule,
         weight_decay: config.weight_decay,
         max_grad_norm: Some(config.max_grad_norm),
         total_steps: config.steps,

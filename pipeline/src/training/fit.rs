@@ -155,7 +155,7 @@ where
         let mut run = Run {
             trainer: Trainer::new(TrainerParts {
                 learning_rate: config.learning_rate,
-                schedule: config.schedule.clone(),
+                schedule: config.schedule,
                 weight_decay: config.weight_decay,
                 max_grad_norm: config.max_grad_norm,
                 total_steps: epochs * steps_per_epoch,
@@ -341,7 +341,7 @@ where
             loss_sum += record(read, &run.trainer);
             let steps = run.trainer.steps();
             if let Some(checkpoint) = &config.checkpoint
-                && steps % checkpoint.every_steps.max(1) == 0
+                && steps.is_multiple_of(checkpoint.every_steps.max(1))
                 && index + 1 < batches.len()
             {
                 loss_sum += record(run.trainer.flush()?, &run.trainer);
