@@ -160,6 +160,20 @@ fn empty_texts_and_empty_datasets_are_typed_errors() {
             ..
         }
     ));
+    for lr in [f64::NAN, f64::INFINITY, -1e-3] {
+        let mut bad = config.clone();
+        bad.learning_rate = lr;
+        assert!(
+            matches!(
+                pipeline.train(&train, &bad).unwrap_err(),
+                TransferError::InvalidConfig {
+                    field: "learning_rate",
+                    ..
+                }
+            ),
+            "learning rate {lr}"
+        );
+    }
 
     let dir = tempdir("empty-data");
     let empty = dir.join("empty.jsonl");

@@ -7,10 +7,10 @@ mod common;
 use burn::prelude::Device;
 use common::*;
 use transfer_nlp::contextual::BagOfEmbeddings;
-use transfer_nlp::embedder::{AnyEmbedder, LearnedEmbedding, LearnedEmbeddingConfig};
+use transfer_nlp::embedder::AnyEmbedder;
 use transfer_nlp::pipeline::data::imdb::balanced_sample;
 use transfer_nlp::predictor::{AnyPredictor, PooledRegressor, PooledRegressorConfig};
-use transfer_nlp::tokenizer::{AnyTokenizer, VocabularyConfig, WordLevelTokenizer};
+use transfer_nlp::tokenizer::AnyTokenizer;
 use transfer_nlp::*;
 
 /// `n` balanced reviews with their star rating as the target.
@@ -38,18 +38,7 @@ fn a_regressor_learns_star_ratings_and_survives_save_and_load() {
     let _rng = exclusive_rng();
     let device = Device::flex();
     let (train, test) = (rated(false, 1000, 3), rated(true, 400, 3));
-    let texts: Vec<&str> = train.iter().map(|e| e.text.as_str()).collect();
-    let vocab = VocabularyConfig {
-        min_count: 2,
-        max_size: 8000,
-        lowercase: true,
-    };
-    let tokenizer = WordLevelTokenizer::train(&texts, &vocab).unwrap();
-    let embedder = LearnedEmbedding::from_config(
-        &LearnedEmbeddingConfig::new(tokenizer.vocab_size(), 32).with_init_std(0.1),
-        &device,
-    )
-    .unwrap();
+    let (tokenizer, embedder) = word_stages(&train, &device);
     let head = PooledRegressor::from_config(&PooledRegressorConfig::new(32), &device).unwrap();
     let mut pipeline: AnyPipeline = TransferPipeline::new(
         AnyTokenizer::from(tokenizer),

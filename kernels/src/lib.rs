@@ -19,6 +19,7 @@ mod simd;
 
 mod adamw;
 mod clip;
+mod compare;
 mod fused;
 mod gelu;
 #[cfg(feature = "tch")]
@@ -27,6 +28,7 @@ mod settings;
 
 pub use adamw::{AdamW, adamw};
 pub use clip::clip_global_norm;
+pub use compare::max_relative_difference;
 pub use fused::{
     attention, cross_entropy, dropout, layer_norm, linear, lstm, packed_self_attention,
     reverse_padded,

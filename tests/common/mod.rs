@@ -63,9 +63,9 @@ pub enum Arch {
     BiLstmDropout,
 }
 
-/// Word-level tokenizer (vocabulary from `train`), 32-d learned embeddings, the given
-/// contextual stage and a mean-pooled linear head, on `device`.
-pub fn word_pipeline(train: &[Example], arch: Arch, device: &Device) -> AnyPipeline {
+/// A word-level tokenizer (lowercase, words seen twice, at most 8,000) trained on `train`'s
+/// texts, and a 32-d learned embedding table for it.
+pub fn word_stages(train: &[Example], device: &Device) -> (WordLevelTokenizer, LearnedEmbedding) {
     let texts: Vec<&str> = train.iter().map(|e| e.text.as_str()).collect();
     let vocab = VocabularyConfig {
         min_count: 2,
@@ -78,6 +78,13 @@ pub fn word_pipeline(train: &[Example], arch: Arch, device: &Device) -> AnyPipel
         device,
     )
     .unwrap();
+    (tokenizer, embedder)
+}
+
+/// Word-level tokenizer (vocabulary from `train`), 32-d learned embeddings, the given
+/// contextual stage and a mean-pooled linear head, on `device`.
+pub fn word_pipeline(train: &[Example], arch: Arch, device: &Device) -> AnyPipeline {
+    let (tokenizer, embedder) = word_stages(train, device);
     let contextual: AnyContextual = match arch {
         Arch::Bag => BagOfEmbeddings::new(32).into(),
         Arch::BiLstm => {

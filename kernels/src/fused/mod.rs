@@ -279,23 +279,7 @@ mod tests {
         b: Tensor<D>,
         tolerance: f32,
     ) {
-        let (a, b) = (a.cast(FloatDType::F32), b.cast(FloatDType::F32));
-        // On the host: a NaN fails the comparison (a tensor's `max` may skip it).
-        let values = |t: Tensor<D>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
-        let (a, b) = (values(a), values(b));
-        let nan_max = |m: f32, x: f32| {
-            if m.is_nan() || x.is_nan() {
-                f32::NAN
-            } else {
-                m.max(x)
-            }
-        };
-        let diff = a
-            .iter()
-            .zip(&b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, nan_max);
-        let worst = diff / b.iter().map(|y| y.abs()).fold(0.0, nan_max).max(1e-6);
+        let worst = crate::max_relative_difference(a, b);
         assert!(
             worst < tolerance,
             "{what}: largest relative difference {worst:e}"
