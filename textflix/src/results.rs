@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use transfer_pipeline::{TransferError, write_atomic};
+use transfer_nlp::pipeline::{TransferError, write_atomic};
 
 /// One trained and evaluated model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_nlp::textflix::{Model, StudyConfig, run};
+use transfer_textflix::{Model, StudyConfig, run};
 
 use crate::CliResult;
 

@@ -17,9 +17,9 @@ mod results;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use transfer_contextual::Precision;
-use transfer_pipeline::data::imdb::{Imdb, ImdbParts, balanced_sample};
-use transfer_pipeline::{Example, TransferError, write_atomic};
+use transfer_nlp::contextual::Precision;
+use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, balanced_sample};
+use transfer_nlp::pipeline::{Example, TransferError, write_atomic};
 
 pub use models::{
     BertSettings, MlmSettings, Model, SelfTrainingSettings, UlmfitSettings, combine_scores,
@@ -199,7 +199,7 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
         &out.join("run.json"),
         &serde_json::to_vec_pretty(config).expect("config"),
     )?;
-    let device = transfer_pipeline::runtime::device::parse_device(&config.device)?;
+    let device = transfer_nlp::pipeline::runtime::device::parse_device(&config.device)?;
     let needs_unlabelled = config.models.iter().any(|&m| m.uses_unlabelled());
     let parts = if needs_unlabelled {
         ImdbParts::ALL
@@ -214,7 +214,7 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
             imdb.skipped[0].path
         );
     }
-    let examples = |reviews: &[transfer_pipeline::data::imdb::Review]| -> Vec<Example> {
+    let examples = |reviews: &[transfer_nlp::pipeline::data::imdb::Review]| -> Vec<Example> {
         reviews.iter().filter_map(|r| r.example()).collect()
     };
     let (train, test) = match config.held_out {
@@ -265,7 +265,8 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
         scored_on(test.len(), config),
         config.device
     );
-    let bar = transfer_pipeline::runtime::progress::bar(todo.len() as u64, progress, "textflix");
+    let bar =
+        transfer_nlp::pipeline::runtime::progress::bar(todo.len() as u64, progress, "textflix");
     for &&(model, n, seed) in &todo {
         bar.set_message(format!("{} n={n} seed={seed}", model.name()));
         let reviews = balanced_sample(&train, n, seed)?;
@@ -305,17 +306,17 @@ const HELD_OUT_SEED: u64 = 1_000_003;
 
 /// `n` balanced training reviews held out (seeded), and the others to sample from.
 fn hold_out(
-    train: Vec<transfer_pipeline::data::imdb::Review>,
+    train: Vec<transfer_nlp::pipeline::data::imdb::Review>,
     n: usize,
 ) -> Result<
     (
-        Vec<transfer_pipeline::data::imdb::Review>,
-        Vec<transfer_pipeline::data::imdb::Review>,
+        Vec<transfer_nlp::pipeline::data::imdb::Review>,
+        Vec<transfer_nlp::pipeline::data::imdb::Review>,
     ),
     TransferError,
 > {
     let held = balanced_sample(&train, n, HELD_OUT_SEED)?;
-    let key = |r: &transfer_pipeline::data::imdb::Review| (r.sentiment, r.id);
+    let key = |r: &transfer_nlp::pipeline::data::imdb::Review| (r.sentiment, r.id);
     let held_keys: std::collections::HashSet<_> = held.iter().map(key).collect();
     let rest = train
         .into_iter()
@@ -437,7 +438,7 @@ pub fn reference_series(dir: &Path) -> Vec<Series> {
 
 #[cfg(test)]
 mod tests {
-    use transfer_pipeline::data::imdb::{Review, Sentiment, Split};
+    use transfer_nlp::pipeline::data::imdb::{Review, Sentiment, Split};
 
     #[test]
     fn held_out_reviews_are_balanced_and_never_in_the_rest() {

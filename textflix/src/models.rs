@@ -8,31 +8,31 @@ use burn::prelude::*;
 use clap::ValueEnum;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
-use transfer_contextual::{BertEncoder, Lstm};
-use transfer_embedder::{BertEmbeddings, LearnedEmbedding, TokenEmbedder, WordVectors};
-use transfer_pipeline::classifiers::{NbSvm, NbSvmConfig, WordVectorSum};
-use transfer_pipeline::io::hf::PretrainedBert;
-use transfer_pipeline::pretraining::language_model::{
+use transfer_nlp::contextual::{BertEncoder, Lstm};
+use transfer_nlp::embedder::{BertEmbeddings, LearnedEmbedding, TokenEmbedder, WordVectors};
+use transfer_nlp::pipeline::classifiers::{NbSvm, NbSvmConfig, WordVectorSum};
+use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::pretraining::language_model::{
     LanguageModelConfig, LanguageModelReport, LanguageModelTraining, LstmLanguageModel,
     train_language_model,
 };
-use transfer_pipeline::pretraining::masked_lm::{
+use transfer_nlp::pipeline::pretraining::masked_lm::{
     MaskedLanguageModel, MaskedLmTraining, train_masked_lm,
 };
-use transfer_pipeline::training::self_training::{
+use transfer_nlp::pipeline::training::self_training::{
     PseudoLabelConfig, most_confident_by_score, pseudo_label,
 };
-use transfer_pipeline::{
+use transfer_nlp::pipeline::{
     Example, LrSchedule, Target, TrainConfig, TransferError, TransferPipeline, load_weights,
     save_weights, write_atomic,
 };
-use transfer_predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
-use transfer_tokenizer::{
+use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
+use transfer_nlp::tokenizer::{
     EncodePolicy, HfTokenizer, Tokenizer, Truncation, VocabularyConfig, WordLevelTokenizer,
 };
 
-use crate::{ContextualEmbedder, Predictor};
-use transfer_contextual::Precision;
+use transfer_nlp::contextual::Precision;
+use transfer_nlp::{ContextualEmbedder, Predictor};
 
 /// A family of the study.
 #[derive(
@@ -555,7 +555,7 @@ impl<'a> Context<'a> {
     /// `n` unlabelled reviews, a seeded sample.
     fn unlabelled_pool(&self, n: usize, seed: u64) -> Vec<&str> {
         let mut order: Vec<usize> = (0..self.unlabelled.len()).collect();
-        transfer_pipeline::data::rng::SplitMix64::new(seed).shuffle(&mut order);
+        transfer_nlp::pipeline::data::rng::SplitMix64::new(seed).shuffle(&mut order);
         order
             .into_iter()
             .take(n)
@@ -817,7 +817,7 @@ impl<'a> Context<'a> {
         let mut corpus: Vec<&str> = self.unlabelled.iter().map(String::as_str).collect();
         corpus.extend(texts(self.train));
         let mut order: Vec<usize> = (0..corpus.len()).collect();
-        transfer_pipeline::data::rng::SplitMix64::new(7).shuffle(&mut order);
+        transfer_nlp::pipeline::data::rng::SplitMix64::new(7).shuffle(&mut order);
         order.into_iter().map(|i| corpus[i]).collect()
     }
 

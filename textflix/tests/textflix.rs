@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::*;
-use transfer_nlp::textflix::{Cell, Model, StudyConfig, run};
+use transfer_textflix::{Cell, Model, StudyConfig, run};
 
 fn out_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("transfer-textflix-{name}-{}", std::process::id()));

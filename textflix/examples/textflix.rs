@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_nlp::textflix::{StudyConfig, run};
+use transfer_textflix::{StudyConfig, run};
 
 #[derive(clap::Parser)]
 struct Args {

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use resvg::{tiny_skia, usvg};
-use transfer_pipeline::{TransferError, write_atomic};
+use transfer_nlp::pipeline::{TransferError, write_atomic};
 
 /// One line of the figure.
 #[derive(Debug, Clone)]
