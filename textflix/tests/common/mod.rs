@@ -11,10 +11,15 @@ pub fn assets() -> PathBuf {
         .expect("TRANSFER_ASSETS must point at the assets")
 }
 
+/// The registered recipe `name`.
+pub fn model(name: &str) -> Model {
+    name.parse().unwrap()
+}
+
 /// ULMFiT's toy-sized settings: a language model of 30,000 tokens, a classifier of 40 reviews.
 pub fn toy_ulmfit_config() -> StudyConfig {
     let mut config = StudyConfig::quick(&assets());
-    config.models = vec![Model::Ulmfit];
+    config.models = vec![model("ulmfit")];
     config.transfer_sizes = vec![40];
     config.transfer_seeds = 1;
     config.test_size = Some(100);
