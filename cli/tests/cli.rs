@@ -167,3 +167,40 @@ fn fetch_exits_with_1_and_names_a_corrupt_download() {
     assert!(stderr.contains("checksum mismatch"), "{stderr}");
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn a_textflix_config_typo_names_the_file_and_the_field() {
+    let dir = tempdir("textflix-config");
+    let config = dir.join("study.toml");
+    std::fs::write(&config, "models = [\"bert\"]\n\n[bert]\nhed_tail = true\n").unwrap();
+    let out = dir.join("out");
+    let (code, _, stderr) = cli(&[
+        "textflix",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("study.toml") && stderr.contains("bert.hed_tail"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = cli(&[
+        "textflix",
+        "--set",
+        "self_training.rounds=many",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--set self_training.rounds=many"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = cli(&["textflix", "--models", "bert,bret", "--out", "x"]);
+    assert_eq!(code, 2, "a usage error");
+    assert!(stderr.contains("unknown model `bret`"), "{stderr}");
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -29,27 +29,7 @@ const BOTTOM: f64 = 60.0;
 
 /// The figure as SVG text.
 pub fn svg(title: &str, series: &[Series]) -> String {
-    let ns: Vec<usize> = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0))
-        .collect();
-    let (lo, hi) = (
-        ns.iter().copied().min().unwrap_or(10).max(1) as f64,
-        ns.iter().copied().max().unwrap_or(10000).max(2) as f64,
-    );
-    let (x_min, x_max) = (
-        lo.log10().floor(),
-        hi.log10().ceil().max(lo.log10().floor() + 1.0),
-    );
-    let accs: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1))
-        .collect();
-    let y_min = (accs.iter().copied().fold(1.0, f64::min) * 20.0).floor() / 20.0;
-    let (y_min, y_max) = (y_min.clamp(0.0, 0.5), 1.0);
-    let x = |n: f64| LEFT + (n.log10() - x_min) / (x_max - x_min) * (W - LEFT - RIGHT);
-    let y = |a: f64| TOP + (y_max - a) / (y_max - y_min) * (H - TOP - BOTTOM);
-
+    let axes = Axes::fit(series);
     let mut s = String::new();
     let _ = write!(
         s,
@@ -60,46 +40,98 @@ pub fn svg(title: &str, series: &[Series]) -> String {
         (LEFT + W - RIGHT) / 2.0,
         escape(title)
     );
-    // Grid and axes.
-    let mut tick = y_min;
-    while tick <= y_max + 1e-9 {
+    axes.draw(&mut s);
+    for (i, series) in series.iter().enumerate() {
+        axes.draw_series(&mut s, i, series);
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The plotted ranges: decades of n (log scale) and accuracies.
+struct Axes {
+    x_min: f64,
+    x_max: f64,
+    y_min: f64,
+    y_max: f64,
+}
+
+impl Axes {
+    /// Whole decades around every n; accuracies from the lowest (rounded down to 5 %, at most
+    /// 50 %) to 100 %.
+    fn fit(series: &[Series]) -> Self {
+        let ns: Vec<usize> = series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .collect();
+        let (lo, hi) = (
+            ns.iter().copied().min().unwrap_or(10).max(1) as f64,
+            ns.iter().copied().max().unwrap_or(10000).max(2) as f64,
+        );
+        let accs: Vec<f64> = series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .collect();
+        let y_min = (accs.iter().copied().fold(1.0, f64::min) * 20.0).floor() / 20.0;
+        Self {
+            x_min: lo.log10().floor(),
+            x_max: hi.log10().ceil().max(lo.log10().floor() + 1.0),
+            y_min: y_min.clamp(0.0, 0.5),
+            y_max: 1.0,
+        }
+    }
+
+    fn x(&self, n: f64) -> f64 {
+        LEFT + (n.log10() - self.x_min) / (self.x_max - self.x_min) * (W - LEFT - RIGHT)
+    }
+
+    fn y(&self, a: f64) -> f64 {
+        TOP + (self.y_max - a) / (self.y_max - self.y_min) * (H - TOP - BOTTOM)
+    }
+
+    /// Grid, ticks, frame and axis labels.
+    fn draw(&self, s: &mut String) {
+        let mut tick = self.y_min;
+        while tick <= self.y_max + 1e-9 {
+            let _ = writeln!(
+                s,
+                r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{:.0}%</text>"##,
+                W - RIGHT,
+                LEFT - 8.0,
+                self.y(tick) + 4.0,
+                100.0 * tick,
+                y = self.y(tick)
+            );
+            tick += 0.05;
+        }
+        let mut decade = self.x_min;
+        while decade <= self.x_max + 1e-9 {
+            let n = 10f64.powf(decade);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{}" stroke="#ddd"/><text x="{x:.1}" y="{}" text-anchor="middle">{}</text>"##,
+                H - BOTTOM,
+                H - BOTTOM + 20.0,
+                n.round() as u64,
+                x = self.x(n)
+            );
+            decade += 1.0;
+        }
         let _ = writeln!(
             s,
-            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{:.0}%</text>"##,
-            W - RIGHT,
-            LEFT - 8.0,
-            y(tick) + 4.0,
-            100.0 * tick,
-            y = y(tick)
-        );
-        tick += 0.05;
-    }
-    let mut decade = x_min;
-    while decade <= x_max + 1e-9 {
-        let n = 10f64.powf(decade);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{}" stroke="#ddd"/><text x="{x:.1}" y="{}" text-anchor="middle">{}</text>"##,
-            H - BOTTOM,
-            H - BOTTOM + 20.0,
-            n.round() as u64,
-            x = x(n)
-        );
-        decade += 1.0;
-    }
-    let _ = writeln!(
-        s,
-        r##"<rect x="{LEFT}" y="{TOP}" width="{}" height="{}" fill="none" stroke="#333"/>
+            r##"<rect x="{LEFT}" y="{TOP}" width="{}" height="{}" fill="none" stroke="#333"/>
 <text x="{}" y="{}" text-anchor="middle">labelled training examples (log scale)</text>
 <text transform="translate(18 {}) rotate(-90)" text-anchor="middle">test accuracy</text>"##,
-        W - LEFT - RIGHT,
-        H - TOP - BOTTOM,
-        (LEFT + W - RIGHT) / 2.0,
-        H - 18.0,
-        (TOP + H - BOTTOM) / 2.0
-    );
-    // Lines, points, error bars, legend.
-    for (i, series) in series.iter().enumerate() {
+            W - LEFT - RIGHT,
+            H - TOP - BOTTOM,
+            (LEFT + W - RIGHT) / 2.0,
+            H - 18.0,
+            (TOP + H - BOTTOM) / 2.0
+        );
+    }
+
+    /// The `i`th series: its line, points, error bars and legend entry.
+    fn draw_series(&self, s: &mut String, i: usize, series: &Series) {
         let color = COLORS[i % COLORS.len()];
         let dash = if series.dashed {
             r#" stroke-dasharray="6 4""#
@@ -109,7 +141,7 @@ pub fn svg(title: &str, series: &[Series]) -> String {
         let path: Vec<String> = series
             .points
             .iter()
-            .map(|&(n, a, _)| format!("{:.1},{:.1}", x(n as f64), y(a)))
+            .map(|&(n, a, _)| format!("{:.1},{:.1}", self.x(n as f64), self.y(a)))
             .collect();
         let _ = writeln!(
             s,
@@ -117,22 +149,9 @@ pub fn svg(title: &str, series: &[Series]) -> String {
             path.join(" ")
         );
         for &(n, a, sd) in &series.points {
-            let (px, py) = (x(n as f64), y(a));
+            let (px, py) = (self.x(n as f64), self.y(a));
             if sd > 0.0 {
-                let _ = writeln!(
-                    s,
-                    r#"<line x1="{px:.1}" x2="{px:.1}" y1="{:.1}" y2="{:.1}" stroke="{color}"/><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{color}"/><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{color}"/>"#,
-                    y((a - sd).max(y_min)),
-                    y((a + sd).min(y_max)),
-                    px - 4.0,
-                    px + 4.0,
-                    y((a - sd).max(y_min)),
-                    y((a - sd).max(y_min)),
-                    px - 4.0,
-                    px + 4.0,
-                    y((a + sd).min(y_max)),
-                    y((a + sd).min(y_max)),
-                );
+                self.draw_error_bar(s, color, px, a, sd);
             }
             let _ = writeln!(
                 s,
@@ -150,8 +169,22 @@ pub fn svg(title: &str, series: &[Series]) -> String {
             escape(&series.name)
         );
     }
-    s.push_str("</svg>\n");
-    s
+
+    /// ±`sd` around accuracy `a` at `px`, clipped to the plot.
+    fn draw_error_bar(&self, s: &mut String, color: &str, px: f64, a: f64, sd: f64) {
+        let (low, high) = (
+            self.y((a - sd).max(self.y_min)),
+            self.y((a + sd).min(self.y_max)),
+        );
+        let _ = writeln!(
+            s,
+            r#"<line x1="{px:.1}" x2="{px:.1}" y1="{low:.1}" y2="{high:.1}" stroke="{color}"/><line x1="{:.1}" x2="{:.1}" y1="{low:.1}" y2="{low:.1}" stroke="{color}"/><line x1="{:.1}" x2="{:.1}" y1="{high:.1}" y2="{high:.1}" stroke="{color}"/>"#,
+            px - 4.0,
+            px + 4.0,
+            px - 4.0,
+            px + 4.0,
+        );
+    }
 }
 
 fn escape(text: &str) -> String {

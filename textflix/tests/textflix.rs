@@ -233,17 +233,10 @@ fn ulmfit_continues_a_copied_language_model_for_more_epochs() {
     std::fs::remove_dir_all(&second).unwrap();
 }
 
-#[test]
-fn bert_variants_run_at_toy_sizes() {
-    let out = out_dir("bert-variants");
+/// BERT's variants at toy sizes: 8 labelled reviews, 32 tokens, a few steps.
+fn toy_bert_config(models: &[&str]) -> StudyConfig {
     let mut config = StudyConfig::quick(&assets());
-    config.models = vec![
-        model("bert-st"),
-        model("bert-mlm"),
-        model("bert-nbsvm"),
-        model("bert-nbsvm-st"),
-        model("bert-nbsvm-cotrain"),
-    ];
+    config.models = models.iter().map(|&name| model(name)).collect();
     config.centre_scores = true;
     config.transfer_sizes = vec![8];
     config.transfer_seeds = 1;
@@ -256,6 +249,19 @@ fn bert_variants_run_at_toy_sizes() {
     config.mlm.steps = 3;
     config.mlm.batch_size = 4;
     config.mlm.max_length = 32;
+    config
+}
+
+#[test]
+fn bert_variants_run_at_toy_sizes() {
+    let out = out_dir("bert-variants");
+    let mut config = toy_bert_config(&[
+        "bert-st",
+        "bert-mlm",
+        "bert-nbsvm",
+        "bert-nbsvm-st",
+        "bert-nbsvm-cotrain",
+    ]);
     let cells = run(&config, &out, false).unwrap();
     assert_eq!(cells.len(), 5);
     for model in [
@@ -273,10 +279,20 @@ fn bert_variants_run_at_toy_sizes() {
         serde_json::from_slice(&std::fs::read(out.join("bert-mlm/report.json")).unwrap()).unwrap();
     assert_eq!(report["steps"], 3, "{report}");
 
+    config.models = vec![model("bert-mlm")];
+    config.mlm.steps = 4;
+    config.transfer_sizes = vec![12];
+    let err = run(&config, &out, false).unwrap_err().to_string();
+    assert!(err.contains("bert-mlm/settings.json"), "{err}");
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn bert_cotraining_options_run_at_toy_sizes() {
+    let mut config = toy_bert_config(&["bert-nbsvm-cotrain"]);
     // Two MiniLM teachers; scored by the last NB-SVM student alone (MiniLM never reads the
     // test set).
     let alone = out_dir("bert-cotrain-student-alone");
-    config.models = vec![model("bert-nbsvm-cotrain")];
     config.self_training.student_alone = true;
     config.self_training.teachers = 2;
     let cells = run(&config, &alone, false).unwrap();
@@ -331,11 +347,4 @@ fn bert_variants_run_at_toy_sizes() {
     assert!(err.contains("bert-mlm/settings.json"), "{err}");
     std::fs::remove_dir_all(&adapted).unwrap();
     config.self_training.adapted_teacher = false;
-
-    config.models = vec![model("bert-mlm")];
-    config.mlm.steps = 4;
-    config.transfer_sizes = vec![12];
-    let err = run(&config, &out, false).unwrap_err().to_string();
-    assert!(err.contains("bert-mlm/settings.json"), "{err}");
-    std::fs::remove_dir_all(&out).unwrap();
 }
