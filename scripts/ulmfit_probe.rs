@@ -1,7 +1,7 @@
 // The probe behind the classifier-recipe table in docs/results/textflix/README.md (ULMFiT).
 // Not built by default: copy it to examples/ and run, on a language model saved by a study run:
 //   transfer textflix --quick --models ulmfit --transfer-sizes 10,100,500,1000 --transfer-seeds 1 \
-//       --test-size 1000 --lm-tokens 3000000 --device tch --out /tmp/ulm3
+//       --test-size 1000 --set ulmfit.lm_tokens=3000000 --device tch --out /tmp/ulm3
 //   cp scripts/ulmfit_probe.rs examples/ && cargo build --release --features tch --example ulmfit_probe
 //   LM=/tmp/ulm3/ulmfit-lm EPOCHS=4 target/release/examples/ulmfit_probe \
 //       1000:0.01:nogradual 1000:0.01:nodisc 1000:0.01:nogradual,nodisc \

@@ -16,7 +16,6 @@
 //! (`Device::flex()`) or, with the `tch` feature, on libtorch (CPU and CUDA).
 
 pub mod fetch;
-pub mod textflix;
 
 pub use transfer_contextual as contextual;
 pub use transfer_embedder as embedder;

@@ -1,4 +1,4 @@
-//! `transfer fetch` against a mirror served on 127.0.0.1: downloads with checksums, resumes a
+//! Asset downloads against a mirror served on 127.0.0.1: downloads with checksums, resumes a
 //! partial download with a range request, and refuses a corrupt file.
 
 mod common;
@@ -134,21 +134,5 @@ fn a_corrupt_download_is_refused() {
     .unwrap_err();
     assert!(missing.to_string().contains("404"), "{missing}");
 
-    // The CLI exits with 1 and names the failure.
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_transfer"))
-        .args([
-            "fetch",
-            "--quiet",
-            "--only",
-            "vocab",
-            "--dir",
-            out.to_str().unwrap(),
-            "--base-url",
-            &base,
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(status.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&status.stderr).contains("checksum mismatch"));
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -7,7 +7,7 @@ export TRANSFER_ASSETS=/tmp/assets
 LIMIT=${1:-500}
 start=$(date +%s)
 run() { timeout $((LIMIT - ($(date +%s) - start))) /tmp/transfer textflix --device cuda --models bert \
-  --sizes 10,100,500,1000,10000 --test-size 25000 --precision bf16 --head-tail --quiet --out /tmp/curve "$@"; }
+  --sizes 10,100,500,1000,10000 --test-size 25000 --set bert.precision=bf16 --set bert.head_tail=true --quiet --out /tmp/curve "$@"; }
 run --seeds 1 2>&1 | tee $OUT/curve.log
 run --seeds 3 2>&1 | tee -a $OUT/curve.log
 echo "wall $(( $(date +%s) - start )) s" | tee -a $OUT/curve.log

@@ -10,7 +10,7 @@ MODELS=${2:-bert-st,bert-mlm,ulmfit,ulmfit-nbsvm,ulmfit-nbsvm-st,ulmfit-st}
 SIZES=${3:-10,100,500,1000,10000}
 start=$(date +%s)
 timeout $LIMIT /tmp/transfer textflix --device cuda --models "$MODELS" --sizes "$SIZES" --seeds 1 \
-  --test-size 25000 --precision bf16 --quiet --out /tmp/variants 2>&1 | tee -a $OUT/variants.log
+  --test-size 25000 --set bert.precision=bf16 --quiet --out /tmp/variants 2>&1 | tee -a $OUT/variants.log
 echo "wall $(( $(date +%s) - start )) s" | tee -a $OUT/variants.log
 cp /tmp/variants/results.* /tmp/variants/run.json $OUT/ 2>/dev/null
 for d in ulmfit-lm bert-mlm; do [ -f /tmp/variants/$d/report.json ] && cp /tmp/variants/$d/report.json $OUT/$d-report.json; done

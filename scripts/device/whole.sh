@@ -11,7 +11,7 @@ mkdir -p /tmp/assets/data /tmp/assets/models && cp -n .dev2/aclImdb_v1.tar.gz /t
 export TRANSFER_ASSETS=/tmp/assets
 LIMIT=${1:-540}
 start=$(date +%s)
-timeout $LIMIT /tmp/transfer textflix --device cuda --precision bf16 --head-tail --models bert,ulmfit,ulmfit-nbsvm \
+timeout $LIMIT /tmp/transfer textflix --device cuda --set bert.precision=bf16 --set bert.head_tail=true --models bert,ulmfit,ulmfit-nbsvm \
   --sizes 10,100,500,1000,10000 --seeds 3 --test-size 25000 --quiet --out /tmp/whole 2>&1 | tee $OUT/whole.log
 echo "wall $(( $(date +%s) - start )) s" | tee -a $OUT/whole.log
 cp /tmp/whole/results.* /tmp/whole/run.json $OUT/ 2>/dev/null

@@ -14,7 +14,7 @@
 # After setup.sh (carry `.dev`), at once, with carry `.dev2` (the IMDB tarball and this script):
 #   bash .dev2/whole_parallel.sh [seconds]
 # (A dry run on a CPU: T=target/release/transfer OUT=/tmp/out SMALL=10 LARGE=100 ASSETS=$TRANSFER_ASSETS
-#  ARGS="--device tch --quick --seeds 1 --test-size 200 --lm-tokens 50000" bash scripts/device/whole_parallel.sh 900)
+#  ARGS="--device tch --quick --seeds 1 --test-size 200 --set ulmfit.lm_tokens=50000" bash scripts/device/whole_parallel.sh 900)
 export LD_LIBRARY_PATH=/opt/torch/.venv/lib/python3.12/site-packages/torch/lib
 if [ -z "$ASSETS" ]; then
   mkdir -p /tmp/assets/data /tmp/assets/models && cp -n .dev2/aclImdb_v1.tar.gz /tmp/assets/data/ 2>/dev/null
@@ -22,7 +22,7 @@ if [ -z "$ASSETS" ]; then
 fi
 export TRANSFER_ASSETS=${ASSETS:-/tmp/assets}
 T=${T:-/tmp/transfer}
-ARGS=${ARGS:---device cuda --precision bf16 --head-tail --seeds 3 --test-size 25000}
+ARGS=${ARGS:---device cuda --set bert.precision=bf16 --set bert.head_tail=true --seeds 3 --test-size 25000}
 small=${SMALL:-10,100,500,1000}
 large=${LARGE:-10000}
 LIMIT=${1:-540}

@@ -12,7 +12,6 @@ use transfer_nlp::contextual::{AnyContextual, BagOfEmbeddings, Lstm, LstmConfig}
 use transfer_nlp::embedder::{AnyEmbedder, LearnedEmbedding, LearnedEmbeddingConfig};
 use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, Sentiment, balanced_sample};
 use transfer_nlp::predictor::{AnyPredictor, PooledClassifier, PooledClassifierConfig, Pooling};
-use transfer_nlp::textflix::{Model, StudyConfig};
 use transfer_nlp::tokenizer::{AnyTokenizer, EncodePolicy, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::*;
 
@@ -193,21 +192,4 @@ pub fn tar_gz(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut gz = builder.into_inner().unwrap();
     gz.flush().unwrap();
     gz.finish().unwrap()
-}
-
-/// ULMFiT's toy-sized settings: a language model of 30,000 tokens, a classifier of 40 reviews.
-pub fn toy_ulmfit_config() -> StudyConfig {
-    let mut config = StudyConfig::quick(&assets());
-    config.models = vec![Model::Ulmfit];
-    config.transfer_sizes = vec![40];
-    config.transfer_seeds = 1;
-    config.test_size = Some(100);
-    config.ulmfit.vocab_size = 3000;
-    config.ulmfit.dim = 32;
-    config.ulmfit.num_layers = 1;
-    config.ulmfit.lm_tokens = Some(30_000);
-    config.ulmfit.max_length = 64;
-    config.ulmfit.min_epochs = 1;
-    config.ulmfit.min_steps = 4;
-    config
 }

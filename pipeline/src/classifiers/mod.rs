@@ -1,6 +1,7 @@
 //! The two baselines of the Textflix study, without Burn: NB-SVM (Wang & Manning 2012) on
 //! binarised unigrams and bigrams, and word-vector sums with logistic regression.
 
+pub mod ensemble;
 mod logistic;
 mod nbsvm;
 mod sparse;

@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::*;
-use transfer_nlp::textflix::{Cell, Model, StudyConfig, run};
+use transfer_textflix::{Cell, StudyConfig, run};
 
 fn out_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("transfer-textflix-{name}-{}", std::process::id()));
@@ -22,7 +22,7 @@ fn cells_of<'a>(cells: &'a [Cell], model: &str) -> Vec<&'a Cell> {
 fn baselines_write_every_output_and_a_rerun_only_adds_new_cells() {
     let out = out_dir("baselines");
     let mut config = StudyConfig::quick(&assets());
-    config.models = vec![Model::Nbsvm, Model::Wvsum];
+    config.models = vec![model("nbsvm"), model("wvsum")];
     config.sizes = vec![100];
     config.seeds = 2;
     config.test_size = Some(400);
@@ -71,7 +71,7 @@ fn ulmfit_variants_train_the_language_model_once_and_refuse_another_in_the_same_
 
     // More sizes, and self-training on the same language model.
     config.transfer_sizes = vec![40, 60];
-    config.models.push(Model::UlmfitSelfTraining);
+    config.models.push(model("ulmfit-st"));
     config.self_training.unlabelled = 60;
     config.self_training.per_class = 10;
     let cells = run(&config, &out, false).unwrap();
@@ -84,7 +84,7 @@ fn ulmfit_variants_train_the_language_model_once_and_refuse_another_in_the_same_
     // Its self-trained version trains its own teacher and students.
     config
         .models
-        .extend([Model::UlmfitNbsvm, Model::UlmfitNbsvmSelfTraining]);
+        .extend([model("ulmfit-nbsvm"), model("ulmfit-nbsvm-st")]);
     let cells = run(&config, &out, false).unwrap();
     for model in ["ulmfit-nbsvm", "ulmfit-nbsvm-st"] {
         let ensemble = cells_of(&cells, model);
@@ -105,7 +105,7 @@ fn ulmfit_variants_train_the_language_model_once_and_refuse_another_in_the_same_
     );
 
     config.transfer_sizes = vec![80];
-    config.models = vec![Model::UlmfitNbsvmSelfTraining];
+    config.models = vec![model("ulmfit-nbsvm-st")];
     config.self_training.rounds = 0;
     let err = run(&config, &out, false).unwrap_err().to_string();
     assert!(err.contains("self_training.rounds"), "{err}");
@@ -127,7 +127,7 @@ fn ulmfit_variants_train_the_language_model_once_and_refuse_another_in_the_same_
 fn held_out_training_reviews_replace_the_test_set_in_a_directory_of_their_own() {
     let out = out_dir("held-out");
     let mut config = StudyConfig::quick(&assets());
-    config.models = vec![Model::Nbsvm];
+    config.models = vec![model("nbsvm")];
     config.sizes = vec![200];
     config.seeds = 1;
     config.held_out = Some(0);
@@ -175,7 +175,7 @@ fn ulmfit_continues_a_copied_language_model_for_more_epochs() {
     // ulmfit-st cells use the language model as well.
     let st = out_dir("lm-epoch1-st");
     config.ulmfit.lm_epochs = 1;
-    config.models = vec![Model::UlmfitSelfTraining];
+    config.models = vec![model("ulmfit-st")];
     config.self_training.unlabelled = 60;
     config.self_training.per_class = 10;
     run(&config, &st, false).unwrap();
@@ -183,7 +183,7 @@ fn ulmfit_continues_a_copied_language_model_for_more_epochs() {
     config.transfer_sizes = vec![60];
     let err = run(&config, &st, false).unwrap_err().to_string();
     assert!(err.contains("ULMFiT cells"), "{err}");
-    config.models = vec![Model::Ulmfit];
+    config.models = vec![model("ulmfit")];
     config.transfer_sizes = vec![40];
     std::fs::remove_dir_all(&st).unwrap();
 
@@ -233,17 +233,10 @@ fn ulmfit_continues_a_copied_language_model_for_more_epochs() {
     std::fs::remove_dir_all(&second).unwrap();
 }
 
-#[test]
-fn bert_variants_run_at_toy_sizes() {
-    let out = out_dir("bert-variants");
+/// BERT's variants at toy sizes: 8 labelled reviews, 32 tokens, a few steps.
+fn toy_bert_config(models: &[&str]) -> StudyConfig {
     let mut config = StudyConfig::quick(&assets());
-    config.models = vec![
-        Model::BertSelfTraining,
-        Model::BertMlm,
-        Model::BertNbsvm,
-        Model::BertNbsvmSelfTraining,
-        Model::BertNbsvmCoTraining,
-    ];
+    config.models = models.iter().map(|&name| model(name)).collect();
     config.centre_scores = true;
     config.transfer_sizes = vec![8];
     config.transfer_seeds = 1;
@@ -256,6 +249,19 @@ fn bert_variants_run_at_toy_sizes() {
     config.mlm.steps = 3;
     config.mlm.batch_size = 4;
     config.mlm.max_length = 32;
+    config
+}
+
+#[test]
+fn bert_variants_run_at_toy_sizes() {
+    let out = out_dir("bert-variants");
+    let mut config = toy_bert_config(&[
+        "bert-st",
+        "bert-mlm",
+        "bert-nbsvm",
+        "bert-nbsvm-st",
+        "bert-nbsvm-cotrain",
+    ]);
     let cells = run(&config, &out, false).unwrap();
     assert_eq!(cells.len(), 5);
     for model in [
@@ -273,10 +279,20 @@ fn bert_variants_run_at_toy_sizes() {
         serde_json::from_slice(&std::fs::read(out.join("bert-mlm/report.json")).unwrap()).unwrap();
     assert_eq!(report["steps"], 3, "{report}");
 
+    config.models = vec![model("bert-mlm")];
+    config.mlm.steps = 4;
+    config.transfer_sizes = vec![12];
+    let err = run(&config, &out, false).unwrap_err().to_string();
+    assert!(err.contains("bert-mlm/settings.json"), "{err}");
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn bert_cotraining_options_run_at_toy_sizes() {
+    let mut config = toy_bert_config(&["bert-nbsvm-cotrain"]);
     // Two MiniLM teachers; scored by the last NB-SVM student alone (MiniLM never reads the
     // test set).
     let alone = out_dir("bert-cotrain-student-alone");
-    config.models = vec![Model::BertNbsvmCoTraining];
     config.self_training.student_alone = true;
     config.self_training.teachers = 2;
     let cells = run(&config, &alone, false).unwrap();
@@ -331,11 +347,4 @@ fn bert_variants_run_at_toy_sizes() {
     assert!(err.contains("bert-mlm/settings.json"), "{err}");
     std::fs::remove_dir_all(&adapted).unwrap();
     config.self_training.adapted_teacher = false;
-
-    config.models = vec![Model::BertMlm];
-    config.mlm.steps = 4;
-    config.transfer_sizes = vec![12];
-    let err = run(&config, &out, false).unwrap_err().to_string();
-    assert!(err.contains("bert-mlm/settings.json"), "{err}");
-    std::fs::remove_dir_all(&out).unwrap();
 }

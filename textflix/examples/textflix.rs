@@ -1,6 +1,7 @@
 //! The Textflix study in its quick form, the README's main job: IMDB learning curves of
 //! NB-SVM, word-vector sums and fine-tuned MiniLM on CPU in about 10 minutes on 2 cores
-//! (`StudyConfig::quick` says what it subsamples). The full study: `transfer textflix`.
+//! (`StudyConfig::quick` says what it subsamples). The full study and its variants:
+//! `transfer textflix --config …` (package `transfer-cli`).
 //!
 //! cargo run --release --example textflix -- [--out runs/textflix-quick] [--device cpu]
 //!
@@ -9,7 +10,7 @@
 use std::path::PathBuf;
 
 use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_nlp::textflix::{StudyConfig, run};
+use transfer_textflix::{StudyConfig, run};
 
 #[derive(clap::Parser)]
 struct Args {

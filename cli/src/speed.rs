@@ -7,11 +7,12 @@ use std::time::Instant;
 
 use burn::prelude::*;
 
-use transfer_nlp::contextual::{ContextualEmbedder, Precision};
+use transfer_nlp::contextual::{BertEncoder, ContextualEmbedder, Precision};
+use transfer_nlp::embedder::BertEmbeddings;
 use transfer_nlp::pipeline::io::hf::PretrainedBert;
 use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
-use transfer_nlp::tokenizer::{EncodePolicy, Tokenizer};
+use transfer_nlp::tokenizer::{EncodePolicy, HfTokenizer, Tokenizer};
 use transfer_nlp::{Batch, Example, Predictor, TrainConfig, TransferPipeline};
 
 use crate::CliResult;
@@ -74,96 +75,15 @@ fn full_length_texts(
         .collect())
 }
 
+/// MiniLM (or another BERT) under a mean-pooled linear head.
+type BertPipeline = TransferPipeline<HfTokenizer, BertEmbeddings, BertEncoder, PooledClassifier>;
+
 pub fn speed(args: SpeedArgs) -> CliResult {
-    for (field, value) in [
-        ("--seq", args.seq),
-        ("--batch-size", args.batch_size),
-        ("--train-steps", args.train_steps),
-        ("--infer-batch-size", args.infer_batch_size),
-        ("--infer-batches", args.infer_batches),
-    ] {
-        if value == 0 {
-            return Err(format!("{field} must be at least 1").into());
-        }
-    }
+    check(&args)?;
     let device = parse_device(&args.device)?;
-    let bert = PretrainedBert::load(&args.model, &device)?;
-    let head = PooledClassifier::from_config(
-        &PooledClassifierConfig::new(bert.encoder.output_dim(), 2)
-            .with_pooling(Pooling::Mean)
-            .with_dropout(0.1),
-        &device,
-    )?;
-    let texts = full_length_texts(
-        &bert.tokenizer,
-        (args.warmup + args.train_steps) * args.batch_size,
-        args.seq,
-    )?;
-    let mut pipeline = TransferPipeline::new(
-        bert.tokenizer,
-        bert.embeddings,
-        bert.encoder.with_precision(args.precision),
-        head,
-        &device,
-    )?
-    .with_encode_policy(EncodePolicy::new(args.seq))?
-    .with_inference_batch_size(args.infer_batch_size);
-    let first: Vec<&str> = texts.iter().take(4).map(String::as_str).collect();
-    let encoded = pipeline
-        .tokenizer()
-        .encode_batch(&first, pipeline.encode_policy())?;
-    if encoded.lengths().iter().any(|&n| n != args.seq) {
-        return Err(format!("the texts did not fill {} tokens", args.seq).into());
-    }
-
-    let examples: Vec<Example> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Example::class(t.clone(), i % 2))
-        .collect();
-    let config = |steps: usize| TrainConfig {
-        epochs: 1,
-        batch_size: args.batch_size,
-        learning_rate: 1e-5,
-        validation_fraction: 0.0,
-        max_grad_norm: None,
-        progress: false,
-        seed: steps as u64,
-        ..TrainConfig::default()
-    };
-    let (warm, timed) = examples.split_at(args.warmup * args.batch_size);
-    if !warm.is_empty() {
-        pipeline.train(warm, &config(args.warmup))?;
-    }
-    let started = Instant::now();
-    pipeline.train(timed, &config(args.train_steps))?;
-    let train_seconds = started.elapsed().as_secs_f64();
-
-    // The model alone, as the reference times itself: one batch of ids already on the
-    // device, run `infer_batches` times.
-    let batch: Vec<&str> = texts
-        .iter()
-        .cycle()
-        .take(args.infer_batch_size)
-        .map(String::as_str)
-        .collect();
-    let encoded = pipeline
-        .tokenizer()
-        .encode_batch(&batch, pipeline.encode_policy())?;
-    let rows: Vec<&[u32]> = encoded.ids.chunks(encoded.seq_len).collect();
-    let batch = Batch::new(&rows, pipeline.tokenizer().special_tokens().pad, &device);
-    let stages = pipeline.stages();
-    // Queued back to back and read at the end, as the reference does.
-    let run = |times: usize| {
-        let outputs: Vec<Tensor<2>> = (0..times)
-            .map(|_| stages.forward_batch(batch.clone()))
-            .collect();
-        outputs.into_iter().map(Tensor::into_data).count()
-    };
-    run(1);
-    let started = Instant::now();
-    run(args.infer_batches);
-    let infer_seconds = started.elapsed().as_secs_f64();
+    let (mut pipeline, texts) = build(&args, &device)?;
+    let train_seconds = time_training(&mut pipeline, &texts, &args)?;
+    let infer_seconds = time_model(&pipeline, &texts, &args, &device)?;
 
     // The whole pipeline, texts in: tokenization, length-sorted batches, the model.
     let infer: Vec<&str> = texts
@@ -196,4 +116,115 @@ pub fn speed(args: SpeedArgs) -> CliResult {
     });
     println!("{result}");
     Ok(())
+}
+
+/// Refuses sizes of 0.
+fn check(args: &SpeedArgs) -> CliResult {
+    for (field, value) in [
+        ("--seq", args.seq),
+        ("--batch-size", args.batch_size),
+        ("--train-steps", args.train_steps),
+        ("--infer-batch-size", args.infer_batch_size),
+        ("--infer-batches", args.infer_batches),
+    ] {
+        if value == 0 {
+            return Err(format!("{field} must be at least 1").into());
+        }
+    }
+    Ok(())
+}
+
+/// The model under a fresh head, and texts that fill `seq` tokens for every timed step.
+fn build(args: &SpeedArgs, device: &Device) -> CliResult<(BertPipeline, Vec<String>)> {
+    let bert = PretrainedBert::load(&args.model, device)?;
+    let head = PooledClassifier::from_config(
+        &PooledClassifierConfig::new(bert.encoder.output_dim(), 2)
+            .with_pooling(Pooling::Mean)
+            .with_dropout(0.1),
+        device,
+    )?;
+    let texts = full_length_texts(
+        &bert.tokenizer,
+        (args.warmup + args.train_steps) * args.batch_size,
+        args.seq,
+    )?;
+    let pipeline = TransferPipeline::new(
+        bert.tokenizer,
+        bert.embeddings,
+        bert.encoder.with_precision(args.precision),
+        head,
+        device,
+    )?
+    .with_encode_policy(EncodePolicy::new(args.seq))?
+    .with_inference_batch_size(args.infer_batch_size);
+    let first: Vec<&str> = texts.iter().take(4).map(String::as_str).collect();
+    let encoded = pipeline
+        .tokenizer()
+        .encode_batch(&first, pipeline.encode_policy())?;
+    if encoded.lengths().iter().any(|&n| n != args.seq) {
+        return Err(format!("the texts did not fill {} tokens", args.seq).into());
+    }
+    Ok((pipeline, texts))
+}
+
+/// Seconds of `train_steps` training steps, after `warmup` untimed ones.
+fn time_training(
+    pipeline: &mut BertPipeline,
+    texts: &[String],
+    args: &SpeedArgs,
+) -> CliResult<f64> {
+    let examples: Vec<Example> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Example::class(t.clone(), i % 2))
+        .collect();
+    let config = |steps: usize| TrainConfig {
+        epochs: 1,
+        batch_size: args.batch_size,
+        learning_rate: 1e-5,
+        validation_fraction: 0.0,
+        max_grad_norm: None,
+        progress: false,
+        seed: steps as u64,
+        ..TrainConfig::default()
+    };
+    let (warm, timed) = examples.split_at(args.warmup * args.batch_size);
+    if !warm.is_empty() {
+        pipeline.train(warm, &config(args.warmup))?;
+    }
+    let started = Instant::now();
+    pipeline.train(timed, &config(args.train_steps))?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// The model alone, as the reference times itself: one batch of ids already on the device,
+/// run `infer_batches` times (after one untimed), queued back to back and read at the end.
+fn time_model(
+    pipeline: &BertPipeline,
+    texts: &[String],
+    args: &SpeedArgs,
+    device: &Device,
+) -> CliResult<f64> {
+    let batch: Vec<&str> = texts
+        .iter()
+        .cycle()
+        .take(args.infer_batch_size)
+        .map(String::as_str)
+        .collect();
+    let encoded = pipeline
+        .tokenizer()
+        .encode_batch(&batch, pipeline.encode_policy())?;
+    let rows: Vec<&[u32]> = encoded.ids.chunks(encoded.seq_len).collect();
+    let batch = Batch::new(&rows, pipeline.tokenizer().special_tokens().pad, device);
+    let stages = pipeline.stages();
+    let run = |times: usize| {
+        let outputs: Vec<Tensor<2>> = (0..times)
+            .map(|_| stages.forward_batch(batch.clone()))
+            .collect();
+        outputs.into_iter().map(Tensor::into_data).count()
+    };
+    run(1);
+    let started = Instant::now();
+    run(args.infer_batches);
+    Ok(started.elapsed().as_secs_f64())
 }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use transfer_pipeline::{TransferError, write_atomic};
+use transfer_nlp::pipeline::classifiers::ensemble::mean_and_std;
+use transfer_nlp::pipeline::{TransferError, write_atomic};
 
 /// One trained and evaluated model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,14 +53,6 @@ pub fn summarise(cells: &[Cell]) -> BTreeMap<(String, usize), (f64, f64, usize)>
             (k, (mean, std, v.len()))
         })
         .collect()
-}
-
-/// Mean and (population) standard deviation; zeros for no values.
-pub(crate) fn mean_and_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    (mean, var.sqrt())
 }
 
 /// Writes `results.json`, `results.csv` and `results.md` into `dir`.

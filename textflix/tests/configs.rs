@@ -1,0 +1,69 @@
+//! The committed config files load, and the README's CPU co-training config asks for exactly
+//! the run whose results are committed (`docs/results/textflix/cpu-cotrain-student/run.json`).
+
+use std::path::{Path, PathBuf};
+
+use transfer_textflix::StudyConfig;
+
+fn configs() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml" || e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_committed_config_loads() {
+    let files = configs();
+    assert!(files.len() >= 3, "{files:?}");
+    for file in files {
+        let config = StudyConfig::load(Path::new("/assets"), false, Some(&file), &[]);
+        assert!(
+            config.is_ok(),
+            "{}: {}",
+            file.display(),
+            config.unwrap_err()
+        );
+    }
+}
+
+#[test]
+fn the_cpu_cotraining_config_is_the_committed_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let run_json = root.join("docs/results/textflix/cpu-cotrain-student/run.json");
+    let committed: StudyConfig =
+        serde_json::from_slice(&std::fs::read(&run_json).unwrap()).unwrap();
+    // The assets directory the run read them from.
+    let assets = committed.data.parent().unwrap().parent().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/cpu-cotrain-student.toml");
+    let config = StudyConfig::load(assets, false, Some(&file), &[]).unwrap();
+    assert_eq!(config, committed);
+}
+
+/// Every `run.json` under `dir`, however deep.
+fn run_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            run_files(&path, found);
+        } else if path.file_name().is_some_and(|n| n == "run.json") {
+            found.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_committed_run_reads_back_as_a_config() {
+    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/results/textflix");
+    let mut found = Vec::new();
+    run_files(&results, &mut found);
+    assert!(found.len() > 10, "{found:?}");
+    for path in found {
+        let read: Result<StudyConfig, _> = serde_json::from_slice(&std::fs::read(&path).unwrap());
+        assert!(read.is_ok(), "{}: {}", path.display(), read.unwrap_err());
+    }
+}
