@@ -32,6 +32,34 @@ pub trait SelfTraining {
 /// `rounds` rounds of self-training from `sample`: the last student and the seconds spent
 /// training and labelling (the teacher included, [`SelfTraining::after_round`] not). A
 /// teacher is dropped before its student trains, so only one lives at a time.
+///
+/// ```
+/// use transfer_nlp::{Example, TransferError};
+/// use transfer_textflix::self_training::{SelfTraining, self_train};
+///
+/// /// A "model" that is the texts it trained on; it guesses that "more" is positive.
+/// struct Memory;
+///
+/// impl SelfTraining for Memory {
+///     type Model = Vec<String>;
+///
+///     fn teacher(&self, sample: &[Example]) -> Result<Vec<String>, TransferError> {
+///         self.student(sample)
+///     }
+///
+///     fn guesses(&self, _: &Vec<String>, _round: usize) -> Result<Vec<Example>, TransferError> {
+///         Ok(vec![Example::class("more", 1)])
+///     }
+///
+///     fn student(&self, examples: &[Example]) -> Result<Vec<String>, TransferError> {
+///         Ok(examples.iter().map(|e| e.text.clone()).collect())
+///     }
+/// }
+///
+/// let (student, _seconds) = self_train(&Memory, &[Example::class("labelled", 0)], 2)?;
+/// assert_eq!(student, ["labelled", "more"]);
+/// # Ok::<(), TransferError>(())
+/// ```
 pub fn self_train<L: SelfTraining>(
     learner: &L,
     sample: &[Example],

@@ -39,6 +39,35 @@ pub struct CellScore {
 
 /// One way of learning from `n` labelled reviews, scored on the study's test (or held-out)
 /// reviews.
+///
+/// ```
+/// use transfer_nlp::{Example, TransferError};
+/// use transfer_textflix::{CellScore, Context, Recipe};
+///
+/// /// Calls every review positive: the floor any recipe must beat.
+/// struct AllPositive;
+///
+/// impl Recipe for AllPositive {
+///     fn name(&self) -> &'static str {
+///         "all-positive"
+///     }
+///
+///     fn is_transfer(&self) -> bool {
+///         false
+///     }
+///
+///     fn run_cell(
+///         &self,
+///         ctx: &Context,
+///         _sample: &[Example],
+///         _seed: u64,
+///     ) -> Result<CellScore, TransferError> {
+///         let calls = vec![true; ctx.test.len()];
+///         Ok(CellScore { accuracy: ctx.accuracy(&calls), train_seconds: 0.0 })
+///     }
+/// }
+/// assert!(!AllPositive.uses_unlabelled());
+/// ```
 pub trait Recipe: Sync {
     /// The name in `run.json`, `results.json` and `--models`.
     fn name(&self) -> &'static str;
