@@ -149,7 +149,6 @@ fn empty_texts_and_empty_datasets_are_typed_errors() {
             "learning rate {lr}"
         );
     }
-
 }
 
 #[test]

@@ -204,3 +204,142 @@ fn a_textflix_config_typo_names_the_file_and_the_field() {
     assert!(!out.exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+type CliPipeline = transfer_nlp::TransferPipeline<
+    transfer_nlp::tokenizer::AnyTokenizer,
+    transfer_nlp::embedder::AnyEmbedder,
+    transfer_nlp::contextual::AnyContextual,
+    transfer_nlp::predictor::AnyPredictor,
+>;
+
+/// Runs the CLI, which must succeed; its stdout.
+fn ok(args: &[&str]) -> String {
+    let (code, stdout, stderr) = cli(args);
+    assert_eq!(code, 0, "transfer {args:?}: {stderr}");
+    stdout
+}
+
+fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+/// The normal paths on real data, end to end: train → evaluate (beats chance) → predict (what
+/// the library predicts with the saved pipeline), a MiniLM fine-tuned → export → embed (what
+/// the library embeds with the export), and a small study (its cells and tables written).
+#[test]
+fn train_evaluate_predict_export_embed_and_a_study() {
+    let dir = tempdir("normal-paths");
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let bag = path("bag");
+    ok(&[
+        "train",
+        "--arch",
+        "bag",
+        "--train-size",
+        "800",
+        "--epochs",
+        "6",
+        "--lr",
+        "0.02",
+        "--out",
+        &bag,
+        "--quiet",
+    ]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&ok(&["evaluate", "--model", &bag, "--test-size", "400"])).unwrap();
+    let accuracy = metrics["accuracy"].as_f64().expect("an accuracy");
+    assert!(accuracy > 0.65, "{metrics}");
+
+    let texts = [
+        "A wonderful, moving film.",
+        "A dull and boring waste of time.",
+    ];
+    let printed = json_lines(&ok(&["predict", "--model", &bag, texts[0], texts[1]]));
+    let library = CliPipeline::load(&bag, &Device::flex())
+        .unwrap()
+        .predict(&texts)
+        .unwrap();
+    assert_eq!(printed.len(), 2);
+    for ((line, expected), text) in printed.iter().zip(&library).zip(texts) {
+        let expected = expected.as_class().unwrap();
+        assert_eq!(line["text"], text);
+        assert_eq!(line["label"], expected.label.as_str());
+        let p = line["probability"].as_f64().unwrap();
+        assert!((p - f64::from(expected.probability)).abs() < 1e-6, "{line}");
+    }
+
+    let minilm = path("minilm");
+    ok(&[
+        "train",
+        "--arch",
+        "bert",
+        "--train-size",
+        "32",
+        "--epochs",
+        "1",
+        "--max-length",
+        "32",
+        "--out",
+        &minilm,
+        "--quiet",
+    ]);
+    let exported = path("minilm-hf");
+    ok(&["export", "--model", &minilm, "--out", &exported]);
+    let embedded = json_lines(&ok(&[
+        "embed",
+        "--model",
+        &exported,
+        "--max-length",
+        "32",
+        texts[0],
+    ]));
+    let model = PretrainedBert::load(&exported, &Device::flex()).unwrap();
+    let expected = model.sentence_embeddings(&texts[..1], 32, 1).unwrap();
+    let got: Vec<f32> = serde_json::from_value(embedded[0]["embedding"].clone()).unwrap();
+    assert_eq!(got.len(), 384);
+    let worst = got
+        .iter()
+        .zip(&expected[0])
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(
+        worst < 1e-6 && got.iter().chain(&expected[0]).all(|x| x.is_finite()),
+        "{worst}"
+    );
+
+    let study = path("study");
+    let summary: serde_json::Value = serde_json::from_str(&ok(&[
+        "textflix",
+        "--quick",
+        "--models",
+        "nbsvm",
+        "--sizes",
+        "100",
+        "--seeds",
+        "2",
+        "--test-size",
+        "300",
+        "--out",
+        &study,
+        "--quiet",
+    ]))
+    .unwrap();
+    assert_eq!(summary["cells"], 2, "{summary}");
+    let cells: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("study/results.json")).unwrap()).unwrap();
+    for cell in &cells {
+        assert_eq!(
+            (cell["model"].as_str(), cell["n"].as_u64()),
+            (Some("nbsvm"), Some(100))
+        );
+        // NB-SVM on 100 reviews: about 74 % on the whole test set.
+        assert!(cell["accuracy"].as_f64().unwrap() > 0.62, "{cell}");
+    }
+    for file in ["results.md", "results.csv", "learning_curves.svg"] {
+        assert!(dir.join("study").join(file).exists(), "{file}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
