@@ -48,7 +48,8 @@ enum Command {
     Export(ExportArgs),
     /// The Textflix study: IMDB learning curves of BERT, ULMFiT, NB-SVM and word-vector sums.
     Textflix(Box<textflix::TextflixArgs>),
-    /// Download the assets (IMDB, GloVe, MiniLM) with checksums, resuming partial downloads.
+    /// Download IMDB and MiniLM with checksums, resuming partial downloads (GloVe only from a
+    /// mirror: --base-url).
     Fetch(FetchArgs),
     /// Fine-tuning and inference throughput of a BERT-family model (the speed harness's side).
     Speed(Box<speed::SpeedArgs>),
