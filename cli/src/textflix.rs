@@ -1,20 +1,23 @@
 //! `transfer textflix`: the study's learning curves, resumable. The settings are
 //! `StudyConfig`'s, from `--config` (TOML or JSON) and `--set`, with a few overrides.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_textflix::{Model, StudyConfig, run};
+use transfer_textflix::{MergeSpec, Model, StudyConfig, merge, report, run};
 
 use crate::CliResult;
 
 /// Textflix configs name only what they change from the full study (or the quick one); see
 /// textflix/configs/ and `StudyConfig`.
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct TextflixArgs {
+    #[command(subcommand)]
+    action: Option<Action>,
     /// Where results.json, .csv, .md and the plots go; rerun to resume.
-    #[arg(long)]
-    out: PathBuf,
+    #[arg(long, required = true)]
+    out: Option<PathBuf>,
     /// A TOML or JSON file of StudyConfig's fields (e.g. textflix/configs/*.toml).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -53,13 +56,56 @@ pub struct TextflixArgs {
     quiet: bool,
 }
 
+/// What to do with finished runs instead of running one.
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Rewrite the tables and the figure of finished runs from their results.json and run.json.
+    Report {
+        /// Run directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
+    /// One table from several runs, each row keeping its provenance (e.g.
+    /// textflix/merges/full.toml).
+    Merge {
+        /// The merge spec (TOML): title, then [[source]] dir (relative to the working
+        /// directory), models, sizes, label, commit, machine, note.
+        #[arg(long)]
+        spec: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
 pub fn textflix(args: TextflixArgs) -> CliResult {
-    let config = study_config(&args)?;
-    let cells = run(&config, &args.out, !args.quiet)?;
-    println!(
-        "{}",
-        serde_json::json!({ "out": args.out, "cells": cells.len(), "results": args.out.join("results.md") })
-    );
+    let reference = asset_dir()?.join("reference");
+    match &args.action {
+        Some(Action::Report { dirs }) => {
+            for dir in dirs {
+                report(dir, &reference)?;
+                println!(
+                    "{}",
+                    serde_json::json!({ "report": dir.join("results.md") })
+                );
+            }
+        }
+        Some(Action::Merge { spec, out }) => {
+            let cells = merge(&MergeSpec::read(spec)?, Path::new("."), out, &reference)?;
+            println!(
+                "{}",
+                serde_json::json!({ "out": out, "cells": cells.len(), "results": out.join("results.md") })
+            );
+        }
+        None => {
+            let out = args.out.as_deref().expect("clap requires --out");
+            let config = study_config(&args)?;
+            let cells = run(&config, out, !args.quiet)?;
+            println!(
+                "{}",
+                serde_json::json!({ "out": out, "cells": cells.len(), "results": out.join("results.md") })
+            );
+        }
+    }
     Ok(())
 }
 

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use transfer_nlp::pipeline::classifiers::ensemble::mean_and_std;
 use transfer_nlp::pipeline::{TransferError, write_atomic};
 
 /// One trained and evaluated model.
@@ -37,8 +36,50 @@ pub fn read(path: &Path) -> Result<Vec<Cell>, TransferError> {
     }
 }
 
-/// Mean and (population) standard deviation of the accuracy per model and n.
-pub fn summarise(cells: &[Cell]) -> BTreeMap<(String, usize), (f64, f64, usize)> {
+/// The accuracy of one model at one n over its seeds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub mean: f64,
+    /// Sample standard deviation (divisor seeds − 1); `None` for a single seed.
+    pub std: Option<f64>,
+    pub seeds: usize,
+}
+
+impl Summary {
+    /// Mean and sample standard deviation of `values`.
+    ///
+    /// ```
+    /// use transfer_textflix::Summary;
+    /// let s = Summary::of(&[0.8, 0.9, 1.0]);
+    /// assert!((s.mean - 0.9).abs() < 1e-12 && (s.std.unwrap() - 0.1).abs() < 1e-12);
+    /// assert_eq!(Summary::of(&[0.7]).std, None);
+    /// ```
+    pub fn of(values: &[f64]) -> Self {
+        let seeds = values.len();
+        let mean = values.iter().sum::<f64>() / seeds.max(1) as f64;
+        let std = (seeds > 1).then(|| {
+            let squares: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
+            (squares / (seeds - 1) as f64).sqrt()
+        });
+        Self { mean, std, seeds }
+    }
+
+    /// `mean ± std (seeds)` in percent, `mean (1)` for one seed.
+    pub fn percent(&self) -> String {
+        match self.std {
+            Some(std) => format!(
+                "{:.1} ± {:.1} ({})",
+                100.0 * self.mean,
+                100.0 * std,
+                self.seeds
+            ),
+            None => format!("{:.1} ({})", 100.0 * self.mean, self.seeds),
+        }
+    }
+}
+
+/// The accuracy per model and n: mean, sample standard deviation and number of seeds.
+pub fn summarise(cells: &[Cell]) -> BTreeMap<(String, usize), Summary> {
     let mut groups: BTreeMap<(String, usize), Vec<f64>> = BTreeMap::new();
     for c in cells {
         groups
@@ -48,18 +89,25 @@ pub fn summarise(cells: &[Cell]) -> BTreeMap<(String, usize), (f64, f64, usize)>
     }
     groups
         .into_iter()
-        .map(|(k, v)| {
-            let (mean, std) = mean_and_std(&v);
-            (k, (mean, std, v.len()))
-        })
+        .map(|(k, v)| (k, Summary::of(&v)))
         .collect()
 }
 
-/// Writes `results.json`, `results.csv` and `results.md` into `dir`.
-pub fn write_all(dir: &Path, cells: &[Cell], header: &str) -> Result<(), TransferError> {
+/// Writes `results.json` into `dir`.
+pub fn write_cells(dir: &Path, cells: &[Cell]) -> Result<(), TransferError> {
     let json = serde_json::to_vec_pretty(cells).expect("cells serialise");
-    write_atomic(&dir.join("results.json"), &json)?;
+    write_atomic(&dir.join("results.json"), &json)
+}
 
+/// Writes `results.csv` and `results.md` (`header`, then the table) into `dir`.
+pub fn write_tables(dir: &Path, cells: &[Cell], header: &str) -> Result<(), TransferError> {
+    write_csv(dir, cells)?;
+    let md = format!("{header}\n\n{}", accuracy_table(cells));
+    write_atomic(&dir.join("results.md"), md.as_bytes())
+}
+
+/// The CSV of the cells, one line each.
+fn write_csv(dir: &Path, cells: &[Cell]) -> Result<(), TransferError> {
     let mut csv = String::from("model,n,seed,accuracy,test_size,train_seconds,device\n");
     for c in cells {
         csv.push_str(&format!(
@@ -67,42 +115,39 @@ pub fn write_all(dir: &Path, cells: &[Cell], header: &str) -> Result<(), Transfe
             c.model, c.n, c.seed, c.accuracy, c.test_size, c.train_seconds, c.device
         ));
     }
-    write_atomic(&dir.join("results.csv"), csv.as_bytes())?;
+    write_atomic(&dir.join("results.csv"), csv.as_bytes())
+}
 
+/// The markdown table: one row per model (in order of first appearance), one column per n.
+pub fn accuracy_table(cells: &[Cell]) -> String {
     let summary = summarise(cells);
-    let sizes: Vec<usize> = {
-        let mut s: Vec<usize> = cells.iter().map(|c| c.n).collect();
-        s.sort_unstable();
-        s.dedup();
-        s
-    };
-    let mut models: Vec<String> = Vec::new();
+    let mut sizes: Vec<usize> = cells.iter().map(|c| c.n).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let mut models: Vec<&str> = Vec::new();
     for c in cells {
-        if !models.contains(&c.model) {
-            models.push(c.model.clone());
+        if !models.contains(&c.model.as_str()) {
+            models.push(&c.model);
         }
     }
-    let mut md =
-        format!("{header}\n\nAccuracy (%), mean ± std over seeds (number of seeds).\n\n| model |");
+    let mut md = String::from(
+        "Accuracy (%), mean ± sample standard deviation over seeds (number of seeds).\n\n| model |",
+    );
     for n in &sizes {
         md.push_str(&format!(" n = {n} |"));
     }
     md.push_str("\n| --- |");
     md.push_str(&" --- |".repeat(sizes.len()));
     md.push('\n');
-    for m in &models {
+    for m in models {
         md.push_str(&format!("| {m} |"));
         for n in &sizes {
-            match summary.get(&(m.clone(), *n)) {
-                Some((mean, std, k)) => md.push_str(&format!(
-                    " {:.1} ± {:.1} ({k}) |",
-                    100.0 * mean,
-                    100.0 * std
-                )),
+            match summary.get(&(m.to_string(), *n)) {
+                Some(s) => md.push_str(&format!(" {} |", s.percent())),
                 None => md.push_str(" |"),
             }
         }
         md.push('\n');
     }
-    write_atomic(&dir.join("results.md"), md.as_bytes())
+    md
 }

@@ -12,9 +12,8 @@ use transfer_nlp::{Example, TransferError};
 
 use crate::config::StudyConfig;
 use crate::context::{Context, StudyData};
-use crate::plot::{self, Series};
-use crate::reference::reference_series;
-use crate::results::{self, Cell, summarise};
+use crate::report::{self, RunFacts};
+use crate::results::{self, Cell};
 
 /// Runs every cell not already in `out/results.json`, writing the results after each one.
 pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>, TransferError> {
@@ -122,7 +121,7 @@ fn run_cells(ctx: &Context, train: &[Review], out: &Path) -> Result<Vec<Cell>, T
         plan.len(),
         plan.len() - todo.len(),
         todo.len(),
-        scored_on(test_size, config),
+        facts(config).scored_on(test_size),
         config.device
     );
     let bar = progress::bar(todo.len() as u64, ctx.progress, "textflix");
@@ -206,39 +205,24 @@ fn check_same_evaluation(out: &Path, config: &StudyConfig) -> Result<(), Transfe
     Ok(())
 }
 
-/// What `n` cells are scored on, for logs, headers and titles.
-fn scored_on(n: usize, config: &StudyConfig) -> String {
-    match config.held_out {
-        Some(_) => format!("{n} held-out training reviews"),
-        None => format!("{n} test reviews"),
+/// What a run's header says about it.
+fn facts(config: &StudyConfig) -> RunFacts {
+    RunFacts {
+        device: config.device.clone(),
+        quick: config.quick,
+        held_out: config.held_out.is_some(),
     }
 }
 
 fn write_outputs(out: &Path, cells: &[Cell], config: &StudyConfig) -> Result<(), TransferError> {
-    let scored = scored_on(cells.first().map_or(0, |c| c.test_size), config);
-    let header = format!(
-        "# Textflix learning curves\n\nIMDB sentiment; balanced training samples; {}; device {}{}.",
-        scored,
-        config.device,
-        if config.quick { "; --quick" } else { "" }
-    );
-    results::write_all(out, cells, &header)?;
-    let mut series: Vec<Series> = Vec::new();
-    for ((model, n), (mean, std, _)) in summarise(cells) {
-        match series.iter_mut().find(|s| s.name == model) {
-            Some(s) => s.points.push((n, mean, std)),
-            None => series.push(Series {
-                name: model,
-                points: vec![(n, mean, std)],
-                dashed: false,
-            }),
-        }
-    }
-    if let Some(assets) = config.data.parent().and_then(Path::parent) {
-        series.extend(reference_series(&assets.join("reference")));
-    }
-    let title = format!("IMDB sentiment: accuracy vs labelled examples ({scored})");
-    plot::write(out, "learning_curves", &plot::svg(&title, &series))
+    results::write_cells(out, cells)?;
+    let reference = config
+        .data
+        .parent()
+        .and_then(Path::parent)
+        .map(|assets| assets.join("reference"))
+        .unwrap_or_default();
+    report::write_outputs(out, cells, &facts(config), &reference)
 }
 
 #[cfg(test)]

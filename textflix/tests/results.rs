@@ -1,0 +1,136 @@
+//! The committed tables are the runner's: each run's `results.md` and `results.csv` are what
+//! `report` writes from its `results.json` and `run.json`, and `full/` is what `merge` writes
+//! from the runs `textflix/merges/full.toml` names. An edit by hand fails here.
+
+use std::path::{Path, PathBuf};
+
+use transfer_textflix::{MergeSpec, MergedCell, Summary, merge, report};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn results() -> PathBuf {
+    root().join("docs/results/textflix")
+}
+
+/// Every run directory (a `run.json` beside a `results.json`) under `dir`, but `full/`.
+fn runs(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() && !path.ends_with("full") {
+            runs(&path, found);
+        } else if path.ends_with("run.json") && dir.join("results.json").exists() {
+            found.push(dir.to_path_buf());
+        }
+    }
+}
+
+/// A fresh directory of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("transfer-results-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn every_committed_table_is_what_report_writes() {
+    let mut found = Vec::new();
+    runs(&results(), &mut found);
+    assert!(found.len() > 20, "{found:?}");
+    let scratch = scratch("report");
+    for run in found {
+        let copy = scratch.join(run.strip_prefix(results()).unwrap());
+        std::fs::create_dir_all(&copy).unwrap();
+        for file in ["results.json", "run.json"] {
+            std::fs::copy(run.join(file), copy.join(file)).unwrap();
+        }
+        report(&copy, Path::new("/no-reference")).unwrap();
+        for file in ["results.md", "results.csv"] {
+            assert_eq!(
+                read(&copy.join(file)),
+                read(&run.join(file)),
+                "{} is not what `transfer textflix report` writes (scripts/textflix_results.sh)",
+                run.join(file).display()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_full_table_is_the_merge_of_its_runs() {
+    let spec = MergeSpec::read(&root().join("textflix/merges/full.toml")).unwrap();
+    let scratch = scratch("merge");
+    let merged = merge(&spec, &root(), &scratch, Path::new("/no-reference")).unwrap();
+    let committed: Vec<MergedCell> =
+        serde_json::from_str(&read(&results().join("full/results.json"))).unwrap();
+    assert_eq!(
+        merged, committed,
+        "full/results.json: rerun scripts/textflix_results.sh"
+    );
+    assert_eq!(
+        read(&scratch.join("results.csv")),
+        read(&results().join("full/results.csv"))
+    );
+    // Every cell says where it came from; the two BERT truncations are separate rows.
+    assert!(
+        merged
+            .iter()
+            .all(|m| !m.commit.is_empty() && !m.machine.is_empty())
+    );
+    let truncation = |row: &str| {
+        let mut t: Vec<&str> = merged
+            .iter()
+            .filter(|m| m.row == row)
+            .map(|m| m.truncation.as_str())
+            .collect();
+        t.dedup();
+        t
+    };
+    assert_eq!(truncation("bert"), ["first 256 WordPiece tokens"]);
+    assert_eq!(
+        truncation("bert-head-tail"),
+        ["first 128 + last 128 WordPiece tokens"]
+    );
+}
+
+#[test]
+fn a_merge_refuses_held_out_runs_and_missing_models() {
+    let spec = |dir: &str, model: &str| -> MergeSpec {
+        toml::from_str(&format!(
+            "title = \"t\"\n[[source]]\ndir = \"{dir}\"\nmodels = [\"{model}\"]\ncommit = \"c\"\nmachine = \"m\"\n"
+        ))
+        .unwrap()
+    };
+    let out = scratch("refuse");
+    let held = merge(
+        &spec("docs/results/textflix/held-out/bert-nbsvm", "bert-nbsvm"),
+        &root(),
+        &out,
+        Path::new("/no-reference"),
+    );
+    assert!(held.unwrap_err().to_string().contains("held-out"));
+    let missing = merge(
+        &spec("docs/results/textflix/cpu-baselines", "bert"),
+        &root(),
+        &out,
+        Path::new("/no-reference"),
+    );
+    assert!(missing.unwrap_err().to_string().contains("\"bert\""));
+}
+
+#[test]
+fn spreads_are_sample_standard_deviations() {
+    // 0.80, 0.82, 0.84: mean 0.82, sample std 0.02 (the population one is 0.0163).
+    let s = Summary::of(&[0.80, 0.82, 0.84]);
+    assert!((s.mean - 0.82).abs() < 1e-12);
+    assert!((s.std.unwrap() - 0.02).abs() < 1e-12, "{s:?}");
+    assert_eq!(s.percent(), "82.0 ± 2.0 (3)");
+    assert_eq!(Summary::of(&[0.5]).percent(), "50.0 (1)");
+    assert!(Summary::of(&[f64::NAN, 0.5]).std.unwrap().is_nan());
+}
