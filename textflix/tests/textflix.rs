@@ -88,11 +88,7 @@ fn ulmfit_variants_train_the_language_model_once_and_refuse_another_in_the_same_
     let cells = run(&config, &out, false).unwrap();
     for model in ["ulmfit-nbsvm", "ulmfit-nbsvm-st"] {
         let ensemble = cells_of(&cells, model);
-        assert_eq!(ensemble.len(), 2);
-        assert!(
-            ensemble.iter().all(|c| (0.3..=1.0).contains(&c.accuracy)),
-            "{ensemble:?}"
-        );
+        assert_eq!(ensemble.len(), 2, "{ensemble:?}");
     }
     assert_eq!(
         std::fs::metadata(&scores).unwrap().modified().unwrap(),
@@ -271,9 +267,8 @@ fn bert_variants_run_at_toy_sizes() {
         "bert-nbsvm-st",
         "bert-nbsvm-cotrain",
     ] {
-        let cell = cells_of(&cells, model);
-        assert_eq!(cell.len(), 1, "{cells:?}");
-        assert!((0.0..=1.0).contains(&cell[0].accuracy));
+        // One cell each; what each learns is tests/recipes.rs's.
+        assert_eq!(cells_of(&cells, model).len(), 1, "{cells:?}");
     }
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("bert-mlm/report.json")).unwrap()).unwrap();
@@ -326,7 +321,6 @@ fn bert_cotraining_options_run_at_toy_sizes() {
     let cells = run(&config, &minilm_student, false).unwrap();
     let cell = cells_of(&cells, "bert-nbsvm-cotrain");
     assert_eq!((cell.len(), cell[0].test_size), (1, 40), "{cells:?}");
-    assert!((0.0..=1.0).contains(&cell[0].accuracy), "{cells:?}");
     std::fs::remove_dir_all(&minilm_student).unwrap();
     config.self_training.minilm_student_per_class = 0;
 

@@ -1,0 +1,133 @@
+//! Every registered recipe learns: on a separable toy task (reviews of neutral filler words
+//! whose sentiment is carried by a few clear words), trained on 24 labelled reviews, each scores
+//! far above chance on 100 reviews it never saw. A recipe that ignores its data, flips its
+//! labels or lets an ensemble's weaker model swamp the stronger one fails here.
+
+mod common;
+
+use std::path::PathBuf;
+
+use burn::prelude::Device;
+use common::assets;
+use transfer_nlp::Example;
+use transfer_nlp::pipeline::data::rng::SplitMix64;
+use transfer_textflix::{Context, Model, StudyConfig, StudyData};
+
+const NEUTRAL: [&str; 20] = [
+    "the",
+    "film",
+    "story",
+    "actor",
+    "scene",
+    "plot",
+    "director",
+    "camera",
+    "music",
+    "ending",
+    "cast",
+    "script",
+    "character",
+    "minutes",
+    "watched",
+    "movie",
+    "this",
+    "was",
+    "with",
+    "it",
+];
+const POSITIVE: [&str; 8] = [
+    "wonderful",
+    "excellent",
+    "brilliant",
+    "superb",
+    "loved",
+    "great",
+    "beautiful",
+    "masterpiece",
+];
+const NEGATIVE: [&str; 8] = [
+    "awful", "terrible", "boring", "worst", "hated", "bad", "waste", "dull",
+];
+
+/// One toy review: 10 neutral words and 2 words of its sentiment, in a seeded order.
+fn review(rng: &mut SplitMix64, positive: bool) -> String {
+    let pick = |rng: &mut SplitMix64, words: &[&'static str]| {
+        words[(rng.next_u64() % words.len() as u64) as usize]
+    };
+    let mut words: Vec<&str> = (0..10).map(|_| pick(rng, &NEUTRAL)).collect();
+    for _ in 0..2 {
+        let word = pick(rng, if positive { &POSITIVE } else { &NEGATIVE });
+        let at = (rng.next_u64() % (words.len() as u64 + 1)) as usize;
+        words.insert(at, word);
+    }
+    words.join(" ")
+}
+
+/// `n` reviews, alternating negative and positive.
+fn reviews(n: usize, seed: u64) -> Vec<Example> {
+    let mut rng = SplitMix64::new(seed);
+    (0..n)
+        .map(|i| Example::class(review(&mut rng, i % 2 == 1), i % 2))
+        .collect()
+}
+
+/// Toy-sized settings: MiniLM on 24 tokens for 30 steps, a one-layer ULMFiT of 32 units.
+fn toy_config() -> StudyConfig {
+    let mut config = StudyConfig::quick(&assets());
+    config.bert.max_length = 24;
+    config.bert.min_epochs = 1;
+    config.bert.min_steps = 30;
+    config.bert.learning_rate = 1e-4;
+    config.self_training.unlabelled = 80;
+    config.self_training.per_class = 20;
+    config.self_training.student_epochs = 1;
+    config.mlm.steps = 3;
+    config.mlm.batch_size = 4;
+    config.mlm.max_length = 24;
+    config.ulmfit.vocab_size = 200;
+    config.ulmfit.dim = 32;
+    config.ulmfit.num_layers = 1;
+    config.ulmfit.max_length = 24;
+    config.ulmfit.lm_epochs = 4;
+    config.ulmfit.lm_batch_size = 16;
+    config.ulmfit.min_epochs = 1;
+    config.ulmfit.min_steps = 60;
+    config
+}
+
+fn out_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("transfer-recipes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn every_recipe_beats_chance_on_a_separable_toy_task() {
+    let config = toy_config();
+    let sample = reviews(24, 1);
+    let test = reviews(100, 2);
+    let unlabelled: Vec<String> = reviews(400, 3).into_iter().map(|e| e.text).collect();
+    let out = out_dir();
+    let ctx = Context::new(
+        &config,
+        StudyData {
+            train: &sample,
+            test: &test,
+            unlabelled: &unlabelled,
+        },
+        Device::flex(),
+        out.clone(),
+        false,
+    );
+    let mut scores = Vec::new();
+    for model in Model::all() {
+        let score = model.recipe().run_cell(&ctx, &sample, 0).unwrap();
+        eprintln!("{:<20} {:.2}", model.name(), score.accuracy);
+        scores.push((model.name(), score.accuracy));
+    }
+    // Chance is 50 % ± 5 % on 100 reviews: 70 % is four standard deviations above it.
+    // (NB-SVM and MiniLM reach 95-100 %; ULMFiT, pretrained on 5,000 toy tokens, 72-75 %.)
+    let weak: Vec<_> = scores.iter().filter(|(_, a)| !(*a >= 0.7)).collect();
+    assert!(weak.is_empty(), "below 70 %: {weak:?} of {scores:?}");
+    std::fs::remove_dir_all(&out).unwrap();
+}
