@@ -17,6 +17,10 @@
 
 pub mod fetch;
 
+/// Burn, the tensor library under every stage (`burn::prelude::Device`): one dependency is
+/// enough to use the library.
+pub use burn;
+
 pub use transfer_contextual as contextual;
 pub use transfer_embedder as embedder;
 pub use transfer_kernels as kernels;
@@ -27,8 +31,8 @@ pub use transfer_tokenizer as tokenizer;
 pub use transfer_contextual::ContextualEmbedder;
 pub use transfer_embedder::TokenEmbedder;
 pub use transfer_pipeline::{
-    Batch, ClassPrediction, Example, LrSchedule, Metrics, Prediction, Stage, Target, TrainConfig,
-    TrainReport, TransferError, TransferPipeline,
+    AnyPipeline, Batch, ClassPrediction, Example, LabeledText, LrSchedule, Metrics, Prediction,
+    Stage, Target, TrainConfig, TrainReport, TransferError, TransferPipeline,
 };
 pub use transfer_predictor::Predictor;
 pub use transfer_tokenizer::Tokenizer;

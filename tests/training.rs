@@ -156,6 +156,42 @@ fn early_stopping_stops_when_validation_stops_improving_and_not_otherwise() {
     }
 }
 
+/// With `keep_best`, the saved weights are the best validation epoch's: scored again on the
+/// same reviews they give that epoch's accuracy, not the last one's.
+#[test]
+fn keep_best_keeps_the_best_validation_epoch() {
+    let _rng = exclusive_rng();
+    let device = Device::flex();
+    let train = examples(false, 200, 8);
+    let validation = examples(true, 100, 8);
+    let scores = |keep_best: bool| {
+        let mut pipeline = word_pipeline(&train, Arch::Bag, &device);
+        // A rate too high to settle: the validation accuracy moves from epoch to epoch.
+        let mut config = quick(6, 0.3);
+        config.keep_best = keep_best;
+        let report = pipeline
+            .train_with_validation(&train, Some(&validation), &config)
+            .unwrap();
+        let accuracy =
+            |e: &transfer_nlp::pipeline::EpochReport| e.validation.as_ref().unwrap().accuracy;
+        let best = report.best_epoch.unwrap();
+        let now = pipeline.evaluate(&validation).unwrap().accuracy;
+        (
+            accuracy(&report.epochs[best]),
+            accuracy(report.epochs.last().unwrap()),
+            now,
+        )
+    };
+    let (best, last, kept) = scores(true);
+    assert_ne!(
+        best, last,
+        "the test needs a last epoch worse than the best"
+    );
+    assert_eq!(kept, best);
+    let (_, last, kept) = scores(false);
+    assert_eq!(kept, last);
+}
+
 #[test]
 fn a_learning_rate_that_blows_up_is_a_typed_error() {
     let _rng = exclusive_rng();

@@ -10,16 +10,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use transfer_nlp::Prediction;
 use transfer_nlp::contextual::AnyContextual;
 use transfer_nlp::embedder::AnyEmbedder;
 use transfer_nlp::pipeline::io::hf::{PretrainedBert, export_bert};
 use transfer_nlp::pipeline::runtime::device::parse_device;
-use transfer_nlp::predictor::AnyPredictor;
 use transfer_nlp::tokenizer::AnyTokenizer;
-use transfer_nlp::{Prediction, TransferPipeline};
 
 /// A pipeline whose stages are chosen when it is built or loaded.
-pub type CliPipeline = TransferPipeline<AnyTokenizer, AnyEmbedder, AnyContextual, AnyPredictor>;
+pub type CliPipeline = transfer_nlp::AnyPipeline;
 
 pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
@@ -38,9 +37,11 @@ struct Cli {
 enum Command {
     /// Train a pipeline on labelled texts and save it.
     Train(Box<train::TrainArgs>),
-    /// Accuracy, macro-F1 and loss of a saved pipeline on labelled texts (JSON).
+    /// Accuracy, macro-F1, loss, each class's precision / recall / F1 and the confusion matrix
+    /// of a saved pipeline on labelled texts (JSON); --predictions writes every text's.
     Evaluate(EvaluateArgs),
-    /// Predict the label of each text: one JSON object a line.
+    /// Predict each text's label and every class's probability: one JSON object a line (an
+    /// empty text gets an error object on its line; the others are still predicted).
     Predict(PredictArgs),
     /// Sentence embeddings from a pretrained BERT-family model: one JSON object a line.
     Embed(EmbedArgs),
@@ -105,11 +106,15 @@ struct EvaluateArgs {
     model: PathBuf,
     #[command(flatten)]
     data: data::DataArgs,
-    /// How many test texts (balanced, seeded); all by default.
+    /// How many test texts (each label keeping its share, seeded); all by default.
     #[arg(long)]
     test_size: Option<usize>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also write each text's gold and predicted label and every class's probability here
+    /// (JSON lines, with the text's line in its file).
+    #[arg(long, value_name = "FILE")]
+    predictions: Option<PathBuf>,
     /// cpu, tch, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -162,16 +167,57 @@ fn run(command: Command) -> CliResult {
 fn evaluate(args: EvaluateArgs) -> CliResult {
     let device = parse_device(&args.device)?;
     let pipeline = CliPipeline::load(&args.model, &device)?;
+    // A regressor keeps no labels: its texts' labels are numbers.
+    let regression = pipeline.labels().is_empty();
     let texts = args
         .data
-        .load(data::Split::Test, args.test_size, args.seed)?;
-    let examples = data::to_examples(&texts, pipeline.labels())?;
+        .load(data::Split::Test, args.test_size, args.seed, regression)?;
+    let examples = if regression {
+        data::to_values(&texts, &args.data.data)?
+    } else {
+        data::to_examples(&texts, pipeline.labels(), &args.data.data)?
+    };
     let metrics = pipeline.evaluate(&examples)?;
+    if let Some(path) = &args.predictions {
+        if regression {
+            return Err("--predictions is for classifiers".into());
+        }
+        write_predictions(path, &pipeline, &texts)?;
+    }
     println!("{}", serde_json::to_string(&metrics)?);
     Ok(())
 }
 
 /// The texts given as arguments, or else the lines of standard input.
+/// One JSON line per text: where it is, the text, its gold and predicted labels and every
+/// class's probability; written atomically.
+fn write_predictions(
+    path: &std::path::Path,
+    pipeline: &CliPipeline,
+    texts: &[transfer_nlp::pipeline::data::LabeledText],
+) -> CliResult {
+    let inputs: Vec<&str> = texts.iter().map(|t| t.text.as_str()).collect();
+    let mut lines = String::new();
+    for (t, prediction) in texts.iter().zip(pipeline.predict(&inputs)?) {
+        let Prediction::Class(c) = prediction else {
+            return Err("--predictions is for classifiers".into());
+        };
+        let probabilities: serde_json::Map<String, serde_json::Value> = pipeline
+            .labels()
+            .iter()
+            .zip(&c.probabilities)
+            .map(|(label, p)| (label.clone(), serde_json::json!(p)))
+            .collect();
+        let line = serde_json::json!({
+            "line": t.line, "text": t.text, "gold": t.label, "predicted": c.label,
+            "correct": t.label == c.label, "probabilities": probabilities,
+        });
+        lines.push_str(&format!("{line}\n"));
+    }
+    transfer_nlp::pipeline::write_atomic(path, lines.as_bytes())?;
+    Ok(())
+}
+
 fn texts_or_stdin(texts: Vec<String>) -> CliResult<Vec<String>> {
     if !texts.is_empty() {
         return Ok(texts);
@@ -254,14 +300,36 @@ fn predict(args: PredictArgs) -> CliResult {
     let device = parse_device(&args.device)?;
     let pipeline = CliPipeline::load(&args.model, &device)?;
     let texts = texts_or_stdin(args.texts)?;
-    let predictions = pipeline.predict(&texts)?;
+    // An empty text is an error line of its own; the others are predicted together.
+    let valid: Vec<&String> = texts.iter().filter(|t| !t.trim().is_empty()).collect();
+    let mut predictions = if valid.is_empty() {
+        Vec::new()
+    } else {
+        pipeline.predict(&valid)?
+    }
+    .into_iter();
+    let labels = pipeline.labels();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for (text, prediction) in texts.iter().zip(predictions) {
-        let line = match prediction {
-            Prediction::Class(c) => serde_json::json!({
-                "text": text, "label": c.label, "probability": c.probability,
-            }),
-            Prediction::Values { values } => serde_json::json!({ "text": text, "values": values }),
+    for (i, text) in texts.iter().enumerate() {
+        let line = if text.trim().is_empty() {
+            serde_json::json!({ "line": i + 1, "error": "empty text" })
+        } else {
+            match predictions.next().expect("one prediction a valid text") {
+                Prediction::Class(c) => {
+                    let probabilities: serde_json::Map<String, serde_json::Value> = labels
+                        .iter()
+                        .zip(&c.probabilities)
+                        .map(|(label, p)| (label.clone(), serde_json::json!(p)))
+                        .collect();
+                    serde_json::json!({
+                        "text": text, "label": c.label, "probability": c.probability,
+                        "probabilities": probabilities,
+                    })
+                }
+                Prediction::Values { values } => {
+                    serde_json::json!({ "text": text, "values": values })
+                }
+            }
         };
         writeln!(out, "{line}")?;
     }

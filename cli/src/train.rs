@@ -9,7 +9,10 @@ use transfer_nlp::embedder::{
 };
 use transfer_nlp::pipeline::io::hf::PretrainedBert;
 use transfer_nlp::pipeline::runtime::device::parse_device;
-use transfer_nlp::predictor::{AnyPredictor, PooledClassifier, PooledClassifierConfig, Pooling};
+use transfer_nlp::predictor::{
+    AnyPredictor, PooledClassifier, PooledClassifierConfig, PooledRegressor, PooledRegressorConfig,
+    Pooling,
+};
 use transfer_nlp::tokenizer::{AnyTokenizer, EncodePolicy, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::{
     ContextualEmbedder, LrSchedule, Predictor, Stage, TokenEmbedder, Tokenizer, TrainConfig,
@@ -31,6 +34,15 @@ pub enum Arch {
     /// A pretrained BERT-family model (--pretrained): its WordPiece tokenizer, embeddings and
     /// encoder.
     Bert,
+}
+
+/// What the labels are.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskArg {
+    /// One class per text: the distinct labels are the classes.
+    Classification,
+    /// A number per text (e.g. a rating): mean squared error.
+    Regression,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -56,9 +68,16 @@ impl From<PoolingArg> for Pooling {
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
-    /// Where to save the trained pipeline.
+    /// Where to save the trained pipeline (refused if it exists, unless --force).
+    #[arg(long, required_unless_present = "print_config")]
+    out: Option<PathBuf>,
+    /// Replace what --out holds.
     #[arg(long)]
-    out: PathBuf,
+    force: bool,
+    /// Print the training config these flags give (JSON, every field) and exit: a file to
+    /// edit for --config.
+    #[arg(long)]
+    print_config: bool,
     #[command(flatten)]
     data: DataArgs,
     /// How many training texts (balanced and seeded for IMDB); all by default.
@@ -66,6 +85,9 @@ pub struct TrainArgs {
     train_size: Option<usize>,
     #[arg(long, value_enum, default_value = "bilstm")]
     arch: Arch,
+    /// classification, or regression (labels are numbers; IMDB: its star ratings).
+    #[arg(long, value_enum, default_value = "classification")]
+    task: TaskArg,
     /// The model directory (Hugging Face layout) for --arch bert; by default
     /// $TRANSFER_ASSETS/models/all-MiniLM-L6-v2.
     #[arg(long)]
@@ -106,11 +128,21 @@ pub struct TrainArgs {
     /// Peak learning rate (default 3e-3, or 5e-5 for --arch bert).
     #[arg(long)]
     lr: Option<f64>,
-    #[arg(long, default_value_t = 0.0)]
-    validation_fraction: f64,
+    /// Share of the training texts held out (stratified) to score each epoch (default 0).
+    #[arg(long)]
+    validation_fraction: Option<f64>,
+    /// Save the epoch with the best validation score, not the last (needs
+    /// --validation-fraction).
+    #[arg(long)]
+    keep_best: bool,
+    /// Stop after this many epochs without a better validation score, keeping the best
+    /// (needs --validation-fraction).
+    #[arg(long, value_name = "EPOCHS")]
+    patience: Option<usize>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// A JSON training config (the fields of TrainConfig); replaces the training flags.
+    /// A JSON training config: any of TrainConfig's fields (--print-config lists them), the
+    /// rest from the flags' defaults; training flags given too override it.
     #[arg(long)]
     config: Option<PathBuf>,
     /// cpu, tch, cuda or cuda:N.
@@ -122,45 +154,55 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> CliResult {
+    let config = train_config(&args)?;
+    if args.print_config {
+        println!("{}", serde_json::to_string_pretty(&config)?);
+        return Ok(());
+    }
+    let out = args.out.clone().expect("clap requires --out");
+    if out.exists() && !args.force {
+        return Err(format!(
+            "{}: exists; choose another --out or add --force to replace it",
+            out.display()
+        )
+        .into());
+    }
     let device = parse_device(&args.device)?;
+    let regression = args.task == TaskArg::Regression;
     let texts = args
         .data
-        .load(data::Split::Train, args.train_size, args.seed)?;
-    let labels = args.data.labels(&texts);
-    let examples = data::to_examples(&texts, &labels)?;
-    let bert = matches!(args.arch, Arch::Bert);
-    let config = match &args.config {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            serde_json::from_slice::<TrainConfig>(&bytes)
-                .map_err(|e| format!("{}: {e}", path.display()))?
-        }
-        None => TrainConfig {
-            epochs: args.epochs.unwrap_or(if bert { 3 } else { 6 }),
-            batch_size: args.batch_size.unwrap_or(if bert { 16 } else { 32 }),
-            learning_rate: args.lr.unwrap_or(if bert { 5e-5 } else { 3e-3 }),
-            schedule: LrSchedule::WarmupLinearDecay {
-                warmup_fraction: 0.1,
-            },
-            validation_fraction: args.validation_fraction,
-            seed: args.seed,
-            progress: !args.quiet,
-            ..TrainConfig::default()
-        },
+        .load(data::Split::Train, args.train_size, args.seed, regression)?;
+    let labels = if regression {
+        Vec::new()
+    } else {
+        args.data.labels(&texts)
+    };
+    let examples = if regression {
+        data::to_values(&texts, &args.data.data)?
+    } else {
+        data::to_examples(&texts, &labels, &args.data.data)?
     };
 
-    let mut pipeline = build(&args, &examples, labels.len(), &device)?.with_labels(labels)?;
+    let outputs = (!regression).then_some(labels.len());
+    let mut pipeline = build(&args, &examples, outputs, &device)?.with_labels(labels)?;
     let policy = EncodePolicy::new(args.max_length);
     pipeline = pipeline.with_encode_policy(policy)?;
     for stage in &args.freeze {
         pipeline.freeze(*stage);
     }
     let report = pipeline.train(&examples, &config)?;
-    pipeline.save(&args.out)?;
+    pipeline.save(&out)?;
+    let kept = if config.keep_best || config.early_stopping_patience.is_some() {
+        report.best_epoch
+    } else {
+        report.epochs.last().map(|e| e.epoch)
+    };
     println!(
         "{}",
         serde_json::json!({
-            "model": args.out,
+            "model": out,
+            "epochs": report.epochs.len(),
+            "kept_epoch": kept,
             "examples": examples.len(),
             "steps": report.steps,
             "train_seconds": report.seconds,
@@ -172,11 +214,78 @@ pub fn run(args: TrainArgs) -> CliResult {
     Ok(())
 }
 
+/// The training config: the flags' defaults (which depend on --arch), then the --config file's
+/// fields, then the training flags given.
+fn train_config(args: &TrainArgs) -> CliResult<TrainConfig> {
+    let bert = matches!(args.arch, Arch::Bert);
+    let defaults = TrainConfig {
+        epochs: if bert { 3 } else { 6 },
+        batch_size: if bert { 16 } else { 32 },
+        learning_rate: if bert { 5e-5 } else { 3e-3 },
+        schedule: LrSchedule::WarmupLinearDecay {
+            warmup_fraction: 0.1,
+        },
+        seed: args.seed,
+        progress: !args.quiet,
+        ..TrainConfig::default()
+    };
+    let mut config = match &args.config {
+        Some(path) => overlay(defaults, path)?,
+        None => defaults,
+    };
+    if let Some(epochs) = args.epochs {
+        config.epochs = epochs;
+    }
+    if let Some(batch_size) = args.batch_size {
+        config.batch_size = batch_size;
+    }
+    if let Some(lr) = args.lr {
+        config.learning_rate = lr;
+    }
+    if let Some(fraction) = args.validation_fraction {
+        config.validation_fraction = fraction;
+    }
+    config.keep_best |= args.keep_best;
+    if args.patience.is_some() {
+        config.early_stopping_patience = args.patience;
+    }
+    let wants_validation = config.keep_best || config.early_stopping_patience.is_some();
+    if wants_validation && config.validation_fraction <= 0.0 {
+        return Err(
+            "--keep-best and --patience score each epoch on held-out texts: add \
+                    --validation-fraction (e.g. 0.1)"
+                .into(),
+        );
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+/// `defaults` with the fields of the JSON object in `path` laid over them.
+fn overlay(defaults: TrainConfig, path: &std::path::Path) -> CliResult<TrainConfig> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let fields: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let serde_json::Value::Object(fields) = fields else {
+        return Err(format!(
+            "{}: not a JSON object of TrainConfig's fields",
+            path.display()
+        )
+        .into());
+    };
+    let mut config = serde_json::to_value(defaults)?;
+    for (field, value) in fields {
+        config[field] = value;
+    }
+    Ok(serde_json::from_value(config).map_err(|e| format!("{}: {e}", path.display()))?)
+}
+
 /// The untrained (or pretrained) stages the flags describe.
+/// The stages for `args`; a classifier of `num_classes`, or a regressor when `None`.
 fn build(
     args: &TrainArgs,
     examples: &[transfer_nlp::Example],
-    num_classes: usize,
+    num_classes: Option<usize>,
     device: &burn::prelude::Device,
 ) -> CliResult<CliPipeline> {
     let assets = || transfer_nlp::pipeline::io::assets::asset_dir();
@@ -245,17 +354,25 @@ fn build(
                 (tokenizer.into(), embedder.into(), contextual)
             }
         };
-    let head = PooledClassifier::from_config(
-        &PooledClassifierConfig::new(contextual.output_dim(), num_classes)
-            .with_pooling(args.pooling.into())
-            .with_dropout(args.dropout),
-        device,
-    )?;
+    let head: AnyPredictor = match num_classes {
+        Some(num_classes) => PooledClassifier::from_config(
+            &PooledClassifierConfig::new(contextual.output_dim(), num_classes)
+                .with_pooling(args.pooling.into())
+                .with_dropout(args.dropout),
+            device,
+        )?
+        .into(),
+        None => PooledRegressor::from_config(
+            &PooledRegressorConfig {
+                dropout: args.dropout,
+                ..PooledRegressorConfig::new(contextual.output_dim())
+                    .with_pooling(args.pooling.into())
+            },
+            device,
+        )?
+        .into(),
+    };
     Ok(CliPipeline::new(
-        tokenizer,
-        embedder,
-        contextual,
-        AnyPredictor::from(head),
-        device,
+        tokenizer, embedder, contextual, head, device,
     )?)
 }

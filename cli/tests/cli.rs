@@ -343,3 +343,216 @@ fn train_evaluate_predict_export_embed_and_a_study() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A user's own file: a CSV of real IMDB reviews (quotes, commas and `<br />` inside) with
+/// columns named differently, trained with a stratified subset, evaluated on a TSV whose
+/// extension says nothing (`--format`); a label the model never saw is named with its line.
+#[test]
+fn a_users_csv_trains_and_a_tsv_evaluates() {
+    use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, balanced_sample};
+    let dir = tempdir("own-data");
+    let imdb = Imdb::load(Imdb::default_path().unwrap(), ImdbParts::LABELLED).unwrap();
+    let label = |r: &transfer_nlp::pipeline::data::imdb::Review| {
+        if r.stars >= 7 { "liked" } else { "disliked" }
+    };
+    let mut csv = String::from("id,review,verdict\n");
+    for (i, r) in balanced_sample(&imdb.train, 600, 3)
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        csv.push_str(&format!(
+            "{i},\"{}\",{}\n",
+            r.text.replace('"', "\"\""),
+            label(r)
+        ));
+    }
+    let mut tsv = String::from("review\tverdict\n");
+    for r in balanced_sample(&imdb.test, 300, 3).unwrap() {
+        tsv.push_str(&format!(
+            "{}\t{}\n",
+            r.text.replace(['\t', '\n', '"'], " "),
+            label(&r)
+        ));
+    }
+    let (train, test) = (dir.join("reviews.csv"), dir.join("test.txt"));
+    std::fs::write(&train, csv).unwrap();
+    std::fs::write(&test, &tsv).unwrap();
+    let model = dir.join("model");
+    let columns = ["--text-column", "review", "--label-column", "verdict"];
+    let mut args = vec![
+        "train", "--arch", "bag", "--epochs", "6", "--lr", "0.02", "--quiet",
+    ];
+    args.extend(["--data", train.to_str().unwrap(), "--train-size", "500"]);
+    args.extend(["--out", model.to_str().unwrap()]);
+    args.extend(columns);
+    ok(&args);
+    let mut evaluate = vec!["evaluate", "--model", model.to_str().unwrap()];
+    evaluate.extend(["--data", test.to_str().unwrap(), "--format", "tsv"]);
+    evaluate.extend(columns);
+    let predictions = dir.join("predictions.jsonl");
+    let mut with_predictions = evaluate.clone();
+    with_predictions.extend(["--predictions", predictions.to_str().unwrap()]);
+    let metrics: serde_json::Value = serde_json::from_str(&ok(&with_predictions)).unwrap();
+    let accuracy = metrics["accuracy"].as_f64().unwrap();
+    assert!(accuracy > 0.65, "{metrics}");
+    // Per class and the confusion matrix, named by the file's labels; each text's prediction.
+    let per_class = metrics["per_class"].as_array().unwrap();
+    let names: Vec<&str> = per_class
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["disliked", "liked"], "{metrics}");
+    assert_eq!(per_class[0]["support"], 150, "{metrics}");
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(metrics["confusion"].clone()).unwrap();
+    assert_eq!(confusion.iter().flatten().sum::<u64>(), 300);
+    assert_eq!((confusion[0][0] + confusion[1][1]) as f64 / 300.0, accuracy);
+    let rows = json_lines(&std::fs::read_to_string(&predictions).unwrap());
+    assert_eq!(rows.len(), 300);
+    let correct = rows.iter().filter(|r| r["gold"] == r["predicted"]).count();
+    assert_eq!(correct as f64 / 300.0, accuracy);
+    assert_eq!(rows[0]["line"], 2);
+
+    // Every class's probability; an empty text is an error line, the others still predicted.
+    let printed = json_lines(&ok(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "A wonderful film.",
+        " ",
+        "Awful.",
+    ]));
+    assert_eq!(printed.len(), 3, "{printed:?}");
+    assert_eq!(printed[1]["error"], "empty text");
+    assert_eq!(printed[1]["line"], 2);
+    for line in [&printed[0], &printed[2]] {
+        let p = &line["probabilities"];
+        let sum = p["liked"].as_f64().unwrap() + p["disliked"].as_f64().unwrap();
+        assert!((sum - 1.0).abs() < 1e-5, "{line}");
+        assert_eq!(
+            p[line["label"].as_str().unwrap()],
+            line["probability"],
+            "{line}"
+        );
+    }
+
+    std::fs::write(&test, format!("{tsv}a review of its own\tunsure\n")).unwrap();
+    let (code, _, stderr) = cli(&evaluate);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("test.txt") && stderr.contains("line 302") && stderr.contains("unsure"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = cli(&["train", "--data", "notes.xlsx", "--out", "x", "--quiet"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("notes.xlsx") && stderr.contains("csv, tsv"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--print-config` gives every field to start a `--config` from; a partial `--config` takes
+/// the rest from the flags' defaults; `--keep-best` saves the best epoch and says which; an
+/// existing `--out` is kept unless `--force`.
+#[test]
+fn training_a_user_can_steer() {
+    let dir = tempdir("steer");
+    let printed: serde_json::Value =
+        serde_json::from_str(&ok(&["train", "--arch", "bert", "--print-config"])).unwrap();
+    assert_eq!(printed["epochs"], 3, "{printed}");
+    assert_eq!(printed["learning_rate"], 5e-5, "{printed}");
+    assert_eq!(printed["keep_best"], false, "{printed}");
+
+    let config = dir.join("config.json");
+    std::fs::write(&config, "{\"epochs\": 3, \"batch_size\": 16}").unwrap();
+    let model = dir.join("model");
+    let train = |extra: &[&str]| {
+        let mut args = vec!["train", "--arch", "bag", "--train-size", "240", "--quiet"];
+        args.extend(["--config", config.to_str().unwrap()]);
+        args.extend(["--out", model.to_str().unwrap()]);
+        args.extend(extra);
+        cli(&args)
+    };
+    let (code, stdout, stderr) = train(&["--validation-fraction", "0.25", "--keep-best"]);
+    assert_eq!(code, 0, "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["epochs"], 3, "{summary}");
+    assert!(
+        summary["kept_epoch"].as_u64().is_some_and(|e| e < 3),
+        "{summary}"
+    );
+
+    let (code, _, stderr) = train(&[]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("exists") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = train(&["--force", "--epochs", "1"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let (code, _, stderr) = train(&["--force", "--keep-best"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("--validation-fraction"), "{stderr}");
+    std::fs::write(&config, "{\"epochz\": 3}").unwrap();
+    let (code, _, stderr) = train(&["--force"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("config.json") && stderr.contains("epochz"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--task regression` on IMDB's star ratings: the model beats predicting the training mean,
+/// reports MAE / RMSE / correlations, and `predict` prints a number.
+#[test]
+fn a_regressor_learns_imdb_star_ratings() {
+    use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, balanced_sample};
+    let dir = tempdir("regression");
+    let model = dir.join("stars");
+    let m = model.to_str().unwrap();
+    ok(&[
+        "train",
+        "--task",
+        "regression",
+        "--arch",
+        "bag",
+        "--train-size",
+        "800",
+        "--epochs",
+        "8",
+        "--lr",
+        "0.02",
+        "--out",
+        m,
+        "--quiet",
+    ]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&ok(&["evaluate", "--model", m, "--test-size", "400"])).unwrap();
+    // The same 400 test reviews the CLI drew (balanced, seed 1), and their stars' variance:
+    // the squared error of predicting their mean.
+    let imdb = Imdb::load(Imdb::default_path().unwrap(), ImdbParts::LABELLED).unwrap();
+    let stars: Vec<f64> = balanced_sample(&imdb.test, 400, 1)
+        .unwrap()
+        .iter()
+        .map(|r| f64::from(r.stars))
+        .collect();
+    let mean = stars.iter().sum::<f64>() / 400.0;
+    let variance = stars.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / 400.0;
+    let mse = metrics["mse"].as_f64().unwrap();
+    assert!(
+        mse < 0.8 * variance,
+        "mse {mse} vs variance {variance}: {metrics}"
+    );
+    let regression = &metrics["regression"];
+    assert!(regression["pearson"].as_f64().unwrap() > 0.4, "{metrics}");
+    assert!(
+        (regression["rmse"].as_f64().unwrap() - mse.sqrt()).abs() < 1e-3,
+        "{metrics}"
+    );
+    let printed = json_lines(&ok(&["predict", "--model", m, "A wonderful film."]));
+    assert!(printed[0]["values"][0].as_f64().is_some(), "{printed:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -38,7 +38,7 @@ pub mod classifiers;
 pub mod data;
 mod error;
 pub mod io;
-mod metrics;
+pub mod metrics;
 mod pipeline;
 pub mod pretraining;
 pub mod runtime;
@@ -49,7 +49,18 @@ pub use attribution::{Attribution, TokenAttribution};
 pub use data::{Example, LabeledText, Target};
 pub use error::{Result, TransferError};
 pub use io::{FORMAT, MANIFEST, load_weights, save_weights, write_atomic};
-pub use metrics::{Metrics, classification_scores};
+pub use metrics::{
+    ClassScores, Metrics, RegressionScores, class_report, classification_scores, regression_scores,
+};
 pub use pipeline::{Batch, ClassPrediction, Prediction, TransferPipeline};
+
+/// A pipeline of any of the library's stages, chosen at run time: what `transfer train`
+/// saves, and what [`TransferPipeline::load`] reads back whatever the stages were.
+pub type AnyPipeline = TransferPipeline<
+    transfer_tokenizer::AnyTokenizer,
+    transfer_embedder::AnyEmbedder,
+    transfer_contextual::AnyContextual,
+    transfer_predictor::AnyPredictor,
+>;
 pub use stages::{Stage, Stages};
 pub use training::{CheckpointConfig, EpochReport, LrSchedule, TrainConfig, TrainReport};

@@ -10,7 +10,7 @@ use transfer_tokenizer::{EncodePolicy, Tokenizer};
 
 use crate::data::{Example, Target, check_texts};
 use crate::error::{Result, TransferError};
-use crate::metrics::{Metrics, classification_scores};
+use crate::metrics::{Metrics, class_report, classification_scores, regression_scores};
 use crate::runtime::overlap::{INFERENCE_BATCHES_AHEAD, read_ahead, read_inference_outputs};
 use crate::stages::{SetFrozen, Stage, Stages};
 
@@ -294,6 +294,7 @@ where
         let mut loss_sum = 0.0;
         let mut predicted = vec![0usize; examples.len()];
         let mut squared_error = 0.0;
+        let (mut predicted_values, mut actual_values) = (Vec::new(), Vec::new());
         // The targets go up with their batch's ids: an upload on its own would wait for the
         // batches queued before it.
         let targets = |batch: &[usize]| {
@@ -321,6 +322,8 @@ where
                             .map(|(p, t)| f64::from(p - t).powi(2))
                             .sum::<f64>()
                             / values.len() as f64;
+                        predicted_values.extend(row.iter().map(|&p| f64::from(p)));
+                        actual_values.extend(values.iter().map(|&t| f64::from(t)));
                     }
                 }
             }
@@ -336,12 +339,24 @@ where
                     })
                     .collect();
                 let (accuracy, f1) = classification_scores(&predicted, &actual, num_classes);
+                let labels: Vec<String> = (0..num_classes)
+                    .map(|c| {
+                        self.labels()
+                            .get(c)
+                            .cloned()
+                            .unwrap_or_else(|| c.to_string())
+                    })
+                    .collect();
+                let (per_class, confusion) = class_report(&predicted, &actual, &labels);
                 Metrics {
                     examples: n,
                     loss: loss_sum / n as f64,
                     accuracy: Some(accuracy),
                     macro_f1: Some(f1),
                     mse: None,
+                    per_class: Some(per_class),
+                    confusion: Some(confusion),
+                    regression: None,
                 }
             }
             Task::Regression { .. } => Metrics {
@@ -350,6 +365,9 @@ where
                 accuracy: None,
                 macro_f1: None,
                 mse: Some(squared_error / n as f64),
+                per_class: None,
+                confusion: None,
+                regression: Some(regression_scores(&predicted_values, &actual_values)),
             },
         })
     }

@@ -22,9 +22,9 @@ def measure(backend, env=None):
                  "command": f"cargo run --release {' '.join(features)} --example imdb_bilstm -- --device {device}".replace("  ", " "),
                  "accuracy": result["accuracy"], "train_seconds": round(result["train_seconds"], 1),
                  "wall_seconds": wall, "peak_rss_mb": peak, "epochs": result["epochs"]})
-    model = "/tmp/foundation-bilstm"
+    model = f"/tmp/foundation-bilstm-{backend}"
     lines, wall, peak = run([binary("transfer"), "train", "--device", device, "--out", model,
-                             "--train-size", TRAIN, "--quiet"], env)
+                             "--train-size", TRAIN, "--force", "--quiet"], env)
     trained = lines[-1]
     lines, _, _ = run([binary("transfer"), "evaluate", "--device", device, "--model", model,
                        "--test-size", TEST], env)

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, TransferError};
 use rng::SplitMix64;
 
+pub mod files;
 pub mod imdb;
 pub mod rng;
 
@@ -93,36 +94,18 @@ pub fn split_validation(
 pub struct LabeledText {
     pub text: String,
     pub label: String,
+    /// Where it is in its file: the 1-based line (or array element); 0 when it has none.
+    #[serde(default)]
+    pub line: usize,
 }
 
-/// Reads JSON lines `{"text": "…", "label": "positive"}` (the label may be a string or an
-/// integer; other fields are ignored). Errors name the file and line.
+/// Reads JSON lines `{"text": "…", "label": "positive"}` (the label may be a string or a
+/// number; other fields are ignored). Errors name the file and line. Other formats and field
+/// names: [`files::read_labelled`].
 pub fn read_jsonl(path: &std::path::Path) -> Result<Vec<LabeledText>> {
-    let content = std::fs::read(path).map_err(|e| TransferError::io(path, e))?;
-    let content = String::from_utf8(content)
-        .map_err(|e| TransferError::format(path, format!("not UTF-8: {e}")))?;
-    let mut out = Vec::new();
-    for (i, line) in content.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at =
-            |message: String| TransferError::format(path, format!("line {}: {message}", i + 1));
-        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| at(e.to_string()))?;
-        let text = value
-            .get("text")
-            .and_then(|t| t.as_str())
-            .ok_or_else(|| at("no string field \"text\"".into()))?;
-        let label = match value.get("label") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            Some(serde_json::Value::Bool(b)) => b.to_string(),
-            _ => return Err(at("no string or number field \"label\"".into())),
-        };
-        out.push(LabeledText {
-            text: text.to_string(),
-            label,
-        });
-    }
-    Ok(out)
+    files::read_labelled(
+        path,
+        files::DataFormat::JsonLines,
+        &files::Columns::default(),
+    )
 }

@@ -40,6 +40,10 @@ pub struct TrainConfig {
     /// weights.
     #[serde(default)]
     pub early_stopping_patience: Option<usize>,
+    /// Keep the weights of the best validation epoch rather than the last (early stopping
+    /// always does). Needs validation data.
+    #[serde(default)]
+    pub keep_best: bool,
     /// Train for more epochs if needed to take at least this many optimizer steps.
     #[serde(default)]
     pub min_steps: usize,
@@ -73,6 +77,7 @@ impl Default for TrainConfig {
             gradual_unfreezing: false,
             validation_fraction: 0.0,
             early_stopping_patience: None,
+            keep_best: false,
             min_steps: 0,
             seed: 42,
             progress: false,
@@ -103,7 +108,8 @@ impl TrainConfig {
             .unwrap_or(self.learning_rate)
     }
 
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// Checks every field, naming the first bad one ([`TransferError::InvalidConfig`]).
+    pub fn validate(&self) -> Result<()> {
         let invalid = |field, message: String| Err(TransferError::InvalidConfig { field, message });
         if self.epochs == 0 && self.min_steps == 0 {
             return invalid(

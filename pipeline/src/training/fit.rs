@@ -406,7 +406,7 @@ where
         let best_epoch = run.best.as_ref().map(|(_, e, _)| *e);
         if let Some((_, _, stages)) = run
             .best
-            .filter(|_| config.early_stopping_patience.is_some())
+            .filter(|_| config.keep_best || config.early_stopping_patience.is_some())
         {
             self.stages = stages;
         }
