@@ -30,11 +30,13 @@ def machine():
 
 
 def commit():
-    """The commit the measurement ran at ('-dirty' when the tree had changes)."""
+    """The commit the measurement ran at ('-dirty' when code outside docs/ had changes)."""
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                           text=True, check=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.strip()
+    # Results written by these scripts (docs/) do not make the code dirty.
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":(exclude)docs"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.strip()
     return head + ("-dirty" if dirty else "")
 
 
