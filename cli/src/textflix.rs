@@ -24,7 +24,7 @@ pub struct TextflixArgs {
     /// One StudyConfig field, e.g. bert.head_tail=true (repeatable; after --config).
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     sets: Vec<String>,
-    /// Start from the quick study (about 7 minutes on 2 cores).
+    /// Start from the quick study (about 8 minutes on 2 cores).
     #[arg(long)]
     quick: bool,
     /// cpu, tch, cuda or cuda:N (for BERT and ULMFiT; the baselines run on the CPU).

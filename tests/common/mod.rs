@@ -15,7 +15,7 @@ use transfer_nlp::predictor::{AnyPredictor, PooledClassifier, PooledClassifierCo
 use transfer_nlp::tokenizer::{AnyTokenizer, EncodePolicy, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::*;
 
-pub type AnyPipeline = TransferPipeline<AnyTokenizer, AnyEmbedder, AnyContextual, AnyPredictor>;
+pub use transfer_nlp::AnyPipeline;
 
 /// Holds the backend's random generator for the calling test. burn's generator is global to
 /// the process and fresh weights are drawn lazily (at their first use), so two tests of one

@@ -1,5 +1,5 @@
 //! The Textflix study in its quick form, the README's main job: IMDB learning curves of
-//! NB-SVM, word-vector sums and fine-tuned MiniLM on CPU in about 10 minutes on 2 cores
+//! NB-SVM, word-vector sums and fine-tuned MiniLM on CPU in about 8 minutes on 2 cores
 //! (`StudyConfig::quick` says what it subsamples). The full study and its variants:
 //! `transfer textflix --config …` (package `transfer-cli`).
 //!

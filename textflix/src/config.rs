@@ -106,7 +106,7 @@ impl StudyConfig {
         }
     }
 
-    /// The README's main job on 2 cores (about 7 minutes): NB-SVM and word-vector sums at
+    /// The README's main job on 2 cores (about 8 minutes): NB-SVM and word-vector sums at
     /// every size with 3 seeds; BERT at 10, 100 and 500 with one seed, 128 tokens and at least
     /// 60 steps; all scored on 1,000 balanced test reviews. ULMFiT and the BERT variants are
     /// left out: a useful language model takes about an hour of CPU, and each variant cell
