@@ -208,20 +208,25 @@ fn write_predictions(
         let Prediction::Class(c) = prediction else {
             return Err("--predictions is for classifiers".into());
         };
-        let probabilities: serde_json::Map<String, serde_json::Value> = pipeline
-            .labels()
-            .iter()
-            .zip(&c.probabilities)
-            .map(|(label, p)| (label.clone(), serde_json::json!(p)))
-            .collect();
         let line = serde_json::json!({
             "line": t.line, "text": t.text, "gold": t.label, "predicted": c.label,
-            "correct": t.label == c.label, "probabilities": probabilities,
+            "correct": t.label == c.label,
+            "probabilities": by_label(pipeline.labels(), &c.probabilities),
         });
         lines.push_str(&format!("{line}\n"));
     }
     transfer_nlp::pipeline::write_atomic(path, lines.as_bytes())?;
     Ok(())
+}
+
+/// Each class's probability under its label.
+fn by_label(labels: &[String], probabilities: &[f32]) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = labels
+        .iter()
+        .zip(probabilities)
+        .map(|(label, p)| (label.clone(), serde_json::json!(p)))
+        .collect();
+    map.into()
 }
 
 fn texts_or_stdin(texts: Vec<String>) -> CliResult<Vec<String>> {
@@ -322,14 +327,9 @@ fn predict(args: PredictArgs) -> CliResult {
         } else {
             match predictions.next().expect("one prediction a valid text") {
                 Prediction::Class(c) => {
-                    let probabilities: serde_json::Map<String, serde_json::Value> = labels
-                        .iter()
-                        .zip(&c.probabilities)
-                        .map(|(label, p)| (label.clone(), serde_json::json!(p)))
-                        .collect();
                     serde_json::json!({
                         "text": text, "label": c.label, "probability": c.probability,
-                        "probabilities": probabilities,
+                        "probabilities": by_label(labels, &c.probabilities),
                     })
                 }
                 Prediction::Values { values } => {

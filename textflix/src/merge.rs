@@ -9,7 +9,7 @@ use transfer_nlp::pipeline::{TransferError, write_atomic};
 
 use crate::reference::reference_curves;
 use crate::report::write_curves;
-use crate::results::{self, Cell, accuracy_table};
+use crate::results::{self, Cell, Summary, accuracy_table, sizes_of, table};
 
 /// What to merge: a TOML file (e.g. `textflix/merges/full.toml`).
 #[derive(Debug, Clone, Deserialize)]
@@ -229,30 +229,21 @@ fn csv(cells: &[MergedCell]) -> String {
 
 /// The reference curves at the merged table's sizes, in the same format.
 fn reference_table(rows: &[Cell], reference: &Path) -> String {
-    let mut sizes: Vec<usize> = rows.iter().map(|c| c.n).collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    let mut md = String::from(
+    let sizes = sizes_of(rows);
+    let curves: Vec<(String, Vec<Option<Summary>>)> = reference_curves(reference)
+        .into_iter()
+        .map(|curve| {
+            let row = sizes
+                .iter()
+                .map(|n| curve.points.iter().find(|(m, _)| m == n).map(|(_, s)| *s));
+            (curve.name, row.collect())
+        })
+        .collect();
+    format!(
         "The references (`$TRANSFER_ASSETS/reference/`: PyTorch and scikit-learn on the same data), \
-         mean ± sample standard deviation (number of seeds):\n\n| reference |",
-    );
-    for n in &sizes {
-        md.push_str(&format!(" n = {n} |"));
-    }
-    md.push_str("\n| --- |");
-    md.push_str(&" --- |".repeat(sizes.len()));
-    md.push('\n');
-    for curve in reference_curves(reference) {
-        md.push_str(&format!("| {} |", curve.name));
-        for n in &sizes {
-            match curve.points.iter().find(|(m, _)| m == n) {
-                Some((_, s)) => md.push_str(&format!(" {} |", s.percent())),
-                None => md.push_str(" |"),
-            }
-        }
-        md.push('\n');
-    }
-    md
+         mean ± sample standard deviation (number of seeds):\n\n{}",
+        table("reference", &sizes, &curves)
+    )
 }
 
 /// One line per (row, source): what made the row's cells.

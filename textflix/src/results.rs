@@ -121,28 +121,53 @@ fn write_csv(dir: &Path, cells: &[Cell]) -> Result<(), TransferError> {
 /// The markdown table: one row per model (in order of first appearance), one column per n.
 pub fn accuracy_table(cells: &[Cell]) -> String {
     let summary = summarise(cells);
-    let mut sizes: Vec<usize> = cells.iter().map(|c| c.n).collect();
-    sizes.sort_unstable();
-    sizes.dedup();
+    let sizes = sizes_of(cells);
     let mut models: Vec<&str> = Vec::new();
     for c in cells {
         if !models.contains(&c.model.as_str()) {
             models.push(&c.model);
         }
     }
-    let mut md = String::from(
-        "Accuracy (%), mean ± sample standard deviation over seeds (number of seeds).\n\n| model |",
-    );
-    for n in &sizes {
+    let rows: Vec<(String, Vec<Option<Summary>>)> = models
+        .iter()
+        .map(|m| {
+            let row = sizes
+                .iter()
+                .map(|n| summary.get(&(m.to_string(), *n)).copied());
+            (m.to_string(), row.collect())
+        })
+        .collect();
+    format!(
+        "Accuracy (%), mean ± sample standard deviation over seeds (number of seeds).\n\n{}",
+        table("model", &sizes, &rows)
+    )
+}
+
+/// The distinct n of `cells`, sorted.
+pub(crate) fn sizes_of(cells: &[Cell]) -> Vec<usize> {
+    let mut sizes: Vec<usize> = cells.iter().map(|c| c.n).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
+}
+
+/// A markdown table of summaries: `corner` heads the names, one column per n.
+pub(crate) fn table(
+    corner: &str,
+    sizes: &[usize],
+    rows: &[(String, Vec<Option<Summary>>)],
+) -> String {
+    let mut md = format!("| {corner} |");
+    for n in sizes {
         md.push_str(&format!(" n = {n} |"));
     }
     md.push_str("\n| --- |");
     md.push_str(&" --- |".repeat(sizes.len()));
     md.push('\n');
-    for m in models {
-        md.push_str(&format!("| {m} |"));
-        for n in &sizes {
-            match summary.get(&(m.to_string(), *n)) {
+    for (name, row) in rows {
+        md.push_str(&format!("| {name} |"));
+        for cell in row {
+            match cell {
                 Some(s) => md.push_str(&format!(" {} |", s.percent())),
                 None => md.push_str(" |"),
             }
