@@ -31,8 +31,8 @@ pub use transfer_tokenizer as tokenizer;
 pub use transfer_contextual::ContextualEmbedder;
 pub use transfer_embedder::TokenEmbedder;
 pub use transfer_pipeline::{
-    AnyPipeline, Batch, ClassPrediction, Example, LabeledText, LrSchedule, Metrics, Prediction,
-    Stage, Target, TrainConfig, TrainReport, TransferError, TransferPipeline,
+    AnyPipeline, Batch, ClassPrediction, Example, LabeledText, LabelsPrediction, LrSchedule,
+    Metrics, Prediction, Stage, Target, TrainConfig, TrainReport, TransferError, TransferPipeline,
 };
 pub use transfer_predictor::Predictor;
 pub use transfer_tokenizer::Tokenizer;

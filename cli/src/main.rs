@@ -13,8 +13,10 @@ use clap::{Parser, Subcommand};
 use transfer_nlp::Prediction;
 use transfer_nlp::contextual::AnyContextual;
 use transfer_nlp::embedder::AnyEmbedder;
+use transfer_nlp::pipeline::data::label_sets::split_labels;
 use transfer_nlp::pipeline::io::hf::{PretrainedBert, export_bert};
 use transfer_nlp::pipeline::runtime::device::parse_device;
+use transfer_nlp::predictor::Task;
 use transfer_nlp::tokenizer::AnyTokenizer;
 
 /// A pipeline whose stages are chosen when it is built or loaded.
@@ -173,22 +175,18 @@ fn run(command: Command) -> CliResult {
 fn evaluate(args: EvaluateArgs) -> CliResult {
     let device = parse_device(&args.device)?;
     let pipeline = CliPipeline::load(&args.model, &device)?;
-    // A regressor keeps no labels: its texts' labels are numbers.
-    let regression = pipeline.labels().is_empty();
+    let task = pipeline.task();
+    let regression = matches!(task, Task::Regression { .. });
     let texts = args
         .data
-        .load(data::Split::Test, args.test_size, args.seed, regression)?;
-    let examples = if regression {
-        data::to_values(&texts, &args.data.data)?
-    } else {
-        data::to_examples(&texts, pipeline.labels(), &args.data.data)?
-    };
+        .load(data::Split::Test, args.test_size, args.seed, task)?;
+    let examples = args.data.examples(task, &texts, pipeline.labels())?;
     let metrics = pipeline.evaluate(&examples)?;
     if let Some(path) = &args.predictions {
         if regression {
             return Err("--predictions is for classifiers".into());
         }
-        write_predictions(path, &pipeline, &texts)?;
+        write_predictions(path, &pipeline, &texts, &args.data.label_separator)?;
     }
     println!("{}", serde_json::to_string(&metrics)?);
     Ok(())
@@ -201,18 +199,28 @@ fn write_predictions(
     path: &std::path::Path,
     pipeline: &CliPipeline,
     texts: &[transfer_nlp::pipeline::data::LabeledText],
+    separator: &str,
 ) -> CliResult {
     let inputs: Vec<&str> = texts.iter().map(|t| t.text.as_str()).collect();
     let mut lines = String::new();
     for (t, prediction) in texts.iter().zip(pipeline.predict(&inputs)?) {
-        let Prediction::Class(c) = prediction else {
-            return Err("--predictions is for classifiers".into());
+        let line = match prediction {
+            Prediction::Class(c) => serde_json::json!({
+                "line": t.line, "text": t.text, "gold": t.label, "predicted": c.label,
+                "correct": t.label == c.label,
+                "probabilities": by_label(pipeline.labels(), &c.probabilities),
+            }),
+            Prediction::Labels(l) => {
+                let mut gold = split_labels(&t.label, separator);
+                gold.sort_by_key(|g| pipeline.labels().iter().position(|l| l == g));
+                serde_json::json!({
+                    "line": t.line, "text": t.text, "gold": gold, "predicted": l.labels,
+                    "correct": gold == l.labels,
+                    "probabilities": by_label(pipeline.labels(), &l.probabilities),
+                })
+            }
+            Prediction::Values { .. } => return Err("--predictions is for classifiers".into()),
         };
-        let line = serde_json::json!({
-            "line": t.line, "text": t.text, "gold": t.label, "predicted": c.label,
-            "correct": t.label == c.label,
-            "probabilities": by_label(pipeline.labels(), &c.probabilities),
-        });
         lines.push_str(&format!("{line}\n"));
     }
     transfer_nlp::pipeline::write_atomic(path, lines.as_bytes())?;
@@ -330,6 +338,12 @@ fn predict(args: PredictArgs) -> CliResult {
                     serde_json::json!({
                         "text": text, "label": c.label, "probability": c.probability,
                         "probabilities": by_label(labels, &c.probabilities),
+                    })
+                }
+                Prediction::Labels(l) => {
+                    serde_json::json!({
+                        "text": text, "labels": l.labels,
+                        "probabilities": by_label(labels, &l.probabilities),
                     })
                 }
                 Prediction::Values { values } => {

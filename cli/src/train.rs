@@ -7,15 +7,16 @@ use transfer_nlp::contextual::{AnyContextual, BagOfEmbeddings, Lstm, LstmConfig}
 use transfer_nlp::embedder::{
     AnyEmbedder, LearnedEmbedding, LearnedEmbeddingConfig, OovPolicy, WordVectors,
 };
+use transfer_nlp::pipeline::data::split_validation;
 use transfer_nlp::pipeline::io::hf::PretrainedBert;
 use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::{
     AnyPredictor, PooledClassifier, PooledClassifierConfig, PooledRegressor, PooledRegressorConfig,
-    Pooling,
+    Pooling, TargetScaling, Task,
 };
 use transfer_nlp::tokenizer::{AnyTokenizer, EncodePolicy, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::{
-    ContextualEmbedder, LrSchedule, Predictor, Stage, TokenEmbedder, Tokenizer, TrainConfig,
+    ContextualEmbedder, LrSchedule, Predictor, Stage, Target, TokenEmbedder, Tokenizer, TrainConfig,
 };
 
 use crate::data::{self, DataArgs};
@@ -43,6 +44,9 @@ pub enum TaskArg {
     Classification,
     /// A number per text (e.g. a rating): mean squared error.
     Regression,
+    /// Any number of labels per text (--label-separator between them): one sigmoid output
+    /// per label, each with its own threshold (tuned on --validation-fraction when given).
+    MultiLabel,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -85,9 +89,14 @@ pub struct TrainArgs {
     train_size: Option<usize>,
     #[arg(long, value_enum, default_value = "bilstm")]
     arch: Arch,
-    /// classification, or regression (labels are numbers; IMDB: its star ratings).
+    /// classification, regression (labels are numbers; IMDB: its star ratings) or
+    /// multi-label.
     #[arg(long, value_enum, default_value = "classification")]
     task: TaskArg,
+    /// --task regression: learn the targets standardised (their mean and deviation on the
+    /// training texts, saved with the model); predictions stay in the targets' units.
+    #[arg(long)]
+    scale_targets: bool,
     /// The model directory (Hugging Face layout) for --arch bert; by default
     /// $TRANSFER_ASSETS/models/all-MiniLM-L6-v2.
     #[arg(long)]
@@ -167,30 +176,39 @@ pub fn run(args: TrainArgs) -> CliResult {
         )
         .into());
     }
+    if args.scale_targets && args.task != TaskArg::Regression {
+        return Err("--scale-targets is for --task regression".into());
+    }
     let device = parse_device(&args.device)?;
-    let regression = args.task == TaskArg::Regression;
+    let multi_label = args.task == TaskArg::MultiLabel;
+    // The kind of task; the number of classes or labels once the texts are read.
+    let task = |n: usize| match args.task {
+        TaskArg::Classification => Task::Classification { num_classes: n },
+        TaskArg::MultiLabel => Task::MultiLabel { num_labels: n },
+        TaskArg::Regression => Task::Regression { outputs: 1 },
+    };
     let texts = args
         .data
-        .load(data::Split::Train, args.train_size, args.seed, regression)?;
-    let labels = if regression {
-        Vec::new()
-    } else {
-        args.data.labels(&texts)
+        .load(data::Split::Train, args.train_size, args.seed, task(0))?;
+    let labels = match args.task {
+        TaskArg::Regression => Vec::new(),
+        _ => args.data.labels(&texts, multi_label),
     };
-    let examples = if regression {
-        data::to_values(&texts, &args.data.data)?
-    } else {
-        data::to_examples(&texts, &labels, &args.data.data)?
-    };
+    let task = task(labels.len());
+    let examples = args.data.examples(task, &texts, &labels)?;
 
-    let outputs = (!regression).then_some(labels.len());
-    let mut pipeline = build(&args, &examples, outputs, &device)?.with_labels(labels)?;
+    let mut pipeline = build(&args, &examples, task, &device)?.with_labels(labels)?;
     let policy = EncodePolicy::new(args.max_length);
     pipeline = pipeline.with_encode_policy(policy)?;
     for stage in &args.freeze {
         pipeline.freeze(*stage);
     }
     let report = pipeline.train(&examples, &config)?;
+    if multi_label && config.validation_fraction > 0.0 {
+        // The texts training held out (the same split), not the ones it learned from.
+        let (_, held_out) = split_validation(&examples, config.validation_fraction, config.seed);
+        pipeline.tune_thresholds(&held_out)?;
+    }
     pipeline.save(&out)?;
     let kept = if config.keep_best || config.early_stopping_patience.is_some() {
         report.best_epoch
@@ -208,6 +226,7 @@ pub fn run(args: TrainArgs) -> CliResult {
             "train_seconds": report.seconds,
             "final_train_loss": report.epochs.last().map(|e| e.train_loss),
             "validation": report.epochs.last().and_then(|e| e.validation.clone()),
+            "thresholds": multi_label.then(|| pipeline.thresholds().to_vec()),
             "parameters": burn::module::Module::num_params(pipeline.stages()),
         })
     );
@@ -280,12 +299,11 @@ fn overlay(defaults: TrainConfig, path: &std::path::Path) -> CliResult<TrainConf
     Ok(serde_json::from_value(config).map_err(|e| format!("{}: {e}", path.display()))?)
 }
 
-/// The untrained (or pretrained) stages the flags describe.
-/// The stages for `args`; a classifier of `num_classes`, or a regressor when `None`.
+/// The untrained (or pretrained) stages the flags describe, with a head for `task`.
 fn build(
     args: &TrainArgs,
     examples: &[transfer_nlp::Example],
-    num_classes: Option<usize>,
+    task: Task,
     device: &burn::prelude::Device,
 ) -> CliResult<CliPipeline> {
     let assets = || transfer_nlp::pipeline::io::assets::asset_dir();
@@ -354,25 +372,57 @@ fn build(
                 (tokenizer.into(), embedder.into(), contextual)
             }
         };
-    let head: AnyPredictor = match num_classes {
-        Some(num_classes) => PooledClassifier::from_config(
-            &PooledClassifierConfig::new(contextual.output_dim(), num_classes)
-                .with_pooling(args.pooling.into())
-                .with_dropout(args.dropout),
-            device,
-        )?
-        .into(),
-        None => PooledRegressor::from_config(
-            &PooledRegressorConfig {
-                dropout: args.dropout,
-                ..PooledRegressorConfig::new(contextual.output_dim())
-                    .with_pooling(args.pooling.into())
-            },
-            device,
-        )?
-        .into(),
-    };
+    let head = head(args, examples, task, contextual.output_dim(), device)?;
     Ok(CliPipeline::new(
         tokenizer, embedder, contextual, head, device,
     )?)
+}
+
+/// The predictor for `task` over `input_dim`-d states.
+fn head(
+    args: &TrainArgs,
+    examples: &[transfer_nlp::Example],
+    task: Task,
+    input_dim: usize,
+    device: &burn::prelude::Device,
+) -> CliResult<AnyPredictor> {
+    let classifier = |config: PooledClassifierConfig| {
+        PooledClassifier::from_config(
+            &config
+                .with_pooling(args.pooling.into())
+                .with_dropout(args.dropout),
+            device,
+        )
+    };
+    Ok(match task {
+        Task::Classification { num_classes } => {
+            classifier(PooledClassifierConfig::new(input_dim, num_classes))?.into()
+        }
+        Task::MultiLabel { num_labels } => {
+            classifier(PooledClassifierConfig::multi_label(input_dim, num_labels))?.into()
+        }
+        Task::Regression { .. } => {
+            let targets: Vec<Vec<f32>> = examples
+                .iter()
+                .filter_map(|e| match &e.target {
+                    Target::Values(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect();
+            let scaling = args
+                .scale_targets
+                .then(|| TargetScaling::of(&targets))
+                .flatten();
+            PooledRegressor::from_config(
+                &PooledRegressorConfig {
+                    dropout: args.dropout,
+                    ..PooledRegressorConfig::new(input_dim)
+                        .with_pooling(args.pooling.into())
+                        .with_scaling(scaling)
+                },
+                device,
+            )?
+            .into()
+        }
+    })
 }

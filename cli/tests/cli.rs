@@ -517,6 +517,7 @@ fn a_regressor_learns_imdb_star_ratings() {
         "train",
         "--task",
         "regression",
+        "--scale-targets",
         "--arch",
         "bag",
         "--train-size",
@@ -554,5 +555,124 @@ fn a_regressor_learns_imdb_star_ratings() {
     );
     let printed = json_lines(&ok(&["predict", "--model", m, "A wonderful film."]));
     assert!(printed[0]["values"][0].as_f64().is_some(), "{printed:?}");
+    // The training stars' mean and deviation are saved with the model.
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("pipeline.json")).unwrap()).unwrap();
+    let mean = saved["predictor"]["scaling"]["mean"][0].as_f64().unwrap();
+    assert!((4.0..7.0).contains(&mean), "{saved}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A CSV of IMDB reviews (their first 30 words) tagged with the topics whose words were mixed
+/// in: `food,sports`, one topic, or none (an empty field).
+fn write_tagged_csv(path: &Path, test: bool, n: usize) {
+    use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts};
+    use transfer_nlp::pipeline::data::rng::SplitMix64;
+    const TOPICS: [(&str, [&str; 3]); 3] = [
+        ("food", ["pasta", "chef", "recipe"]),
+        ("music", ["guitar", "album", "drummer"]),
+        ("sports", ["goal", "league", "stadium"]),
+    ];
+    let imdb = Imdb::load(Imdb::default_path().unwrap(), ImdbParts::LABELLED).unwrap();
+    let reviews = if test { &imdb.test } else { &imdb.train };
+    let mut rng = SplitMix64::new(u64::from(test) + 7);
+    let mut csv = String::from("text,topics\n");
+    for i in 0..n {
+        let text = reviews[i * 31].text.replace('"', "'");
+        let mut words: Vec<&str> = text.split_whitespace().take(30).collect();
+        let mut tags = Vec::new();
+        for (name, topic_words) in TOPICS {
+            if rng.below(2) == 1 {
+                tags.push(name);
+                for _ in 0..2 {
+                    let at = rng.below(words.len() + 1);
+                    words.insert(at, topic_words[rng.below(3)]);
+                }
+            }
+        }
+        csv.push_str(&format!("\"{}\",\"{}\"\n", words.join(" "), tags.join(",")));
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
+#[test]
+fn multi_label_tags_from_a_csv() {
+    let dir = tempdir("multi-label");
+    let (train, test) = (dir.join("train.csv"), dir.join("test.csv"));
+    write_tagged_csv(&train, false, 500);
+    write_tagged_csv(&test, true, 200);
+    let model = dir.join("tagger");
+    let m = model.to_str().unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&ok(&[
+        "train",
+        "--task",
+        "multi-label",
+        "--data",
+        train.to_str().unwrap(),
+        "--label-column",
+        "topics",
+        "--arch",
+        "bag",
+        "--pooling",
+        "max",
+        "--dropout",
+        "0",
+        "--epochs",
+        "30",
+        "--lr",
+        "0.03",
+        "--validation-fraction",
+        "0.2",
+        "--out",
+        m,
+        "--quiet",
+    ]))
+    .unwrap();
+    // Tuned on the held-out fifth, one per label.
+    assert_eq!(
+        summary["thresholds"].as_array().unwrap().len(),
+        3,
+        "{summary}"
+    );
+
+    let predictions = dir.join("predictions.jsonl");
+    let metrics: serde_json::Value = serde_json::from_str(&ok(&[
+        "evaluate",
+        "--model",
+        m,
+        "--data",
+        test.to_str().unwrap(),
+        "--label-column",
+        "topics",
+        "--predictions",
+        predictions.to_str().unwrap(),
+    ]))
+    .unwrap();
+    let per_label = metrics["per_class"].as_array().unwrap();
+    let labels: Vec<&str> = per_label
+        .iter()
+        .map(|l| l["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["food", "music", "sports"]);
+    assert!(
+        metrics["multi_label"]["micro_f1"].as_f64().unwrap() > 0.85,
+        "{metrics}"
+    );
+    assert!(metrics["macro_f1"].as_f64().unwrap() > 0.8, "{metrics}");
+    let lines = json_lines(&std::fs::read_to_string(&predictions).unwrap());
+    assert_eq!(lines.len(), 200);
+    assert!(lines[0]["gold"].is_array() && lines[0]["probabilities"]["food"].is_number());
+
+    let printed = json_lines(&ok(&[
+        "predict",
+        "--model",
+        m,
+        "The drummer ate pasta at the stadium.",
+    ]));
+    assert_eq!(
+        printed[0]["labels"],
+        serde_json::json!(["food", "music", "sports"]),
+        "{printed:?}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

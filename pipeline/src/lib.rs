@@ -50,9 +50,10 @@ pub use data::{Example, LabeledText, Target};
 pub use error::{Result, TransferError};
 pub use io::{FORMAT, MANIFEST, load_weights, save_weights, write_atomic};
 pub use metrics::{
-    ClassScores, Metrics, RegressionScores, class_report, classification_scores, regression_scores,
+    ClassScores, Metrics, MultiLabelScores, RegressionScores, best_threshold, class_report,
+    classification_scores, multi_label_report, regression_scores,
 };
-pub use pipeline::{Batch, ClassPrediction, Prediction, TransferPipeline};
+pub use pipeline::{Batch, ClassPrediction, LabelsPrediction, Prediction, TransferPipeline};
 
 /// A pipeline of any of the library's stages, chosen at run time: what `transfer train`
 /// saves, and what [`TransferPipeline::load`] reads back whatever the stages were.

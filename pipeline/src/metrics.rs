@@ -6,13 +6,14 @@ pub struct Metrics {
     pub examples: usize,
     /// Mean loss (cross-entropy or squared error).
     pub loss: f64,
-    /// Share of examples whose predicted class is right (classification).
+    /// Share of examples whose predicted class is right (classification), or whose predicted
+    /// label set is exactly right (multi-label).
     pub accuracy: Option<f64>,
-    /// Unweighted mean over classes of F1 (classification).
+    /// Unweighted mean over classes (or labels) of F1.
     pub macro_f1: Option<f64>,
     /// Mean squared error (regression).
     pub mse: Option<f64>,
-    /// Precision, recall and F1 of each class (classification).
+    /// Precision, recall and F1 of each class or label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_class: Option<Vec<ClassScores>>,
     /// `confusion[actual][predicted]`: how many examples of each class went to each
@@ -23,6 +24,117 @@ pub struct Metrics {
     /// of predictions and targets (regression).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regression: Option<RegressionScores>,
+    /// Micro-F1 and Hamming loss (multi-label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_label: Option<MultiLabelScores>,
+}
+
+/// How well label sets are predicted, over all labels together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MultiLabelScores {
+    /// F1 of every (text, label) decision pooled: 2·TP / (2·TP + FP + FN).
+    pub micro_f1: f64,
+    /// Share of (text, label) decisions that are wrong.
+    pub hamming_loss: f64,
+}
+
+/// Each label's scores, the pooled scores, the macro-F1 and the share of exactly right sets,
+/// for `predicted[text][label]` against `actual[text][label]`.
+///
+/// ```
+/// use transfer_pipeline::metrics::multi_label_report;
+/// let predicted = [vec![true, false], vec![true, true]];
+/// let actual = [vec![true, false], vec![false, true]];
+/// let (labels, pooled, macro_f1, exact) =
+///     multi_label_report(&predicted, &actual, &["a".into(), "b".into()]);
+/// assert_eq!((labels[0].precision, labels[1].recall), (0.5, 1.0));
+/// assert!((pooled.micro_f1 - 0.8).abs() < 1e-12 && (pooled.hamming_loss - 0.25).abs() < 1e-12);
+/// assert!((macro_f1 - (2.0 / 3.0 + 1.0) / 2.0).abs() < 1e-12 && exact == 0.5);
+/// ```
+pub fn multi_label_report(
+    predicted: &[Vec<bool>],
+    actual: &[Vec<bool>],
+    labels: &[String],
+) -> (Vec<ClassScores>, MultiLabelScores, f64, f64) {
+    let count = |label: usize, want_p: bool, want_a: bool| {
+        predicted
+            .iter()
+            .zip(actual)
+            .filter(|(p, a)| p[label] == want_p && a[label] == want_a)
+            .count()
+    };
+    let ratio = |num: usize, den: usize| {
+        if den == 0 {
+            0.0
+        } else {
+            num as f64 / den as f64
+        }
+    };
+    let (mut tp_all, mut fp_all, mut fn_all) = (0, 0, 0);
+    let scores: Vec<ClassScores> = labels
+        .iter()
+        .enumerate()
+        .map(|(l, label)| {
+            let (tp, fp, fn_) = (
+                count(l, true, true),
+                count(l, true, false),
+                count(l, false, true),
+            );
+            (tp_all, fp_all, fn_all) = (tp_all + tp, fp_all + fp, fn_all + fn_);
+            ClassScores {
+                label: label.clone(),
+                precision: ratio(tp, tp + fp),
+                recall: ratio(tp, tp + fn_),
+                f1: ratio(2 * tp, 2 * tp + fp + fn_),
+                support: tp + fn_,
+            }
+        })
+        .collect();
+    let decisions = predicted.len() * labels.len();
+    let pooled = MultiLabelScores {
+        micro_f1: ratio(2 * tp_all, 2 * tp_all + fp_all + fn_all),
+        hamming_loss: ratio(fp_all + fn_all, decisions),
+    };
+    let macro_f1 = scores.iter().map(|s| s.f1).sum::<f64>() / labels.len().max(1) as f64;
+    let exact = predicted.iter().zip(actual).filter(|(p, a)| p == a).count();
+    (scores, pooled, macro_f1, ratio(exact, predicted.len()))
+}
+
+/// The threshold on `probabilities` that gives the best F1 against `actual` (ties go to the
+/// threshold nearest 0.5), from 0.05, 0.10, … 0.95; 0.5 when no example is positive.
+///
+/// ```
+/// use transfer_pipeline::metrics::best_threshold;
+/// // 0.15 and 0.20 both find the three positives and nothing else; 0.20 is nearer 0.5.
+/// let t = best_threshold(&[0.1, 0.22, 0.3, 0.9], &[false, true, true, true]);
+/// assert!((t - 0.2).abs() < 1e-6);
+/// assert_eq!(best_threshold(&[0.7, 0.8], &[false, false]), 0.5);
+/// ```
+pub fn best_threshold(probabilities: &[f32], actual: &[bool]) -> f32 {
+    if !actual.contains(&true) {
+        return 0.5;
+    }
+    let f1 = |threshold: f32| {
+        let (mut tp, mut wrong) = (0usize, 0usize);
+        for (&p, &a) in probabilities.iter().zip(actual) {
+            match (p >= threshold, a) {
+                (true, true) => tp += 1,
+                (true, false) | (false, true) => wrong += 1,
+                (false, false) => {}
+            }
+        }
+        2.0 * tp as f64 / (2 * tp + wrong) as f64
+    };
+    let mut best = (f64::NEG_INFINITY, 0.5f32);
+    for step in 1..20 {
+        let threshold = step as f32 * 0.05;
+        let score = f1(threshold);
+        let nearer = (threshold - 0.5).abs() < (best.1 - 0.5).abs();
+        if score > best.0 || (score == best.0 && nearer) {
+            best = (score, threshold);
+        }
+    }
+    best.1
 }
 
 /// How close real-valued predictions are to their targets.

@@ -10,7 +10,10 @@ use transfer_tokenizer::{EncodePolicy, Tokenizer};
 
 use crate::data::{Example, Target, check_texts};
 use crate::error::{Result, TransferError};
-use crate::metrics::{Metrics, class_report, classification_scores, regression_scores};
+use crate::metrics::{
+    Metrics, best_threshold, class_report, classification_scores, multi_label_report,
+    regression_scores,
+};
 use crate::runtime::overlap::{INFERENCE_BATCHES_AHEAD, read_ahead, read_inference_outputs};
 use crate::stages::{SetFrozen, Stage, Stages};
 
@@ -24,6 +27,8 @@ pub struct TransferPipeline<T, E, C, P> {
     pub(crate) tokenizer: T,
     pub(crate) stages: Stages<E, C, P>,
     pub(crate) labels: Vec<String>,
+    /// Multi-label: the probability at which each label is predicted.
+    pub(crate) thresholds: Vec<f32>,
     pub(crate) policy: EncodePolicy,
     pub(crate) frozen: BTreeSet<Stage>,
     pub(crate) device: Device,
@@ -35,7 +40,16 @@ pub struct TransferPipeline<T, E, C, P> {
 #[serde(untagged)]
 pub enum Prediction {
     Class(ClassPrediction),
+    Labels(LabelsPrediction),
     Values { values: Vec<f32> },
+}
+
+/// A multi-label prediction: the labels whose probability reaches their threshold, and every
+/// label's probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelsPrediction {
+    pub labels: Vec<String>,
+    pub probabilities: Vec<f32>,
 }
 
 /// A classification: the most probable class and every class's probability.
@@ -51,7 +65,7 @@ impl Prediction {
     pub fn as_class(&self) -> Option<&ClassPrediction> {
         match self {
             Prediction::Class(c) => Some(c),
-            Prediction::Values { .. } => None,
+            Prediction::Labels(_) | Prediction::Values { .. } => None,
         }
     }
 }
@@ -96,11 +110,16 @@ where
             )));
         }
         let policy = EncodePolicy::new(embedder.max_sequence_length().map_or(256, |m| m.min(256)));
-        let labels = match predictor.task() {
-            Task::Classification { num_classes } => {
-                (0..num_classes).map(|c| c.to_string()).collect()
-            }
-            Task::Regression { .. } => Vec::new(),
+        let (labels, thresholds) = match predictor.task() {
+            Task::Classification { num_classes } => (
+                (0..num_classes).map(|c| c.to_string()).collect(),
+                Vec::new(),
+            ),
+            Task::MultiLabel { num_labels } => (
+                (0..num_labels).map(|c| c.to_string()).collect(),
+                vec![0.5; num_labels],
+            ),
+            Task::Regression { .. } => (Vec::new(), Vec::new()),
         };
         Ok(Self {
             tokenizer,
@@ -110,6 +129,7 @@ where
                 predictor,
             },
             labels,
+            thresholds,
             policy,
             frozen: BTreeSet::new(),
             device: device.clone(),
@@ -117,14 +137,16 @@ where
         })
     }
 
-    /// Names the classes (one per class, in class order; none for a regressor).
+    /// Names the classes or labels (one each, in order; none for a regressor).
     pub fn with_labels<S: Into<String>>(
         mut self,
         labels: impl IntoIterator<Item = S>,
     ) -> Result<Self> {
         let labels: Vec<String> = labels.into_iter().map(Into::into).collect();
         match self.stages.predictor.task() {
-            Task::Classification { num_classes } if labels.len() == num_classes => {
+            Task::Classification { num_classes: n } | Task::MultiLabel { num_labels: n }
+                if labels.len() == n =>
+            {
                 self.labels = labels;
                 Ok(self)
             }
@@ -135,6 +157,54 @@ where
                 message: format!("{} labels for a {task:?} predictor", labels.len()),
             }),
         }
+    }
+
+    /// Sets each label's probability threshold (multi-label; 0.5 each until set), each in
+    /// (0, 1). [`tune_thresholds`](Self::tune_thresholds) chooses them on held-out examples.
+    pub fn with_thresholds(mut self, thresholds: Vec<f32>) -> Result<Self> {
+        let task = self.task();
+        let fits = matches!(task, Task::MultiLabel { num_labels } if thresholds.len() == num_labels)
+            || (thresholds.is_empty() && !matches!(task, Task::MultiLabel { .. }));
+        if !fits || thresholds.iter().any(|t| !(*t > 0.0 && *t < 1.0)) {
+            return Err(TransferError::InvalidConfig {
+                field: "thresholds",
+                message: format!("{thresholds:?} for a {task:?} predictor (each in (0, 1))"),
+            });
+        }
+        self.thresholds = thresholds;
+        Ok(self)
+    }
+
+    /// Multi-label: each label's threshold.
+    pub fn thresholds(&self) -> &[f32] {
+        &self.thresholds
+    }
+
+    /// Multi-label: sets each label's threshold to the one with the best F1 on `examples`
+    /// (held-out, not the training examples; see [`best_threshold`]) and returns them.
+    pub fn tune_thresholds(&mut self, examples: &[Example]) -> Result<Vec<f32>> {
+        let Task::MultiLabel { num_labels } = self.task() else {
+            return Err(TransferError::InvalidConfig {
+                field: "thresholds",
+                message: format!("a {:?} pipeline has no thresholds", self.task()),
+            });
+        };
+        check_examples("examples", examples, self.task())?;
+        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+        let probabilities: Vec<Vec<f32>> = self
+            .outputs(&texts)?
+            .iter()
+            .map(|row| sigmoid_row(row))
+            .collect();
+        let actual = label_sets(examples, num_labels);
+        self.thresholds = (0..num_labels)
+            .map(|l| {
+                let p: Vec<f32> = probabilities.iter().map(|row| row[l]).collect();
+                let a: Vec<bool> = actual.iter().map(|row| row[l]).collect();
+                best_threshold(&p, &a)
+            })
+            .collect();
+        Ok(self.thresholds.clone())
     }
 
     /// Sets the maximum length, truncation and padding of the texts. The maximum length
@@ -279,6 +349,23 @@ where
                     })
                 })
                 .collect(),
+            Task::MultiLabel { .. } => outputs
+                .into_iter()
+                .map(|logits| {
+                    let probabilities = sigmoid_row(&logits);
+                    let labels = probabilities
+                        .iter()
+                        .zip(&self.thresholds)
+                        .zip(&self.labels)
+                        .filter(|((p, t), _)| p >= t)
+                        .map(|(_, label)| label.clone())
+                        .collect();
+                    Prediction::Labels(LabelsPrediction {
+                        labels,
+                        probabilities,
+                    })
+                })
+                .collect(),
             Task::Regression { .. } => outputs
                 .into_iter()
                 .map(|values| Prediction::Values { values })
@@ -293,13 +380,14 @@ where
         let encoded = self.encode_all(&texts)?;
         let mut loss_sum = 0.0;
         let mut predicted = vec![0usize; examples.len()];
+        let mut predicted_sets = vec![Vec::new(); examples.len()];
         let mut squared_error = 0.0;
         let (mut predicted_values, mut actual_values) = (Vec::new(), Vec::new());
         // The targets go up with their batch's ids: an upload on its own would wait for the
         // batches queued before it.
         let targets = |batch: &[usize]| {
             let batch_examples: Vec<&Example> = batch.iter().map(|&i| &examples[i]).collect();
-            targets_tensor(&batch_examples, &self.device)
+            targets_tensor(&batch_examples, self.task(), &self.device)
         };
         let queued = self
             .inference_batches(&encoded, targets)
@@ -314,6 +402,13 @@ where
                 match &examples[i].target {
                     Target::Class(_) => {
                         predicted[i] = argmax(&row);
+                    }
+                    Target::Labels(_) => {
+                        predicted_sets[i] = sigmoid_row(&row)
+                            .iter()
+                            .zip(&self.thresholds)
+                            .map(|(p, t)| p >= t)
+                            .collect();
                     }
                     Target::Values(values) => {
                         squared_error += row
@@ -335,7 +430,7 @@ where
                     .iter()
                     .map(|e| match e.target {
                         Target::Class(c) => c,
-                        Target::Values(_) => unreachable!("checked by check_examples"),
+                        _ => unreachable!("checked by check_examples"),
                     })
                     .collect();
                 let (accuracy, f1) = classification_scores(&predicted, &actual, num_classes);
@@ -357,6 +452,23 @@ where
                     per_class: Some(per_class),
                     confusion: Some(confusion),
                     regression: None,
+                    multi_label: None,
+                }
+            }
+            Task::MultiLabel { num_labels } => {
+                let actual = label_sets(examples, num_labels);
+                let (per_label, pooled, macro_f1, exact) =
+                    multi_label_report(&predicted_sets, &actual, &self.labels);
+                Metrics {
+                    examples: n,
+                    loss: loss_sum / n as f64,
+                    accuracy: Some(exact),
+                    macro_f1: Some(macro_f1),
+                    mse: None,
+                    per_class: Some(per_label),
+                    confusion: None,
+                    regression: None,
+                    multi_label: Some(pooled),
                 }
             }
             Task::Regression { .. } => Metrics {
@@ -368,6 +480,7 @@ where
                 per_class: None,
                 confusion: None,
                 regression: Some(regression_scores(&predicted_values, &actual_values)),
+                multi_label: None,
             },
         })
     }
@@ -389,13 +502,15 @@ pub(crate) fn check_examples(what: &'static str, examples: &[Example], task: Tas
             (Target::Values(v), Task::Regression { .. }) if v.iter().any(|x| !x.is_finite()) => {
                 "a value is not finite".to_string()
             }
-            (Target::Values(_), Task::Classification { .. }) => {
-                "values given to a classification pipeline".to_string()
+            (Target::Labels(l), Task::MultiLabel { num_labels }) => {
+                match l.iter().find(|&&x| x >= num_labels) {
+                    Some(x) => format!("label {x} but the predictor has {num_labels} labels"),
+                    None => continue,
+                }
             }
-            (Target::Class(_), Task::Regression { .. }) => {
-                "a class given to a regression pipeline".to_string()
-            }
-            _ => continue,
+            (Target::Class(_), Task::Classification { .. })
+            | (Target::Values(_), Task::Regression { .. }) => continue,
+            (target, task) => format!("{} given to a {task:?} pipeline", target_kind(target)),
         };
         return Err(TransferError::BadTarget {
             what,
@@ -404,6 +519,30 @@ pub(crate) fn check_examples(what: &'static str, examples: &[Example], task: Tas
         });
     }
     Ok(())
+}
+
+fn target_kind(target: &Target) -> &'static str {
+    match target {
+        Target::Class(_) => "a class",
+        Target::Values(_) => "values",
+        Target::Labels(_) => "a label set",
+    }
+}
+
+/// Each example's labels as `[text][label]` booleans (multi-label examples).
+fn label_sets(examples: &[Example], num_labels: usize) -> Vec<Vec<bool>> {
+    examples
+        .iter()
+        .map(|e| {
+            let mut row = vec![false; num_labels];
+            if let Target::Labels(labels) = &e.target {
+                for &l in labels {
+                    row[l] = true;
+                }
+            }
+            row
+        })
+        .collect()
 }
 
 /// Batches of indices into `encoded`, longest texts first, so that each batch pads little.
@@ -478,14 +617,14 @@ impl Batch {
 }
 
 /// The targets of a batch as the tensor its predictor's loss takes.
-pub(crate) fn targets_tensor(examples: &[&Example], device: &Device) -> Targets {
+pub(crate) fn targets_tensor(examples: &[&Example], task: Task, device: &Device) -> Targets {
     match &examples[0].target {
         Target::Class(_) => {
             let classes: Vec<i64> = examples
                 .iter()
                 .map(|e| match e.target {
                     Target::Class(c) => c as i64,
-                    Target::Values(_) => 0,
+                    _ => 0,
                 })
                 .collect();
             Targets::Classes(Tensor::from_data(
@@ -499,7 +638,7 @@ pub(crate) fn targets_tensor(examples: &[&Example], device: &Device) -> Targets 
                 .iter()
                 .flat_map(|e| match &e.target {
                     Target::Values(v) => v.clone(),
-                    Target::Class(_) => vec![0.0; width],
+                    _ => vec![0.0; width],
                 })
                 .collect();
             Targets::Values(Tensor::from_data(
@@ -507,7 +646,27 @@ pub(crate) fn targets_tensor(examples: &[&Example], device: &Device) -> Targets 
                 device,
             ))
         }
+        Target::Labels(_) => {
+            let width = match task {
+                Task::MultiLabel { num_labels } => num_labels,
+                _ => 0,
+            };
+            Targets::Labels(multi_hot(examples, width, device))
+        }
     }
+}
+
+/// `[batch, width]`: ones where a label applies.
+fn multi_hot(examples: &[&Example], width: usize, device: &Device) -> Tensor<2> {
+    let mut values = vec![0.0f32; examples.len() * width];
+    for (i, e) in examples.iter().enumerate() {
+        if let Target::Labels(labels) = &e.target {
+            for &l in labels {
+                values[i * width + l] = 1.0;
+            }
+        }
+    }
+    Tensor::from_data(TensorData::new(values, [examples.len(), width]), device)
 }
 
 /// Rows of a `[batch, outputs]` tensor, as f32 whatever the float type.
@@ -526,6 +685,10 @@ pub(crate) fn softmax_row(logits: &[f32]) -> Vec<f32> {
     let exps: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
     let sum: f32 = exps.iter().sum();
     exps.into_iter().map(|e| e / sum).collect()
+}
+
+pub(crate) fn sigmoid_row(logits: &[f32]) -> Vec<f32> {
+    logits.iter().map(|&l| 1.0 / (1.0 + (-l).exp())).collect()
 }
 
 fn argmax(row: &[f32]) -> usize {

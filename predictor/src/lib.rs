@@ -5,8 +5,10 @@
 //!
 //! - [`PooledClassifier`]: [`Pooling`] (mean, max, first token, last token, or ULMFiT's
 //!   concatenation of last, max and mean) → dropout → optional hidden layer → class logits,
-//!   trained with cross-entropy.
-//! - [`PooledRegressor`]: the same pooling → real values, trained with mean squared error.
+//!   trained with cross-entropy; or, with `multi_label`, one independent yes/no logit per
+//!   label, trained with binary cross-entropy (several labels per text).
+//! - [`PooledRegressor`]: the same pooling → real values, trained with mean squared error,
+//!   optionally on standardised targets ([`TargetScaling`]).
 //!
 //! ```
 //! use burn::prelude::*;
@@ -38,7 +40,7 @@ pub use any::{AnyPredictor, AnyPredictorConfig};
 pub use classifier::{PooledClassifier, PooledClassifierConfig};
 pub use error::PredictorError;
 pub use pooling::{Pooling, pool};
-pub use regressor::{PooledRegressor, PooledRegressorConfig};
+pub use regressor::{PooledRegressor, PooledRegressorConfig, TargetScaling};
 
 /// What a predictor is trained against.
 #[derive(Debug, Clone)]
@@ -47,6 +49,8 @@ pub enum Targets {
     Classes(Tensor<1, Int>),
     /// Real values, `[batch, outputs]`.
     Values(Tensor<2>),
+    /// Multi-hot labels, `[batch, labels]`: 1.0 where a label applies, 0.0 where not.
+    Labels(Tensor<2>),
 }
 
 /// The kind of output a predictor produces.
@@ -57,6 +61,8 @@ pub enum Task {
     Classification { num_classes: usize },
     /// `outputs` real values.
     Regression { outputs: usize },
+    /// One logit per label; a text may have any number of the `num_labels` labels.
+    MultiLabel { num_labels: usize },
 }
 
 /// Contextual states → the task's output, as a Burn module.

@@ -1,6 +1,6 @@
-//! Labelled texts from the files users have: CSV, TSV, JSON lines and a JSON array, the format
-//! chosen by extension or by name. Every error names the file and the 1-based line (or the
-//! array element) it is about.
+//! Labelled texts from the files users have: CSV, TSV, JSON lines, a JSON array and Parquet,
+//! the format chosen by extension or by name. Every error names the file and the 1-based line
+//! (the array element, the Parquet row) it is about.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,14 +21,17 @@ pub enum DataFormat {
     JsonLines,
     /// One JSON array of objects.
     JsonArray,
+    /// Apache Parquet (as pandas, pyarrow or Polars write it: snappy, zstd, gzip or no
+    /// compression); the text column a string, the label column a string or a number.
+    Parquet,
 }
 
 impl DataFormat {
     /// The names [`FromStr`] accepts.
-    pub const NAMES: &'static str = "csv, tsv, jsonl, json";
+    pub const NAMES: &'static str = "csv, tsv, jsonl, json, parquet";
 
     /// The format of `path` by its extension (`.csv`, `.tsv` / `.tab`, `.jsonl` / `.ndjson`,
-    /// `.json`: an array when its first character is `[`, JSON lines otherwise).
+    /// `.json`: an array when its first character is `[`, JSON lines otherwise; `.parquet`).
     ///
     /// ```
     /// use transfer_pipeline::data::files::DataFormat;
@@ -44,6 +47,7 @@ impl DataFormat {
             Some("csv") => Ok(Self::Csv),
             Some("tsv" | "tab") => Ok(Self::Tsv),
             Some("jsonl" | "ndjson") => Ok(Self::JsonLines),
+            Some("parquet") => Ok(Self::Parquet),
             Some("json") => Ok(if first_char(path)? == Some('[') {
                 Self::JsonArray
             } else {
@@ -69,6 +73,7 @@ impl FromStr for DataFormat {
             "tsv" => Ok(Self::Tsv),
             "jsonl" | "ndjson" => Ok(Self::JsonLines),
             "json" => Ok(Self::JsonArray),
+            "parquet" => Ok(Self::Parquet),
             _ => Err(format!(
                 "unknown data format {name:?}: one of {}",
                 Self::NAMES
@@ -77,7 +82,7 @@ impl FromStr for DataFormat {
     }
 }
 
-/// Which column (CSV, TSV) or field (JSON) holds the text, and which the label.
+/// Which column (CSV, TSV, Parquet) or field (JSON) holds the text, and which the label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Columns {
     pub text: String,
@@ -109,11 +114,31 @@ pub fn read_labelled(
     format: DataFormat,
     columns: &Columns,
 ) -> Result<Vec<LabeledText>> {
+    let texts = read_label_sets(path, format, columns)?;
+    if let Some(t) = texts.iter().find(|t| t.label.is_empty()) {
+        let unit = if format == DataFormat::Parquet { "row" } else { "line" };
+        return Err(TransferError::format(
+            path,
+            format!("{unit} {}: empty label", t.line),
+        ));
+    }
+    Ok(texts)
+}
+
+/// [`read_labelled`] for multi-label data: an empty (or null) label field is a text with no
+/// labels, kept with the label `""`; split the others with
+/// [`split_labels`](crate::data::label_sets::split_labels).
+pub fn read_label_sets(
+    path: &Path,
+    format: DataFormat,
+    columns: &Columns,
+) -> Result<Vec<LabeledText>> {
     let texts = match format {
         DataFormat::Csv => read_delimited(path, b',', columns),
         DataFormat::Tsv => read_delimited(path, b'\t', columns),
         DataFormat::JsonLines => read_json_lines(path, columns),
         DataFormat::JsonArray => read_json_array(path, columns),
+        DataFormat::Parquet => read_parquet(path, columns),
     }?;
     if texts.is_empty() {
         return Err(TransferError::format(path, "no labelled texts"));
@@ -140,17 +165,25 @@ pub fn canonical_label(raw: &str) -> String {
 
 /// A text and its label, checked, at `line` of `path`.
 fn labelled(path: &Path, line: usize, text: &str, label: String) -> Result<LabeledText> {
-    let at = |message: &str| TransferError::format(path, format!("line {line}: {message}"));
+    labelled_at(path, line, "line", text, label)
+}
+
+/// A text and its label, checked, at `line` of `path`; `unit` names what `line` counts (a
+/// line, a Parquet row).
+fn labelled_at(
+    path: &Path,
+    line: usize,
+    unit: &str,
+    text: &str,
+    label: String,
+) -> Result<LabeledText> {
+    let at = |message: &str| TransferError::format(path, format!("{unit} {line}: {message}"));
     if text.trim().is_empty() {
         return Err(at("empty text"));
     }
-    let label = canonical_label(&label);
-    if label.is_empty() {
-        return Err(at("empty label"));
-    }
     Ok(LabeledText {
         text: text.to_string(),
-        label,
+        label: canonical_label(&label),
         line,
     })
 }
@@ -239,7 +272,7 @@ fn from_object(
     let label =
         field(value, &columns.label).ok_or_else(|| missing(&columns.label, "string or number"))?;
     labelled(path, line, &text, label)
-        .map_err(|_| TransferError::format(path, format!("{at}: empty text or label")))
+        .map_err(|_| TransferError::format(path, format!("{at}: empty text")))
 }
 
 fn read_text(path: &Path) -> Result<String> {
@@ -274,6 +307,103 @@ fn read_json_array(path: &Path, columns: &Columns) -> Result<Vec<LabeledText>> {
             from_object(path, i + 1, value, columns, &at)
         })
         .collect()
+}
+
+/// The named columns of a Parquet file, read row by row (the record API: no Arrow). Rows are
+/// numbered from 1, across row groups; a null or empty text is an error naming it, a null
+/// label is read as empty.
+fn read_parquet(path: &Path, columns: &Columns) -> Result<Vec<LabeledText>> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::schema::types::Type;
+
+    let file = std::fs::File::open(path).map_err(|e| TransferError::io(path, e))?;
+    let reader = SerializedFileReader::new(file)
+        .map_err(|e| TransferError::format(path, format!("not a Parquet file ({e})")))?;
+    let schema = reader.metadata().file_metadata().schema();
+    let fields = schema.get_fields();
+    let find = |name: &str| {
+        fields.iter().find(|f| f.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
+            TransferError::format(path, format!("no column {name:?} (columns: {names:?})"))
+        })
+    };
+    let mut projected = vec![find(&columns.text)?.clone()];
+    if columns.label != columns.text {
+        projected.push(find(&columns.label)?.clone());
+    }
+    let projection = Type::group_type_builder(schema.name())
+        .with_fields(projected)
+        .build()
+        .map_err(|e| TransferError::format(path, e.to_string()))?;
+    let rows = reader
+        .get_row_iter(Some(projection))
+        .map_err(|e| TransferError::format(path, e.to_string()))?;
+    let mut out = Vec::new();
+    for (i, row) in rows.enumerate() {
+        let at = |message: String| TransferError::format(path, format!("row {}: {message}", i + 1));
+        let row = row.map_err(|e| at(e.to_string()))?;
+        let value = |name: &str| {
+            row.get_column_iter()
+                .find(|(column, _)| column.as_str() == name)
+                .map(|(_, value)| value)
+        };
+        let text = match value(&columns.text) {
+            Some(parquet::record::Field::Str(s)) => s.clone(),
+            Some(parquet::record::Field::Bytes(b)) => match std::str::from_utf8(b.data()) {
+                Ok(s) => s.to_string(),
+                Err(e) => return Err(at(format!("text not UTF-8 ({e})"))),
+            },
+            Some(parquet::record::Field::Null) | None => return Err(at("null text".into())),
+            Some(other) => {
+                return Err(at(format!(
+                    "column {:?} holds {other}, not a string",
+                    columns.text
+                )));
+            }
+        };
+        let label = match value(&columns.label).and_then(parquet_label) {
+            Some(label) => label,
+            // Null: no label (an error unless the data is multi-label).
+            None if matches!(
+                value(&columns.label),
+                Some(parquet::record::Field::Null) | None
+            ) =>
+            {
+                String::new()
+            }
+            None => {
+                return Err(at(format!(
+                    "column {:?} holds {}, not a string or number",
+                    columns.label,
+                    value(&columns.label).map_or(String::new(), |v| v.to_string())
+                )));
+            }
+        };
+        out.push(labelled_at(path, i + 1, "row", &text, label)?);
+    }
+    Ok(out)
+}
+
+/// A Parquet value as a label: strings as written, numbers and booleans as their value.
+fn parquet_label(value: &parquet::record::Field) -> Option<String> {
+    use parquet::record::Field;
+    Some(match value {
+        Field::Str(s) => s.clone(),
+        Field::Bytes(b) => std::str::from_utf8(b.data()).ok()?.to_string(),
+        Field::Bool(b) => b.to_string(),
+        Field::Byte(v) => v.to_string(),
+        Field::Short(v) => v.to_string(),
+        Field::Int(v) => v.to_string(),
+        Field::Long(v) => v.to_string(),
+        Field::UByte(v) => v.to_string(),
+        Field::UShort(v) => v.to_string(),
+        Field::UInt(v) => v.to_string(),
+        Field::ULong(v) => v.to_string(),
+        Field::Float16(v) => f32::from(*v).to_string(),
+        Field::Float(v) => v.to_string(),
+        Field::Double(v) => v.to_string(),
+        _ => return None,
+    })
 }
 
 fn first_char(path: &Path) -> Result<Option<char>> {
@@ -524,6 +654,116 @@ mod tests {
             &Columns::default(),
         );
         assert!(missing.unwrap_err().to_string().contains("/no/such.csv"));
+    }
+
+    /// Multi-label data may leave a text's labels empty; single-label data may not.
+    #[test]
+    fn an_empty_label_field_is_no_label_only_in_label_sets() {
+        let path = file("sets.csv", "text,label\nfirst,\"a,b\"\nsecond,\n");
+        let sets = read_label_sets(&path, DataFormat::Csv, &Columns::default()).unwrap();
+        let labels: Vec<&str> = sets.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(labels, ["a,b", ""]);
+        let err = read_labelled(&path, DataFormat::Csv, &Columns::default()).unwrap_err();
+        assert!(err.to_string().contains("line 3: empty label"), "{err}");
+    }
+
+    /// A committed fixture written by pandas (`testdata/make_parquet.py`).
+    fn fixture(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/data/testdata")
+            .join(name)
+    }
+
+    fn columns(text: &str, label: &str) -> Columns {
+        Columns {
+            text: text.into(),
+            label: label.into(),
+        }
+    }
+
+    /// pandas' default (snappy) and its other codecs read alike: the rows in order, numbered
+    /// from 1.
+    #[test]
+    fn parquet_written_by_pandas_gives_its_rows() {
+        for codec in ["snappy", "zstd", "gzip", "none"] {
+            let path = fixture(&format!("reviews-{codec}.parquet"));
+            assert_eq!(DataFormat::from_path(&path).unwrap(), DataFormat::Parquet);
+            let texts = read_labelled(&path, DataFormat::Parquet, &Columns::default())
+                .unwrap_or_else(|e| panic!("{codec}: {e}"));
+            let got: Vec<(&str, &str, usize)> = texts
+                .iter()
+                .map(|t| (t.text.as_str(), t.label.as_str(), t.line))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    ("A wonderful film.", "pos", 1),
+                    ("Dull and long.", "neg", 2),
+                    ("Loved every minute", "pos", 3),
+                    ("Not again", "neg", 4)
+                ],
+                "{codec}"
+            );
+        }
+        assert_eq!("Parquet".parse::<DataFormat>(), Ok(DataFormat::Parquet));
+    }
+
+    /// Integer and float label columns give canonical labels: 1.0 is `1`, as in the text
+    /// formats.
+    #[test]
+    fn parquet_numeric_labels_are_canonical() {
+        let path = fixture("reviews-snappy.parquet");
+        let labels = |label: &str| -> Vec<String> {
+            read_labelled(&path, DataFormat::Parquet, &columns("text", label))
+                .unwrap()
+                .into_iter()
+                .map(|t| t.label)
+                .collect()
+        };
+        assert_eq!(labels("stars"), ["9", "2", "10", "1"]);
+        assert_eq!(labels("score"), ["1", "0", "1", "0"]);
+        assert_eq!(labels("grade"), ["1", "0", "1", "0"]);
+        // A number is not a text.
+        let err = read_labelled(&path, DataFormat::Parquet, &columns("stars", "label"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("row 1: column \"stars\"") && err.contains("not a string"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn parquet_errors_name_the_file_the_row_and_the_columns() {
+        let path = fixture("reviews-snappy.parquet");
+        let err = read_labelled(&path, DataFormat::Parquet, &columns("message", "label"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("reviews-snappy.parquet")
+                && err.contains(
+                    "no column \"message\" (columns: [\"id\", \"text\", \"label\", \"stars\", \"score\", \"grade\"])"
+                ),
+            "{err}"
+        );
+
+        let path = fixture("null-text.parquet");
+        let err = read_labelled(&path, DataFormat::Parquet, &Columns::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("null-text.parquet") && err.contains("row 3: null text"),
+            "{err}"
+        );
+
+        let not_parquet = file("c11.parquet", "text,label\nfine,pos\n");
+        let err = read_labelled(&not_parquet, DataFormat::Parquet, &Columns::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("c11.parquet") && err.contains("not a Parquet file"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ use rng::SplitMix64;
 
 pub mod files;
 pub mod imdb;
+pub mod label_sets;
 pub mod rng;
 
 /// What a text is labelled with.
@@ -15,6 +16,9 @@ pub enum Target {
     Class(usize),
     /// Real values, for regression.
     Values(Vec<f32>),
+    /// The indices of every label that applies (none, one or several), for multi-label
+    /// classification.
+    Labels(Vec<usize>),
 }
 
 /// A labelled text.
@@ -36,6 +40,14 @@ impl Example {
         Self {
             text: text.into(),
             target: Target::Values(values),
+        }
+    }
+
+    /// A text with the indices of the labels that apply to it (multi-label).
+    pub fn labels(text: impl Into<String>, labels: Vec<usize>) -> Self {
+        Self {
+            text: text.into(),
+            target: Target::Labels(labels),
         }
     }
 }
@@ -66,7 +78,7 @@ pub fn split_validation(
     for (i, e) in examples.iter().enumerate() {
         let key = match e.target {
             Target::Class(c) => Some(c),
-            Target::Values(_) => None,
+            Target::Values(_) | Target::Labels(_) => None,
         };
         groups.entry(key).or_default().push(i);
     }

@@ -35,6 +35,9 @@ struct Manifest<EC, CC, PC> {
     contextual: CC,
     predictor: PC,
     labels: Vec<String>,
+    /// Multi-label: each label's probability threshold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    thresholds: Vec<f32>,
     encode_policy: EncodePolicy,
     #[serde(default)]
     frozen: Vec<Stage>,
@@ -83,6 +86,7 @@ where
             contextual: self.stages.contextual.config(),
             predictor: self.stages.predictor.config(),
             labels: self.labels.clone(),
+            thresholds: self.thresholds.clone(),
             encode_policy: self.policy,
             frozen: self.frozen.iter().copied().collect(),
         };
@@ -132,6 +136,9 @@ where
         )?
         .with_labels(manifest.labels)?
         .with_encode_policy(manifest.encode_policy)?;
+        if !manifest.thresholds.is_empty() {
+            pipeline = pipeline.with_thresholds(manifest.thresholds)?;
+        }
         load_weights(&mut pipeline.stages, &dir.join(&manifest.weights))?;
         for stage in manifest.frozen {
             pipeline.frozen.insert(stage);

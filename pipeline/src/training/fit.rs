@@ -305,6 +305,7 @@ where
         config: &TrainConfig,
     ) -> Result<(Stages<E, C, P>, f64, bool)> {
         let device = self.device.clone().autodiff();
+        let task = self.task();
         let epoch_rng = run.rng.state();
         let batches = shuffled_batches(&data.encoded, config.batch_size, &mut run.rng);
         let mut loss_sum = std::mem::take(&mut run.carried_loss);
@@ -325,7 +326,7 @@ where
             |(index, batch)| {
                 let rows: Vec<&[u32]> = batch.iter().map(|&i| data.encoded[i].as_slice()).collect();
                 let examples: Vec<&Example> = batch.iter().map(|&i| &data.train[i]).collect();
-                let targets = targets_tensor(&examples, &device);
+                let targets = targets_tensor(&examples, task, &device);
                 (index, Batch::new(&rows, data.pad, &device), targets)
             },
         );
@@ -378,6 +379,7 @@ where
         }
         let score = report.validation.as_ref().map(|metrics| match self.task() {
             Task::Classification { .. } => metrics.accuracy.unwrap_or(0.0),
+            Task::MultiLabel { .. } => metrics.multi_label.as_ref().map_or(0.0, |m| m.micro_f1),
             Task::Regression { .. } => -metrics.loss,
         });
         run.reports.push(report);
