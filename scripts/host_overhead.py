@@ -11,9 +11,14 @@ negligible, so a step's time is what the host spends issuing it (autodiff graph,
 optimizer). On a GPU that time overlaps with the device's only if it is shorter, which is
 what this measures. Ours: `transfer speed` (fused ops on, then TRANSFER_FUSED=0); PyTorch:
 HF transformers + torch.optim.AdamW with foreach=True (its default on CUDA) and foreach=False.
-Medians of --rounds interleaved rounds; with --out, appended to docs/results/speed.json's list.
+Medians of --rounds interleaved rounds; with --out, appended to docs/results/speed.json's list
+(which renders docs/results/speed.md again).
 """
-import argparse, json, os, platform, shutil, statistics, subprocess, tempfile
+import argparse, json, os, platform, shutil, statistics, subprocess, sys, tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+import common  # noqa: E402  (date, commit and machine of each record)
+import speed  # noqa: E402  (renders docs/results/speed.md from speed.json)
 
 TINY = dict(hidden_size=32, num_hidden_layers=6, num_attention_heads=4, intermediate_size=64)
 BATCH, SEQ = 2, 16
@@ -91,7 +96,7 @@ def main():
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--machine", default=platform.machine())
+    p.add_argument("--machine", default=common.machine())
     p.add_argument("--out", help="append the medians to this JSON list")
     a = p.parse_args()
     runs = {"ours": [], "ours_unfused": [], "reference": []}
@@ -119,10 +124,13 @@ def main():
             "reference": round(BATCH / r * 1e3, 1), "ratio": round(r / o, 3),
             "rounds": a.rounds,
             "reference_optimizer": "torch.optim.AdamW(foreach=True)" if what == "training step" else None,
+            "date": common.today(), "commit": common.commit(),
         })
     if a.out:
         existing = json.load(open(a.out)) if os.path.exists(a.out) else []
         json.dump(existing + records, open(a.out, "w"), indent=1)
+        if os.path.abspath(a.out) == os.path.join(common.ROOT, speed.JSON):
+            speed.render()
 
 
 if __name__ == "__main__":

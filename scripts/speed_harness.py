@@ -9,12 +9,18 @@
 --device cuda runs the throughput part of reference/pytorch_minilm.py (batch 32 x 256 training,
 256 x 256 inference, fp32 and bf16 autocast) on a tiny stand-in dataset and stops it there.
 Each measurement is appended to --out as {"what", "backend", "machine", "ours", "reference",
-"ratio"} (ratio = ours / reference; examples per second, higher is better). On CPU, --rounds N
+"ratio", "date", "commit"} (ratio = ours / reference; examples per second, higher is better). On CPU, --rounds N
 runs the reference and ours N times, interleaved, and records the medians (the reference times
 only 2 training steps and 3 inference batches, so one round moves by ±15 % on a shared VM);
 --same-allocator gives the reference the glibc malloc thresholds that `transfer` sets itself.
+Appending to docs/results/speed.json renders docs/results/speed.md again
+(scripts/results/speed.py).
 """
 import argparse, gzip, json, os, platform, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+import common  # noqa: E402  (date, commit and machine of each record)
+import speed  # noqa: E402  (renders docs/results/speed.md from speed.json)
 
 
 # What transfer::allocator::keep_freed_memory sets in `transfer` (mmap and trim thresholds).
@@ -75,7 +81,7 @@ def main():
     ap.add_argument("--python", default=sys.executable, help="a python with torch and transformers")
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     ap.add_argument("--backends", default="cpu,tch", help="our CPU backends (--device cpu)")
-    ap.add_argument("--machine", default=platform.processor() or platform.machine())
+    ap.add_argument("--machine", default=common.machine())
     ap.add_argument("--rounds", type=int, default=1, help="CPU: medians over this many runs")
     ap.add_argument("--same-allocator", action="store_true",
                     help="CPU: run the reference with the glibc malloc thresholds `transfer` sets "
@@ -87,7 +93,7 @@ def main():
     def add(what, backend, mine, theirs):
         entry = {"what": what, "backend": backend, "machine": a.machine,
                  "ours": round(mine, 2), "reference": round(theirs, 2),
-                 "ratio": round(mine / theirs, 3)}
+                 "ratio": round(mine / theirs, 3), "date": common.today(), "commit": common.commit()}
         if a.rounds > 1:
             entry["rounds"] = a.rounds
         if a.same_allocator:
@@ -127,6 +133,8 @@ def main():
     with open(a.out + ".tmp", "w") as f:
         json.dump(previous + entries, f, indent=1)
     os.replace(a.out + ".tmp", a.out)
+    if os.path.abspath(a.out) == os.path.join(common.ROOT, speed.JSON):
+        speed.render()
 
 
 if __name__ == "__main__":

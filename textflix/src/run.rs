@@ -20,6 +20,7 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
     check(config)?;
     check_same_evaluation(out, config)?;
     std::fs::create_dir_all(out).map_err(|e| TransferError::io(out, e))?;
+    record_invocation(out, config)?;
     write_atomic(
         &out.join("run.json"),
         &serde_json::to_vec_pretty(config).expect("config"),
@@ -33,6 +34,30 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
     };
     let ctx = Context::new(config, data, device, out.to_path_buf(), progress);
     run_cells(&ctx, &reviews.train, out)
+}
+
+/// Appends this invocation's settings to `out/invocations.jsonl`, one JSON line each, with the
+/// number of cells `results.json` held before it: a run made in several invocations keeps
+/// every one's settings (`run.json` holds the last one's).
+fn record_invocation(out: &Path, config: &StudyConfig) -> Result<(), TransferError> {
+    let path = out.join("invocations.jsonl");
+    let mut log = match std::fs::read_to_string(&path) {
+        Ok(log) => log,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(TransferError::io(&path, e)),
+    };
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let line = serde_json::json!({
+        "invocation": log.lines().count() + 1,
+        "started_unix": started,
+        "cells_before": results::read(&out.join("results.json"))?.len(),
+        "version": env!("CARGO_PKG_VERSION"),
+        "config": config,
+    });
+    log.push_str(&format!("{line}\n"));
+    write_atomic(&path, log.as_bytes())
 }
 
 /// Refuses settings no cell could run with, before any cell.

@@ -54,6 +54,22 @@ fn baselines_write_every_output_and_a_rerun_only_adds_new_cells() {
     assert_eq!(grown.len(), 8);
     assert_eq!(&grown[..4], &cells[..]);
     assert_eq!(grown[4..].iter().filter(|c| c.n == 200).count(), 4);
+    // Each invocation's settings are kept, with the cells that were there before it.
+    let log = std::fs::read_to_string(out.join("invocations.jsonl")).unwrap();
+    let invocations: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let before: Vec<u64> = invocations
+        .iter()
+        .map(|i| i["cells_before"].as_u64().unwrap())
+        .collect();
+    assert_eq!(before, [0, 4, 4]);
+    assert_eq!(invocations[0]["config"]["sizes"], serde_json::json!([100]));
+    assert_eq!(
+        invocations[2]["config"]["sizes"],
+        serde_json::json!([100, 200])
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }
 
