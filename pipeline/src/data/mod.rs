@@ -106,7 +106,8 @@ pub fn split_validation(
 pub struct LabeledText {
     pub text: String,
     pub label: String,
-    /// Where it is in its file: the 1-based line (or array element); 0 when it has none.
+    /// Where it is in its file: the 1-based line (array element, Parquet row); 0 when it has
+    /// none.
     #[serde(default)]
     pub line: usize,
 }
