@@ -1,7 +1,8 @@
 //! Load on the Textflix app: many concurrent clients POST reviews to `/api/predict`; prints
-//! errors and the p50 / p99 latency as JSON.
+//! errors and the p50 / p99 latency as JSON (and writes the same object to `--json FILE` when
+//! given, for `scripts/results/textflix_app.py`).
 //!
-//! cargo run --release --example load_test -- --url http://127.0.0.1:8080 [--clients 200] [--requests 5]
+//! cargo run --release --example load_test -- --url http://127.0.0.1:8080 [--clients 200] [--requests 5] [--json FILE]
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,9 @@ struct Args {
     /// Requests per client, one after another.
     #[arg(long, default_value_t = 5)]
     requests: usize,
+    /// Also write the summary to this file (JSON).
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
 }
 
 const REVIEWS: [&str; 6] = [
@@ -75,19 +79,24 @@ fn main() {
             .unwrap_or(f64::NAN)
     };
     let seconds = started.elapsed().as_secs_f64();
-    println!(
-        "{}",
-        serde_json::json!({
-            "clients": clients,
-            "requests": clients * requests,
-            "errors": errors,
-            "p50_ms": q(0.5),
-            "p99_ms": q(0.99),
-            "max_ms": latencies.last(),
-            "seconds": seconds,
-            "requests_per_second": (clients * requests) as f64 / seconds,
-        })
-    );
+    let summary = serde_json::json!({
+        "clients": clients,
+        "requests": clients * requests,
+        "errors": errors,
+        "p50_ms": q(0.5),
+        "p99_ms": q(0.99),
+        "max_ms": latencies.last(),
+        "seconds": seconds,
+        "requests_per_second": (clients * requests) as f64 / seconds,
+    });
+    println!("{summary}");
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&summary).expect("JSON") + "\n";
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("cannot write {}: {e}", path.display());
+            std::process::exit(1);
+        }
+    }
     if errors > 0 {
         std::process::exit(1);
     }

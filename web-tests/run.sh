@@ -4,7 +4,13 @@
 # concurrent clients. Needs Debian's chromium and Node.js (`.ci/run` installs them).
 #
 # usage: web-tests/run.sh [MODEL_DIR] [SCREENSHOT]
+#
+# With RESULTS=FILE.json set, the load test's summary also goes into FILE.json as this model's
+# row (scripts/results/textflix_app.py, with date, commit and machine) and FILE.md is rendered
+# from it, e.g. `RESULTS=docs/results/textflix_app.json web-tests/run.sh runs/minilm-500`.
+# Without RESULTS (as in `.ci/run`) the summary is only printed; nothing goes into docs/.
 set -euo pipefail
+results="${RESULTS:+$(realpath -m "$RESULTS")}"
 cd "$(dirname "$0")/.."
 export TRANSFER_ASSETS="${TRANSFER_ASSETS:-$(cd .. && pwd)/shared}"
 target="${CARGO_TARGET_DIR:-target}"
@@ -61,4 +67,9 @@ url="$(grep -o 'http://[0-9.:]*' "$work/app2.log" | head -1)"
 [ "$(count)" = "$((before + 1))" ] || { echo "FAIL: the user review was lost ($before, now $(count))"; exit 1; }
 echo "restart: the user reviews are still there ($movie: $before + 1 reviews)"
 
-"$target/release/examples/load_test" --url "$url" --clients 200 --requests 5
+if [ -z "$results" ]; then
+  "$target/release/examples/load_test" --url "$url" --clients 200 --requests 5
+else
+  "$target/release/examples/load_test" --url "$url" --clients 200 --requests 5 --json "$work/load.json"
+  python3 scripts/results/textflix_app.py --record "$work/load.json" --model "${1:-}" --results "$results"
+fi
