@@ -116,7 +116,11 @@ pub fn read_labelled(
 ) -> Result<Vec<LabeledText>> {
     let texts = read_label_sets(path, format, columns)?;
     if let Some(t) = texts.iter().find(|t| t.label.is_empty()) {
-        let unit = if format == DataFormat::Parquet { "row" } else { "line" };
+        let unit = if format == DataFormat::Parquet {
+            "row"
+        } else {
+            "line"
+        };
         return Err(TransferError::format(
             path,
             format!("{unit} {}: empty label", t.line),
