@@ -402,17 +402,18 @@ fn head(
             classifier(PooledClassifierConfig::multi_label(input_dim, num_labels))?.into()
         }
         Task::Regression { .. } => {
-            let targets: Vec<Vec<f32>> = examples
-                .iter()
-                .filter_map(|e| match &e.target {
-                    Target::Values(v) => Some(v.clone()),
-                    _ => None,
-                })
-                .collect();
-            let scaling = args
-                .scale_targets
-                .then(|| TargetScaling::of(&targets))
-                .flatten();
+            let scaling = if args.scale_targets {
+                let targets: Vec<Vec<f32>> = examples
+                    .iter()
+                    .filter_map(|e| match &e.target {
+                        Target::Values(v) => Some(v.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                TargetScaling::of(&targets)
+            } else {
+                None
+            };
             PooledRegressor::from_config(
                 &PooledRegressorConfig {
                     dropout: args.dropout,

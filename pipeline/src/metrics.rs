@@ -63,13 +63,6 @@ pub fn multi_label_report(
             .filter(|(p, a)| p[label] == want_p && a[label] == want_a)
             .count()
     };
-    let ratio = |num: usize, den: usize| {
-        if den == 0 {
-            0.0
-        } else {
-            num as f64 / den as f64
-        }
-    };
     let (mut tp_all, mut fp_all, mut fn_all) = (0, 0, 0);
     let scores: Vec<ClassScores> = labels
         .iter()
@@ -230,13 +223,6 @@ pub fn class_report(
             confusion[a][p] += 1;
         }
     }
-    let ratio = |num: usize, den: usize| {
-        if den == 0 {
-            0.0
-        } else {
-            num as f64 / den as f64
-        }
-    };
     let scores = (0..k)
         .map(|c| {
             let tp = confusion[c][c];
@@ -254,6 +240,15 @@ pub fn class_report(
         })
         .collect();
     (scores, confusion)
+}
+
+/// `num / den`, 0 when `den` is 0.
+fn ratio(num: usize, den: usize) -> f64 {
+    if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    }
 }
 
 /// Accuracy and macro-F1 of `predicted` against `actual` classes.

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from common import ROOT, TARGET, commit, machine, today, torch_env, write, write_text
+from common import ROOT, TARGET, check_page, commit, machine, today, torch_env, write, write_text
 
 JSON = "docs/results/benchmarks.json"
 MD = "docs/results/benchmarks.md"
@@ -325,12 +325,7 @@ def main():
 
     doc = load()
     if a.check:
-        with open(os.path.join(ROOT, MD)) as f:
-            if f.read() != markdown(doc):
-                print(f"{MD} is not what {JSON} renders to: run "
-                      "`python3 scripts/results/benchmarks.py --render-only`", file=sys.stderr)
-                sys.exit(1)
-        print(f"{MD}: up to date")
+        check_page(MD, markdown(doc), "python3 scripts/results/benchmarks.py --render-only")
         return
     if not a.render_only:
         benches = a.bench or BENCHES

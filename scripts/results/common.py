@@ -5,6 +5,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -87,6 +88,16 @@ def write_text(path, text):
     with open(path + ".tmp", "w") as f:
         f.write(text)
     os.replace(path + ".tmp", path)
+
+
+def check_page(md, rendered, command):
+    """Exits 1, saying which command renders it again, when the page `md` (relative to the
+    repository root or absolute) is not `rendered`."""
+    with open(os.path.join(ROOT, md)) as f:
+        if f.read() != rendered:
+            print(f"{md} is not what its JSON renders to: run `{command}`", file=sys.stderr)
+            sys.exit(1)
+    print(f"{md}: up to date")
 
 
 def binary(name, example=False):

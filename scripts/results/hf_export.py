@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import ROOT, binary, build, commit, machine, run, today, write, write_text
+from common import ROOT, binary, build, check_page, commit, machine, run, today, write, write_text
 
 JSON = "docs/results/hf_export.json"
 MD = "docs/results/hf_export.md"
@@ -130,12 +130,7 @@ def main():
         with open(os.path.join(ROOT, JSON)) as f:
             doc = json.load(f)
         if a.check:
-            with open(os.path.join(ROOT, MD)) as f:
-                if f.read() != markdown(doc):
-                    print(f"{MD} differs from what {JSON} renders to: run `{COMMAND} --render-only`",
-                          file=sys.stderr)
-                    sys.exit(1)
-            print(f"{MD}: up to date")
+            check_page(MD, markdown(doc), f"{COMMAND} --render-only")
             return
     else:
         doc = measure()

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-from common import ROOT, write_text
+from common import ROOT, check_page, write_text
 
 JSON = "docs/results/speed.json"
 MD = "docs/results/speed.md"
@@ -153,12 +153,7 @@ def main():
     ap.add_argument("--check", action="store_true", help="exit 1 if speed.md differs from its render")
     a = ap.parse_args()
     if a.check:
-        with open(os.path.join(ROOT, MD)) as f:
-            if f.read() != markdown(load()):
-                print(f"{MD} is not what {JSON} renders to: run `python3 scripts/results/speed.py`",
-                      file=sys.stderr)
-                sys.exit(1)
-        print(f"{MD}: up to date")
+        check_page(MD, markdown(load()), "python3 scripts/results/speed.py")
         return
     render()
     print(f"wrote {MD}")

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-from common import ROOT, commit, machine, today, write, write_text
+from common import ROOT, check_page, commit, machine, today, write, write_text
 
 JSON = "docs/results/textflix_app.json"
 SCRIPT = "python3 scripts/results/textflix_app.py"
@@ -133,12 +133,7 @@ def main():
     name = os.path.basename(json_path)
     doc = load(json_path)
     if a.check:
-        with open(md_path(json_path)) as f:
-            if f.read() != markdown(doc, name):
-                print(f"{md_path(json_path)} differs from what {name} renders to: run "
-                      f"`{SCRIPT} --render-only`", file=sys.stderr)
-                sys.exit(1)
-        print(f"{md_path(json_path)}: up to date")
+        check_page(md_path(json_path), markdown(doc, name), f"{SCRIPT} --render-only")
         return
     if a.record:
         with open(a.record) as f:
