@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::{devices, ids};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 use transfer_nlp::predictor::{Pooling, pool};
 use transfer_nlp::{ContextualEmbedder, TokenEmbedder};
 
@@ -25,9 +25,9 @@ fn bench(c: &mut Criterion) {
     for (name, device) in devices() {
         group.throughput(Throughput::Elements(1));
         group.bench_function(format!("load/{name}"), |b| {
-            b.iter(|| PretrainedBert::load(&dir, &device).unwrap())
+            b.iter(|| PretrainedEncoder::load(&dir, &device).unwrap())
         });
-        let model = PretrainedBert::load(&dir, &device).unwrap();
+        let model = PretrainedEncoder::load(&dir, &device).unwrap();
         let (ids, mask) = ids(32, 128, 20_000, &device);
         group.throughput(Throughput::Elements(32));
         group.bench_function(format!("embed_32x128/{name}"), |b| {

@@ -24,7 +24,7 @@ use transfer_nlp::contextual::{
 use transfer_nlp::embedder::{LearnedEmbedding, LearnedEmbeddingConfig};
 use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, balanced_sample};
 use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig};
 use transfer_nlp::tokenizer::{EncodePolicy, Tokenizer, VocabularyConfig, WordLevelTokenizer};
 use transfer_nlp::*;
@@ -52,7 +52,7 @@ fn tokenizers(c: &mut Criterion) {
     let texts: Vec<String> = reviews(&imdb, 1000).into_iter().map(|e| e.text).collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let dir = asset_dir().unwrap().join("models/all-MiniLM-L6-v2");
-    let wordpiece = PretrainedBert::load(&dir, &Device::flex())
+    let wordpiece = PretrainedEncoder::load(&dir, &Device::flex())
         .unwrap()
         .tokenizer;
     let word_level = WordLevelTokenizer::train(&refs, &VocabularyConfig::default()).unwrap();
@@ -98,7 +98,7 @@ fn encoders(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(15));
     for (name, device) in devices() {
-        let bert = PretrainedBert::load(&dir, &device).unwrap();
+        let bert = PretrainedEncoder::load(&dir, &device).unwrap();
         let learned =
             LearnedEmbedding::from_config(&LearnedEmbeddingConfig::new(30522, 128), &device)
                 .unwrap();
@@ -145,7 +145,7 @@ fn fine_tuning(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(30));
     for (name, device) in devices() {
-        let bert = PretrainedBert::load(&dir, &device).unwrap();
+        let bert = PretrainedEncoder::load(&dir, &device).unwrap();
         let head =
             PooledClassifier::from_config(&PooledClassifierConfig::new(384, 2), &device).unwrap();
         let mut pipeline =
@@ -198,12 +198,13 @@ fn optimizer(c: &mut Criterion) {
         hidden_act: HiddenAct::Gelu,
         layer_norm_eps: 1e-12,
         hidden_dropout_prob: 0.1,
+        relative_attention_num_buckets: None,
     };
     for (name, device) in devices() {
         let encoders = [
             (
                 "minilm",
-                PretrainedBert::load(&dir, &device).unwrap().encoder,
+                PretrainedEncoder::load(&dir, &device).unwrap().encoder,
             ),
             ("tiny", BertEncoder::from_config(&tiny, &device).unwrap()),
         ];

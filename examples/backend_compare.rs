@@ -41,6 +41,7 @@ fn main() {
         hidden_act: HiddenAct::Gelu,
         layer_norm_eps: 1e-12,
         hidden_dropout_prob: 0.1,
+        relative_attention_num_buckets: None,
     };
     for (name, device) in [("flex", Device::flex()), ("ndarray", Device::ndarray())] {
         let bert = BertEncoder::from_config(&minilm, &device).expect("encoder");

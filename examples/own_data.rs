@@ -32,7 +32,7 @@ use transfer_nlp::pipeline::data::files::{
 };
 use transfer_nlp::pipeline::data::split_validation;
 use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_nlp::tokenizer::EncodePolicy;
 use transfer_nlp::{
@@ -112,7 +112,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(dir) => dir.clone(),
         None => asset_dir()?.join("models/all-MiniLM-L6-v2"),
     };
-    let bert = PretrainedBert::load(&model_dir, &device)?;
+    let bert = PretrainedEncoder::load(&model_dir, &device)?;
     let head = PooledClassifier::from_config(
         &PooledClassifierConfig::new(bert.encoder.output_dim(), labels.len())
             .with_pooling(Pooling::Mean)

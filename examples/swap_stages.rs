@@ -13,7 +13,7 @@ use transfer_nlp::contextual::{Lstm, LstmConfig};
 use transfer_nlp::embedder::{OovPolicy, WordVectors};
 use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, Sentiment, balanced_sample};
 use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_nlp::tokenizer::{EncodePolicy, VocabularyConfig, WordLevelTokenizer};
@@ -135,7 +135,7 @@ fn main() -> Result<(), TransferError> {
     )?;
 
     // (b) MiniLM frozen under a trained head.
-    let minilm = || PretrainedBert::load(asset_dir()?.join("models/all-MiniLM-L6-v2"), &device);
+    let minilm = || PretrainedEncoder::load(asset_dir()?.join("models/all-MiniLM-L6-v2"), &device);
     let bert = minilm()?;
     let frozen = [Stage::Embedder, Stage::Contextual];
     run(

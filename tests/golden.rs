@@ -16,9 +16,11 @@ fn minilm_matches_transformers_on_flex() {
 fn sentence_embeddings_match_sentence_transformers() {
     let _rng = common::exclusive_rng();
     let golden = common::golden::Golden::load();
-    let model =
-        transfer_nlp::pipeline::io::hf::PretrainedBert::load(common::minilm_dir(), &Device::flex())
-            .unwrap();
+    let model = transfer_nlp::pipeline::io::hf::PretrainedEncoder::load(
+        common::minilm_dir(),
+        &Device::flex(),
+    )
+    .unwrap();
     let ours = model.sentence_embeddings(&golden.texts, 128, 3).unwrap();
     let (shape, reference) = golden.f32s("batch.sentence_embedding");
     assert_eq!(shape, vec![golden.texts.len(), 384]);

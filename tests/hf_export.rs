@@ -5,7 +5,7 @@ mod common;
 
 use burn::prelude::Device;
 use common::*;
-use transfer_nlp::pipeline::io::hf::{PretrainedBert, export_bert};
+use transfer_nlp::pipeline::io::hf::{PretrainedEncoder, export_encoder};
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig};
 use transfer_nlp::tokenizer::EncodePolicy;
 use transfer_nlp::*;
@@ -14,7 +14,7 @@ use transfer_nlp::*;
 fn fine_tuned_minilm_exports_with_identical_hidden_states() {
     let _rng = exclusive_rng();
     let device = Device::flex();
-    let bert = PretrainedBert::load(minilm_dir(), &device).unwrap();
+    let bert = PretrainedEncoder::load(minilm_dir(), &device).unwrap();
     let head =
         PooledClassifier::from_config(&PooledClassifierConfig::new(384, 2), &device).unwrap();
     let mut pipeline =
@@ -34,7 +34,7 @@ fn fine_tuned_minilm_exports_with_identical_hidden_states() {
 
     let dir = std::env::temp_dir().join(format!("hf-export-{}", std::process::id()));
     let stages = pipeline.stages();
-    export_bert(
+    export_encoder(
         pipeline.tokenizer(),
         &stages.embedder,
         &stages.contextual,
@@ -44,13 +44,14 @@ fn fine_tuned_minilm_exports_with_identical_hidden_states() {
     for file in ["config.json", "model.safetensors", "tokenizer.json"] {
         assert!(dir.join(file).is_file(), "{file}");
     }
-    let reloaded = PretrainedBert::load(&dir, &device).unwrap();
-    let original = PretrainedBert::load(minilm_dir(), &device).unwrap();
+    let reloaded = PretrainedEncoder::load(&dir, &device).unwrap();
+    let original = PretrainedEncoder::load(minilm_dir(), &device).unwrap();
     let texts = ["An uneven but often brilliant film.", "Dreadful."];
-    let tuned = PretrainedBert {
+    let tuned = PretrainedEncoder {
         tokenizer: pipeline.tokenizer().clone(),
         embeddings: stages.embedder.clone(),
         encoder: stages.contextual.clone(),
+        family: original.family,
     };
     let (ids, _, _, expected) = golden::hidden_states(&tuned, &texts, 48, &device);
     let (reloaded_ids, _, _, states) = golden::hidden_states(&reloaded, &texts, 48, &device);

@@ -4,7 +4,7 @@ mod common;
 
 use burn::prelude::Device;
 use common::*;
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 use transfer_nlp::pipeline::pretraining::masked_lm::{
     MaskedLanguageModel, MaskedLmTraining, train_masked_lm,
 };
@@ -20,7 +20,7 @@ fn texts(test: bool, n: usize) -> Vec<String> {
 fn masked_lm_training_fills_in_held_out_reviews_better_and_keeps_a_usable_encoder() {
     let _rng = exclusive_rng();
     let device = Device::flex();
-    let bert = PretrainedBert::load(minilm_dir(), &device).unwrap();
+    let bert = PretrainedEncoder::load(minilm_dir(), &device).unwrap();
     let tokenizer = bert.tokenizer.clone();
     let model = MaskedLanguageModel::new(bert.embeddings, bert.encoder, 0, &device);
     let held_out = texts(true, 12);
@@ -81,7 +81,7 @@ fn masked_lm_training_fills_in_held_out_reviews_better_and_keeps_a_usable_encode
 fn masked_lm_training_needs_a_mask_token() {
     let _rng = exclusive_rng();
     let device = Device::flex();
-    let bert = PretrainedBert::load(minilm_dir(), &device).unwrap();
+    let bert = PretrainedEncoder::load(minilm_dir(), &device).unwrap();
     let model = MaskedLanguageModel::new(bert.embeddings, bert.encoder, 0, &device);
     let corpus = texts(false, 20);
     let words = WordLevelTokenizer::train(&corpus, &VocabularyConfig::default()).unwrap();

@@ -11,7 +11,7 @@ use safetensors::SafeTensors;
 use safetensors::tensor::{Dtype, TensorView};
 use transfer_nlp::TransferError;
 use transfer_nlp::embedder::{OovPolicy, WordVectors};
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 use transfer_nlp::tokenizer::{Tokenizer, VocabularyConfig, WordLevelTokenizer};
 
 /// A copy of the MiniLM directory where `edit` may replace files; the rest are links.
@@ -76,13 +76,13 @@ fn fp16_and_bf16_checkpoints_load_as_fp32() {
     let _rng = exclusive_rng();
     let device = Device::flex();
     let text = ["A charming, funny and moving film."];
-    let reference = PretrainedBert::load(minilm_dir(), &device).unwrap();
+    let reference = PretrainedEncoder::load(minilm_dir(), &device).unwrap();
     let (_, _, _, expected) = golden::hidden_states(&reference, &text, 64, &device);
     for (dtype, tolerance) in [(Dtype::F16, 0.02), (Dtype::BF16, 0.15)] {
         let dir = model_copy(&format!("{dtype:?}"), |d| {
             replace(d, "model.safetensors", &half_precision(dtype))
         });
-        let model = PretrainedBert::load(&dir, &device).unwrap();
+        let model = PretrainedEncoder::load(&dir, &device).unwrap();
         let (_, _, _, states) = golden::hidden_states(&model, &text, 64, &device);
         let worst = golden::max_abs_diff(&states, &expected);
         assert!(worst < tolerance, "{dtype:?}: {worst}");
@@ -95,7 +95,7 @@ fn bad_checkpoints_are_typed_errors_naming_file_and_tensor() {
     let _rng = exclusive_rng();
     let device = Device::flex();
     let full = std::fs::read(minilm_dir().join("model.safetensors")).unwrap();
-    let load = |dir: &Path| PretrainedBert::load(dir, &device).unwrap_err();
+    let load = |dir: &Path| PretrainedEncoder::load(dir, &device).unwrap_err();
 
     let truncated = model_copy("truncated", |d| {
         replace(d, "model.safetensors", &full[..full.len() / 2])
@@ -185,7 +185,7 @@ fn bad_checkpoints_are_typed_errors_naming_file_and_tensor() {
 #[test]
 fn vocab_txt_alone_gives_the_same_ids_as_tokenizer_json() {
     let _rng = exclusive_rng();
-    let from_json = PretrainedBert::load(minilm_dir(), &Device::flex())
+    let from_json = PretrainedEncoder::load(minilm_dir(), &Device::flex())
         .unwrap()
         .tokenizer;
     let only_vocab = model_copy("vocab-only", |d| {
@@ -207,7 +207,7 @@ fn vocab_txt_alone_gives_the_same_ids_as_tokenizer_json() {
 #[test]
 fn bert_fast_path_matches_tokenizers_on_imdb_reviews() {
     let _rng = exclusive_rng();
-    let tokenizer = PretrainedBert::load(minilm_dir(), &Device::flex())
+    let tokenizer = PretrainedEncoder::load(minilm_dir(), &Device::flex())
         .unwrap()
         .tokenizer;
     assert!(tokenizer.is_bert_wordpiece());
@@ -273,8 +273,8 @@ fn bf16_mixed_precision_stays_close_to_fp32() {
         "A wonderful, moving film.",
         "Two hours I will never get back: wooden acting, a plot full of holes and a score that never stops.",
     ];
-    let fp32 = PretrainedBert::load(minilm_dir(), &Device::flex()).unwrap();
-    let mut bf16 = PretrainedBert::load(minilm_dir(), &Device::flex()).unwrap();
+    let fp32 = PretrainedEncoder::load(minilm_dir(), &Device::flex()).unwrap();
+    let mut bf16 = PretrainedEncoder::load(minilm_dir(), &Device::flex()).unwrap();
     bf16.encoder = bf16.encoder.with_precision(Precision::Bf16);
     // A padded batch (masked attention) and each text alone (unmasked).
     for batch in [&texts[..], &texts[..1], &texts[1..]] {

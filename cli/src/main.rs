@@ -14,7 +14,7 @@ use transfer_nlp::Prediction;
 use transfer_nlp::contextual::AnyContextual;
 use transfer_nlp::embedder::AnyEmbedder;
 use transfer_nlp::pipeline::data::label_sets::split_labels;
-use transfer_nlp::pipeline::io::hf::{PretrainedBert, export_bert};
+use transfer_nlp::pipeline::io::hf::{PretrainedEncoder, export_encoder};
 use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::Task;
 use transfer_nlp::tokenizer::AnyTokenizer;
@@ -286,7 +286,7 @@ fn export(args: ExportArgs) -> CliResult {
     let stages = pipeline.stages();
     match (pipeline.tokenizer(), &stages.embedder, &stages.contextual) {
         (AnyTokenizer::Hf(tokenizer), AnyEmbedder::Bert(embeddings), AnyContextual::Bert(encoder)) => {
-            export_bert(tokenizer, embeddings, encoder, &args.out)?;
+            export_encoder(tokenizer, embeddings, encoder, &args.out)?;
             println!("{}", serde_json::json!({ "exported": args.out }));
             Ok(())
         }
@@ -300,7 +300,7 @@ fn export(args: ExportArgs) -> CliResult {
 
 fn embed(args: EmbedArgs) -> CliResult {
     let device = parse_device(&args.device)?;
-    let model = PretrainedBert::load(&args.model, &device)?;
+    let model = PretrainedEncoder::load(&args.model, &device)?;
     let texts = texts_or_stdin(args.texts)?;
     let embeddings = model.sentence_embeddings(&texts, args.max_length, args.batch_size)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

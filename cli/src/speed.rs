@@ -9,7 +9,7 @@ use burn::prelude::*;
 
 use transfer_nlp::contextual::{BertEncoder, ContextualEmbedder, Precision};
 use transfer_nlp::embedder::BertEmbeddings;
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_nlp::tokenizer::{EncodePolicy, HfTokenizer, Tokenizer};
@@ -136,7 +136,7 @@ fn check(args: &SpeedArgs) -> CliResult {
 
 /// The model under a fresh head, and texts that fill `seq` tokens for every timed step.
 fn build(args: &SpeedArgs, device: &Device) -> CliResult<(BertPipeline, Vec<String>)> {
-    let bert = PretrainedBert::load(&args.model, device)?;
+    let bert = PretrainedEncoder::load(&args.model, device)?;
     let head = PooledClassifier::from_config(
         &PooledClassifierConfig::new(bert.encoder.output_dim(), 2)
             .with_pooling(Pooling::Mean)

@@ -8,7 +8,7 @@ use transfer_nlp::embedder::{
     AnyEmbedder, LearnedEmbedding, LearnedEmbeddingConfig, OovPolicy, WordVectors,
 };
 use transfer_nlp::pipeline::data::split_validation;
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::{
     AnyPredictor, PooledClassifier, PooledClassifierConfig, PooledRegressor, PooledRegressorConfig,
@@ -314,7 +314,7 @@ fn build(
                     Some(dir) => dir.clone(),
                     None => assets()?.join("models/all-MiniLM-L6-v2"),
                 };
-                let bert = PretrainedBert::load(&dir, device)?;
+                let bert = PretrainedEncoder::load(&dir, device)?;
                 (
                     bert.tokenizer.into(),
                     bert.embeddings.into(),

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use burn::prelude::Device;
 use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 
 fn tempdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("transfer-cli-{name}-{}", std::process::id()));
@@ -109,7 +109,7 @@ fn empty_and_broken_datasets_are_refused() {
 fn embed_prints_the_librarys_sentence_embeddings() {
     let minilm = asset_dir().unwrap().join("models/all-MiniLM-L6-v2");
     let text = "A quiet film that stays with you.";
-    let model = PretrainedBert::load(&minilm, &Device::flex()).unwrap();
+    let model = PretrainedEncoder::load(&minilm, &Device::flex()).unwrap();
     let ours = model.sentence_embeddings(&[text], 128, 1).unwrap();
     let (code, stdout, stderr) = cli(&[
         "embed",
@@ -296,7 +296,7 @@ fn train_evaluate_predict_export_embed_and_a_study() {
         "32",
         texts[0],
     ]));
-    let model = PretrainedBert::load(&exported, &Device::flex()).unwrap();
+    let model = PretrainedEncoder::load(&exported, &Device::flex()).unwrap();
     let expected = model.sentence_embeddings(&texts[..1], 32, 1).unwrap();
     let got: Vec<f32> = serde_json::from_value(embedded[0]["embedding"].clone()).unwrap();
     assert_eq!(got.len(), 384);

@@ -1,10 +1,11 @@
 use burn::module::Module;
 use burn::nn::{
-    Dropout, DropoutConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
+    Linear, LinearConfig,
 };
 use burn::prelude::*;
 use burn::tensor::FloatDType;
-use burn::tensor::activation::{gelu_approximate, relu};
+use burn::tensor::activation::{gelu_approximate, relu, softmax};
 use serde::{Deserialize, Serialize};
 
 use crate::error::check;
@@ -100,6 +101,10 @@ pub struct BertEncoderConfig {
     pub hidden_act: HiddenAct,
     pub layer_norm_eps: f64,
     pub hidden_dropout_prob: f64,
+    /// MPNet's relative position buckets (`relative_attention_num_buckets`): a learned bias per
+    /// head and bucket added to every layer's attention scores. `None` for BERT.
+    #[serde(default)]
+    pub relative_attention_num_buckets: Option<usize>,
 }
 
 impl BertEncoderConfig {
@@ -133,6 +138,7 @@ impl BertEncoderConfig {
             hidden_act: HiddenAct::parse(act)?,
             layer_norm_eps: f64_field("layer_norm_eps", 1e-12)?,
             hidden_dropout_prob: f64_field("hidden_dropout_prob", 0.1)?,
+            relative_attention_num_buckets: None,
         })
     }
 
@@ -161,6 +167,12 @@ impl BertEncoderConfig {
             self.layer_norm_eps.is_finite() && self.layer_norm_eps > 0.0,
             "layer_norm_eps",
             || format!("{} is not positive", self.layer_norm_eps),
+        )?;
+        check(
+            self.relative_attention_num_buckets
+                .is_none_or(|n| n >= 4 && n.is_multiple_of(2)),
+            "relative_attention_num_buckets",
+            || "must be an even number of at least 4".into(),
         )?;
         check(
             (0.0..1.0).contains(&self.hidden_dropout_prob),
@@ -217,6 +229,8 @@ pub struct BertLayer {
 #[derive(Module, Debug)]
 pub struct BertEncoder {
     pub layer: Vec<BertLayer>,
+    /// MPNet's `relative_attention_bias`: `[buckets, heads]`, shared by all layers.
+    pub relative_attention_bias: Option<Embedding>,
     #[module(skip)]
     hidden_act: HiddenAct,
     intermediate_size: usize,
@@ -231,6 +245,8 @@ struct Pass {
     /// true at the keys no query may look at (padding), `[batch, 1, 1, seq]`.
     masked: Option<Tensor<4, Bool>>,
     libtorch_allow_mask: bool,
+    /// MPNet's relative position bias, `[1, heads, seq, seq]`.
+    position_bias: Option<Tensor<4>>,
     act: HiddenAct,
     precision: Precision,
     layer_norm_eps: f64,
@@ -241,6 +257,9 @@ impl BertSelfAttention {
         let [batch, seq, hidden] = x.dims();
         let heads = self.num_heads;
         let p = pass.precision;
+        if let Some(bias) = &pass.position_bias {
+            return self.biased_forward(x, bias.clone(), pass);
+        }
         if let Some(context) = fused::packed_self_attention(
             [&self.query, &self.key, &self.value],
             &x,
@@ -263,6 +282,64 @@ impl BertSelfAttention {
         );
         context.swap_dims(1, 2).reshape([batch, seq, hidden])
     }
+
+    /// Attention with an additive `[1, heads, seq, seq]` score bias (MPNet), in plain tensor
+    /// operations so that the bias gets its gradient.
+    fn biased_forward(&self, x: Tensor<3>, bias: Tensor<4>, pass: &Pass) -> Tensor<3> {
+        let [batch, seq, hidden] = x.dims();
+        let heads = self.num_heads;
+        let p = pass.precision;
+        let split = |t: Tensor<3>| {
+            t.reshape([batch, seq, heads, hidden / heads])
+                .swap_dims(1, 2)
+        };
+        let query = split(p.linear(&self.query, x.clone()));
+        let key = split(p.linear(&self.key, x.clone()));
+        let value = split(p.linear(&self.value, x));
+        let scale = ((hidden / heads) as f64).sqrt().recip();
+        let shape = [batch, heads, seq, seq];
+        let mut bias = bias.expand(shape);
+        if let Some(masked) = &pass.masked {
+            bias = bias.mask_fill(masked.clone().expand(shape), f32::NEG_INFINITY);
+        }
+        let scores = query.matmul(key.swap_dims(2, 3)).mul_scalar(scale) + bias.cast(value.dtype());
+        softmax(scores, 3)
+            .matmul(value)
+            .swap_dims(1, 2)
+            .reshape([batch, seq, hidden])
+    }
+}
+
+/// MPNet's (and T5's) bidirectional bucket of the relative position `key − query`: exact
+/// below a quarter of the buckets, logarithmic up to `max_distance`, in f32 as transformers.
+fn relative_position_bucket(relative: i64, num_buckets: usize, max_distance: usize) -> i64 {
+    let half = (num_buckets / 2) as i64;
+    let side = if relative > 0 { half } else { 0 };
+    let n = relative.abs();
+    let max_exact = half / 2;
+    if n < max_exact {
+        return side + n;
+    }
+    let log_ratio = (n as f32 / max_exact as f32).ln();
+    let log_range = (max_distance as f64 / max_exact as f64).ln() as f32;
+    let large = max_exact + (log_ratio / log_range * (half - max_exact) as f32) as i64;
+    side + large.min(half - 1)
+}
+
+/// MPNet's maximum distance between positions with their own bucket range.
+const RELATIVE_MAX_DISTANCE: usize = 128;
+
+/// The `[1, heads, seq, seq]` relative position bias of a sequence of `seq` tokens.
+fn position_bias(table: &Embedding, seq: usize, device: &Device) -> Tensor<4> {
+    let buckets = table.weight.lazy_shape().dims::<2>()[0];
+    let ids: Vec<i64> = (0..seq as i64)
+        .flat_map(|q| {
+            (0..seq as i64)
+                .map(move |k| relative_position_bucket(k - q, buckets, RELATIVE_MAX_DISTANCE))
+        })
+        .collect();
+    let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [seq, seq]), device);
+    table.forward(ids).permute([2, 0, 1]).unsqueeze::<4>()
 }
 
 impl BertResidualOutput {
@@ -297,6 +374,7 @@ impl BertEncoder {
     /// let config = BertEncoderConfig {
     ///     hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16,
     ///     hidden_act: HiddenAct::Gelu, layer_norm_eps: 1e-12, hidden_dropout_prob: 0.1,
+    ///     relative_attention_num_buckets: None,
     /// };
     /// let encoder = BertEncoder::from_config(&config, &Device::flex()).unwrap()
     ///     .with_precision(Precision::Bf16);
@@ -340,6 +418,10 @@ impl ContextualEmbedder for BertEncoder {
         let pass = Pass {
             masked: padded.then(|| mask.bool_not().reshape([batch, 1, 1, seq])),
             libtorch_allow_mask: hands_torch_an_allow_mask(&embedded.device()),
+            position_bias: self
+                .relative_attention_bias
+                .as_ref()
+                .map(|table| position_bias(table, seq, &embedded.device())),
             act: self.hidden_act,
             precision: self.precision,
             layer_norm_eps: self.layer_norm_eps,
@@ -372,6 +454,10 @@ impl ContextualEmbedder for BertEncoder {
             hidden_act: self.hidden_act,
             layer_norm_eps: self.layer_norm_eps,
             hidden_dropout_prob: self.hidden_dropout_prob,
+            relative_attention_num_buckets: self
+                .relative_attention_bias
+                .as_ref()
+                .map(|t| t.weight.lazy_shape().dims::<2>()[0]),
         }
     }
 
@@ -410,8 +496,17 @@ impl ContextualEmbedder for BertEncoder {
                 output: residual(config.intermediate_size),
             })
             .collect();
+        let relative_attention_bias = config.relative_attention_num_buckets.map(|buckets| {
+            EmbeddingConfig::new(buckets, config.num_attention_heads)
+                .with_initializer(Initializer::Normal {
+                    mean: 0.0,
+                    std: 0.02,
+                })
+                .init(device)
+        });
         Ok(Self {
             layer,
+            relative_attention_bias,
             hidden_act: config.hidden_act,
             intermediate_size: config.intermediate_size,
             layer_norm_eps: config.layer_norm_eps,

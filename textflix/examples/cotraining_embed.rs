@@ -9,7 +9,7 @@ use std::io::Write;
 use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts};
 use transfer_nlp::pipeline::data::rng::SplitMix64;
 use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 use transfer_nlp::pipeline::runtime::device::parse_device;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::env::var("EMBEDDINGS").map_err(|_| "set EMBEDDINGS to the embeddings' directory")?;
     let imdb = Imdb::load(Imdb::default_path()?, ImdbParts::ALL)?;
     let device = parse_device(&std::env::var("DEVICE").unwrap_or_else(|_| "tch".into()))?;
-    let model = PretrainedBert::load(asset_dir()?.join("models/all-MiniLM-L6-v2"), &device)?;
+    let model = PretrainedEncoder::load(asset_dir()?.join("models/all-MiniLM-L6-v2"), &device)?;
     let mut order: Vec<usize> = (0..imdb.unsup.len()).collect();
     SplitMix64::new(7).shuffle(&mut order);
     let pool: Vec<&str> = order[..12_000]

@@ -11,7 +11,7 @@ use transfer_nlp::pipeline::classifiers::{LogisticRegression, NbSvm, NbSvmConfig
 use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, Sentiment, balanced_sample};
 use transfer_nlp::pipeline::data::rng::SplitMix64;
 use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::pipeline::training::self_training::most_confident_by_score;
 
@@ -83,7 +83,7 @@ fn main() -> Result<(), Error> {
     let e_pool = read(&format!("{embeddings}/emb_pool.f32"), 12_000)?;
     let e_test = read(&format!("{embeddings}/emb_test.f32"), 25_000)?;
     let device = parse_device(&std::env::var("DEVICE").unwrap_or_else(|_| "tch".into()))?;
-    let model = PretrainedBert::load(asset_dir()?.join("models/all-MiniLM-L6-v2"), &device)?;
+    let model = PretrainedEncoder::load(asset_dir()?.join("models/all-MiniLM-L6-v2"), &device)?;
     for seed in 0..3u64 {
         let sample = balanced_sample(&imdb.train, n, seed)?;
         let lt: Vec<&str> = sample.iter().map(|r| r.text.as_str()).collect();

@@ -7,7 +7,7 @@ use std::path::Path;
 use burn::prelude::*;
 use serde::Serialize;
 use transfer_nlp::pipeline::data::rng::SplitMix64;
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 use transfer_nlp::pipeline::pretraining::language_model::{
     LanguageModelConfig, LanguageModelReport, LanguageModelTraining, LstmLanguageModel,
     train_language_model,
@@ -98,7 +98,7 @@ impl<'a> Context<'a> {
             "max_length": s.max_length,
             "learning_rate": s.learning_rate,
         });
-        let bert = PretrainedBert::load(&self.config.bert.model_dir, &self.device)?;
+        let bert = PretrainedEncoder::load(&self.config.bert.model_dir, &self.device)?;
         let mut model = MaskedLanguageModel::new(bert.embeddings, bert.encoder, 0, &self.device);
         if weights_path.is_file() {
             check_cached_settings(&settings_path, &settings)?;

@@ -4,7 +4,7 @@
 
 use transfer_nlp::contextual::{BertEncoder, Lstm};
 use transfer_nlp::embedder::{BertEmbeddings, LearnedEmbedding};
-use transfer_nlp::pipeline::io::hf::PretrainedBert;
+use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_nlp::tokenizer::{EncodePolicy, HfTokenizer, Truncation, WordLevelTokenizer};
 use transfer_nlp::{
@@ -136,7 +136,7 @@ impl Context<'_> {
     /// The pretrained (or domain-adapted) MiniLM with a fresh mean-pooled linear head.
     pub fn bert_pipeline(&self, adapted: bool) -> Result<BertPipeline, TransferError> {
         let s = &self.config.bert;
-        let mut bert = PretrainedBert::load(&s.model_dir, &self.device)?;
+        let mut bert = PretrainedEncoder::load(&s.model_dir, &self.device)?;
         if adapted {
             let mlm = self.adapted_bert()?;
             bert.embeddings = mlm.embeddings.clone();

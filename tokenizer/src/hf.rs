@@ -96,12 +96,16 @@ impl HfTokenizer {
     }
 
     /// Loads the tokenizer of a model directory in Hugging Face layout: `tokenizer.json`, or
-    /// else `vocab.txt` (lowercased as `tokenizer_config.json` says, default true).
+    /// else `vocab.txt` (lowercased as `tokenizer_config.json` says, default true). The pad,
+    /// unknown and mask tokens that `special_tokens_map.json` or `tokenizer_config.json` name
+    /// take precedence over those found by name.
     pub fn from_pretrained_dir(dir: impl AsRef<Path>) -> Result<Self, TokenizerError> {
         let dir = dir.as_ref();
         let json = dir.join("tokenizer.json");
         if json.exists() {
-            return Self::from_file(json);
+            let mut tokenizer = Self::from_file(json)?;
+            tokenizer.use_declared_specials(dir);
+            return Ok(tokenizer);
         }
         let vocab = dir.join("vocab.txt");
         if vocab.exists() {
@@ -122,16 +126,22 @@ impl HfTokenizer {
     }
 
     fn from_inner(mut inner: Inner, path: &Path) -> Result<Self, TokenizerError> {
+        let padding_pad = inner.get_padding().map(|p| p.pad_id);
         inner
             .with_truncation(None)
             .map_err(|e| TokenizerError::Backend(e.to_string()))?;
         inner.with_padding(None);
         let find = |names: &[&str; 2]| names.iter().find_map(|n| inner.token_to_id(n));
-        let [pad, unk, cls, sep, mask] = CANDIDATES.map(|(_, names)| find(&names));
-        let pad = pad.ok_or_else(|| TokenizerError::MissingSpecialToken {
-            path: path.into(),
-            token: "[PAD] or <pad>".into(),
-        })?;
+        let [pad, unk, mut cls, mut sep, mask] = CANDIDATES.map(|(_, names)| find(&names));
+        if inner.get_post_processor().is_some() {
+            (cls, sep) = template_ends(&inner);
+        }
+        let pad = padding_pad
+            .or(pad)
+            .ok_or_else(|| TokenizerError::MissingSpecialToken {
+                path: path.into(),
+                token: "[PAD] or <pad>".into(),
+            })?;
         Ok(Self {
             fast: BertWordPiece::for_pipeline(&inner),
             special: SpecialTokens {
@@ -144,6 +154,29 @@ impl HfTokenizer {
             inner,
             source: path.into(),
         })
+    }
+
+    /// Takes the pad, unknown and mask tokens that `special_tokens_map.json` (else
+    /// `tokenizer_config.json`) in `dir` declare, where they are in the vocabulary.
+    fn use_declared_specials(&mut self, dir: &Path) {
+        for file in ["tokenizer_config.json", "special_tokens_map.json"] {
+            let Some(json) = std::fs::read(dir.join(file))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            else {
+                continue;
+            };
+            let declared = |key: &str| {
+                let value = json.get(key)?;
+                let token = value.as_str().or_else(|| value.get("content")?.as_str())?;
+                self.inner.token_to_id(token)
+            };
+            if let Some(pad) = declared("pad_token") {
+                self.special.pad = pad;
+            }
+            self.special.unk = declared("unk_token").or(self.special.unk);
+            self.special.mask = declared("mask_token").or(self.special.mask);
+        }
     }
 
     /// The file this tokenizer was read from.
@@ -172,6 +205,26 @@ impl HfTokenizer {
     /// The wrapped `tokenizers` tokenizer.
     pub fn inner(&self) -> &Inner {
         &self.inner
+    }
+}
+
+/// The special tokens the post-processor puts before and after a text (`[CLS]`/`<s>` and
+/// `[SEP]`/`</s>`), read from the encoding of an empty one; none for GPT-2's.
+fn template_ends(inner: &Inner) -> (Option<u32>, Option<u32>) {
+    let Ok(encoding) = inner.encode("", true) else {
+        return (None, None);
+    };
+    let specials: Vec<u32> = encoding
+        .get_ids()
+        .iter()
+        .zip(encoding.get_special_tokens_mask())
+        .filter(|&(_, &special)| special == 1)
+        .map(|(&id, _)| id)
+        .collect();
+    match specials[..] {
+        [] => (None, None),
+        [sep] => (None, Some(sep)),
+        [cls, .., sep] => (Some(cls), Some(sep)),
     }
 }
 

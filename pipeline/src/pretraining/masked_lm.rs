@@ -44,20 +44,22 @@ impl MaskedLanguageModel {
         device: &Device,
     ) -> Self {
         let dim = embeddings.dim();
+        // The word table's width: the hidden size, or ELECTRA's smaller embedding size.
+        let width = embeddings.table_width();
         let vocab = embeddings.vocab_size();
         let mut rng = SplitMix64::new(seed);
-        let weights: Vec<f32> = (0..dim * dim)
+        let weights: Vec<f32> = (0..dim * width)
             .map(|_| (0.02 * rng.next_normal()) as f32)
             .collect();
         Self {
             transform: Linear {
                 weight: Param::from_tensor(Tensor::from_data(
-                    TensorData::new(weights, [dim, dim]),
+                    TensorData::new(weights, [dim, width]),
                     device,
                 )),
-                bias: Some(Param::from_tensor(Tensor::zeros([dim], device))),
+                bias: Some(Param::from_tensor(Tensor::zeros([width], device))),
             },
-            layer_norm: LayerNormConfig::new(dim).with_epsilon(1e-12).init(device),
+            layer_norm: LayerNormConfig::new(width).with_epsilon(1e-12).init(device),
             decoder_bias: Param::from_tensor(Tensor::zeros([vocab], device)),
             embeddings,
             encoder,

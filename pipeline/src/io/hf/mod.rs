@@ -1,7 +1,24 @@
-//! Checkpoints in Hugging Face layout: a BERT-architecture model directory (`config.json`,
-//! `model.safetensors`, `tokenizer.json` or `vocab.txt`) loads as three stages, and a
-//! fine-tuned tokenizer and encoder export back with the original tensor names, loadable by
-//! transformers' `AutoModel`.
+//! Checkpoints in Hugging Face layout: a model directory (`config.json`, `model.safetensors`,
+//! `tokenizer.json` or `vocab.txt`) of any supported family (see [`MODEL_TYPES`]) loads as
+//! three stages, and a fine-tuned tokenizer and encoder export back in their family's layout
+//! and names, loadable by transformers' `AutoModel`.
+//!
+//! ```no_run
+//! use burn::prelude::*;
+//! use transfer_pipeline::io::hf::PretrainedEncoder;
+//!
+//! // BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ELECTRA or MPNet: chosen by `model_type`.
+//! let model = PretrainedEncoder::load("models/all-mpnet-base-v2", &Device::flex())?;
+//! println!("{:?}: {} hidden units", model.family, model.hidden_size());
+//! # Ok::<(), transfer_pipeline::TransferError>(())
+//! ```
+
+mod bert;
+mod distilbert;
+mod electra;
+mod family;
+mod mpnet;
+mod roberta;
 
 use std::path::{Path, PathBuf};
 
@@ -12,29 +29,33 @@ use burn::store::{
     SafetensorsStore,
 };
 use burn::tensor::DType;
-use transfer_contextual::{BertEncoder, BertEncoderConfig, ContextualEmbedder, HiddenAct};
-use transfer_embedder::{BertEmbeddings, BertEmbeddingsConfig, TokenEmbedder};
+use transfer_contextual::{BertEncoder, ContextualEmbedder};
+use transfer_embedder::{BertEmbeddings, TokenEmbedder};
 use transfer_tokenizer::{HfTokenizer, Tokenizer};
+
+pub use family::{Family, MODEL_TYPES, supported_model_types};
 
 use crate::error::{Result, TransferError};
 use crate::io::write_atomic;
 use crate::pipeline::{Batch, rows_of, uploaded_batches};
 use crate::runtime::overlap::read_inference_outputs;
 
-/// BERT's embeddings and encoder under Hugging Face's top-level names.
+/// The embeddings and encoder under Hugging Face's top-level names.
 #[derive(Module, Debug)]
-struct HfBert {
+struct HfEncoder {
     embeddings: BertEmbeddings,
     encoder: BertEncoder,
 }
 
-/// A pretrained BERT-architecture model: its tokenizer, token embedder and contextual
-/// embedder, ready to compose into a [`TransferPipeline`](crate::TransferPipeline).
+/// A pretrained transformer encoder: its tokenizer, token embedder and contextual embedder,
+/// ready to compose into a [`TransferPipeline`](crate::TransferPipeline).
 #[derive(Debug)]
-pub struct PretrainedBert {
+pub struct PretrainedEncoder {
     pub tokenizer: HfTokenizer,
     pub embeddings: BertEmbeddings,
     pub encoder: BertEncoder,
+    /// The family the checkpoint was read as.
+    pub family: Family,
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value> {
@@ -42,36 +63,39 @@ fn read_json(path: &Path) -> Result<serde_json::Value> {
     serde_json::from_slice(&bytes).map_err(|e| TransferError::format(path, e))
 }
 
-/// Hugging Face names → our module paths.
-fn hf_to_burn_names(store: SafetensorsStore) -> SafetensorsStore {
-    store
-        .with_key_remapping(r"(^|\.)LayerNorm\.", "${1}layer_norm.")
-        .with_key_remapping(r"\.attention\.self\.", ".attention.self_attention.")
-        .with_key_remapping(r"^bert\.", "")
+/// The family a `config.json` names (BERT when it names none).
+fn family_of(json: &serde_json::Value, path: &Path) -> Result<Family> {
+    let Some(kind) = json.get("model_type") else {
+        return Ok(Family::Bert);
+    };
+    kind.as_str()
+        .and_then(Family::from_model_type)
+        .ok_or_else(|| {
+            TransferError::format(
+                path,
+                format!(
+                    "model_type {kind}: not a supported family (supported: {})",
+                    supported_model_types()
+                ),
+            )
+        })
 }
 
-impl PretrainedBert {
-    /// Loads a model directory in Hugging Face layout. fp32, fp16 and bf16 weights load (as
-    /// fp32). A config that does not match the weights (a missing tensor, a wrong shape), a
-    /// corrupt weights file, or the tokenizer of another model (more ids than the embedding
-    /// table) is an error naming the file and the tensor.
+impl PretrainedEncoder {
+    /// Loads a model directory in Hugging Face layout, of any family in [`MODEL_TYPES`].
+    /// fp32, fp16 and bf16 weights load (as fp32); a base model's tensors or those of a model
+    /// with a head (`roberta.encoder…`) are read. An unsupported `model_type`, a config that
+    /// does not match the weights (a missing tensor, a wrong shape), a corrupt weights file,
+    /// or the tokenizer of another model (more ids than the embedding table) is an error
+    /// naming the file and the field or tensor.
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let dir = dir.as_ref();
         let config_path = dir.join("config.json");
         let json = read_json(&config_path)?;
-        if let Some(kind) = json.get("model_type").and_then(|v| v.as_str())
-            && kind != "bert"
-        {
-            return Err(TransferError::format(
-                &config_path,
-                format!("model_type {kind:?}: only BERT-architecture models (\"bert\") load"),
-            ));
-        }
-        let in_config = |e: String| TransferError::format(&config_path, e);
-        let embeddings_config =
-            BertEmbeddingsConfig::from_hf_json(&json).map_err(|e| in_config(e.to_string()))?;
-        let encoder_config =
-            BertEncoderConfig::from_hf_json(&json).map_err(|e| in_config(e.to_string()))?;
+        let family = family_of(&json, &config_path)?;
+        let (embeddings_config, encoder_config) = family
+            .configs(&json)
+            .map_err(|e| TransferError::format(&config_path, e))?;
 
         let tokenizer = HfTokenizer::from_pretrained_dir(dir)?;
         if tokenizer.vocab_size() > embeddings_config.vocab_size {
@@ -84,26 +108,42 @@ impl PretrainedBert {
             )));
         }
 
-        let mut model = HfBert {
+        let mut model = HfEncoder {
             embeddings: BertEmbeddings::from_config(&embeddings_config, device)?,
             encoder: BertEncoder::from_config(&encoder_config, device)?,
         };
-        let weights = dir.join("model.safetensors");
-        load_hf_weights(&mut model, &weights)?;
+        load_hf_weights(&mut model, family, &dir.join("model.safetensors"))?;
         Ok(Self {
             tokenizer,
             embeddings: model.embeddings,
             encoder: model.encoder,
+            family,
         })
+    }
+
+    /// The encoder's output size.
+    pub fn hidden_size(&self) -> usize {
+        self.encoder.output_dim()
     }
 }
 
-fn load_hf_weights(model: &mut HfBert, path: &Path) -> Result<()> {
+fn remapped(mut store: SafetensorsStore, rules: &[(&str, &str)]) -> SafetensorsStore {
+    for &(pattern, replacement) in rules {
+        store = store.with_key_remapping(pattern, replacement);
+    }
+    store
+}
+
+fn load_hf_weights(model: &mut HfEncoder, family: Family, path: &Path) -> Result<()> {
     crate::io::check_weights_size(model, path)?;
-    let store = SafetensorsStore::from_file(path)
+    let names = family.names();
+    let mut store = SafetensorsStore::from_file(path)
         .with_from_adapter(PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32)))
         .validate(true);
-    let mut store = hf_to_burn_names(store);
+    for prefix in names.prefixes {
+        store = store.with_key_remapping(format!(r"^{prefix}\."), "");
+    }
+    let mut store = remapped(store, names.to_ours);
     model
         .load_from(&mut store)
         .map_err(|e| TransferError::Weights {
@@ -113,42 +153,33 @@ fn load_hf_weights(model: &mut HfBert, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `tokenizer.json`, `config.json` and `model.safetensors` (Hugging Face tensor names,
-/// `[out, in]` linear weights, fp32) into `dir`, so that transformers'
-/// `AutoModel.from_pretrained(dir)` computes the same hidden states.
-pub fn export_bert(
+/// Writes `tokenizer.json`, `config.json` and `model.safetensors` (the family's tensor names,
+/// `[out, in]` linear weights, fp32) into `dir`, in the layout of the stages' family
+/// ([`Family::of`]), so that transformers' `AutoModel.from_pretrained(dir)` computes the same
+/// hidden states.
+pub fn export_encoder(
     tokenizer: &HfTokenizer,
     embeddings: &BertEmbeddings,
     encoder: &BertEncoder,
     dir: impl AsRef<Path>,
 ) -> Result<PathBuf> {
     let dir = dir.as_ref();
-    std::fs::create_dir_all(dir).map_err(|e| TransferError::io(dir, e))?;
     let e = embeddings.config();
     let c = encoder.config();
-    let config = serde_json::json!({
-        "architectures": ["BertModel"],
-        "model_type": "bert",
-        "vocab_size": e.vocab_size,
-        "hidden_size": c.hidden_size,
-        "num_hidden_layers": c.num_hidden_layers,
-        "num_attention_heads": c.num_attention_heads,
-        "intermediate_size": c.intermediate_size,
-        "hidden_act": match c.hidden_act {
-            HiddenAct::Gelu => "gelu",
-            HiddenAct::GeluApproximate => "gelu_pytorch_tanh",
-            HiddenAct::Relu => "relu",
-        },
-        "hidden_dropout_prob": c.hidden_dropout_prob,
-        "attention_probs_dropout_prob": 0.0,
-        "max_position_embeddings": e.max_position_embeddings,
-        "type_vocab_size": e.type_vocab_size,
-        "layer_norm_eps": c.layer_norm_eps,
-        "pad_token_id": tokenizer.special_tokens().pad,
-        "position_embedding_type": "absolute",
-        "torch_dtype": "float32",
-        "exported_by": concat!("transfer-nlp ", env!("CARGO_PKG_VERSION")),
-    });
+    let family = Family::of(&e, &c);
+    let pad = tokenizer.special_tokens().pad;
+    if e.position_offset > 0 && e.position_offset != pad as usize + 1 {
+        return Err(TransferError::StageMismatch(format!(
+            "positions start at {} but the tokenizer's pad id is {pad}: {} counts positions \
+             from pad_token_id + 1",
+            e.position_offset,
+            family.model_type()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| TransferError::io(dir, e))?;
+    let mut config = family.config_json(&e, &c, pad);
+    config["torch_dtype"] = "float32".into();
+    config["exported_by"] = concat!("transfer-nlp ", env!("CARGO_PKG_VERSION")).into();
     let config_path = dir.join("config.json");
     write_atomic(
         &config_path,
@@ -156,16 +187,15 @@ pub fn export_bert(
     )?;
     tokenizer.save(&dir.join("tokenizer.json"))?;
 
-    let model = HfBert {
+    let model = HfEncoder {
         embeddings: embeddings.clone(),
         encoder: encoder.clone(),
     };
     let weights = dir.join("model.safetensors");
-    let mut store = SafetensorsStore::from_bytes(None)
+    let store = SafetensorsStore::from_bytes(None)
         .with_to_adapter(BurnToPyTorchAdapter)
-        .with_key_remapping(r"(^|\.)layer_norm\.", "${1}LayerNorm.")
-        .with_key_remapping(r"\.self_attention\.", ".self.")
         .metadata("format", "pt");
+    let mut store = remapped(store, family.names().to_hf);
     model
         .save_into(&mut store)
         .map_err(|e| TransferError::format(&weights, e))?;
@@ -176,7 +206,7 @@ pub fn export_bert(
     Ok(dir.to_path_buf())
 }
 
-impl PretrainedBert {
+impl PretrainedEncoder {
     /// Sentence embeddings as sentence-transformers computes them for this family: hidden
     /// states mean-pooled over the attention mask, then L2-normalised. Texts are cut at
     /// `max_length` tokens and run in batches of `batch_size` of similar lengths.
