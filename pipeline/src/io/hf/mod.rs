@@ -153,7 +153,7 @@ fn load_hf_weights(model: &mut HfEncoder, family: Family, path: &Path) -> Result
     Ok(())
 }
 
-/// Writes `tokenizer.json`, `config.json` and `model.safetensors` (the family's tensor names,
+/// Writes `tokenizer.json`, `tokenizer_config.json`, `config.json` and `model.safetensors` (the family's tensor names,
 /// `[out, in]` linear weights, fp32) into `dir`, in the layout of the stages' family
 /// ([`Family::of`]), so that transformers' `AutoModel.from_pretrained(dir)` computes the same
 /// hidden states.
@@ -186,6 +186,7 @@ pub fn export_encoder(
         &serde_json::to_vec_pretty(&config).map_err(|e| TransferError::format(&config_path, e))?,
     )?;
     tokenizer.save(&dir.join("tokenizer.json"))?;
+    write_tokenizer_config(tokenizer, embeddings, dir)?;
 
     let model = HfEncoder {
         embeddings: embeddings.clone(),
@@ -204,6 +205,39 @@ pub fn export_encoder(
         .map_err(|e| TransferError::format(&weights, e))?;
     write_atomic(&weights, &bytes)?;
     Ok(dir.to_path_buf())
+}
+
+/// `tokenizer_config.json` naming the fast tokenizer and its special tokens, so that
+/// transformers' `AutoTokenizer` reads `tokenizer.json` as it is rather than building the
+/// family's default tokenizer class from it (an XLM-R Unigram vocabulary exported under
+/// `model_type: roberta` would otherwise be read as byte-level BPE).
+fn write_tokenizer_config(
+    tokenizer: &HfTokenizer,
+    embeddings: &BertEmbeddings,
+    dir: &Path,
+) -> Result<()> {
+    let s = tokenizer.special_tokens();
+    let name = |id: Option<u32>| id.and_then(|id| tokenizer.id_to_token(id));
+    let mut config = serde_json::json!({
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "pad_token": name(Some(s.pad)),
+    });
+    for (key, id) in [
+        ("unk_token", s.unk),
+        ("cls_token", s.cls),
+        ("sep_token", s.sep),
+        ("mask_token", s.mask),
+    ] {
+        if let Some(token) = name(id) {
+            config[key] = token.into();
+        }
+    }
+    if let Some(limit) = embeddings.max_sequence_length() {
+        config["model_max_length"] = limit.into();
+    }
+    let path = dir.join("tokenizer_config.json");
+    let bytes = serde_json::to_vec_pretty(&config).map_err(|e| TransferError::format(&path, e))?;
+    write_atomic(&path, &bytes)
 }
 
 impl PretrainedEncoder {
