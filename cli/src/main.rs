@@ -11,10 +11,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use transfer_nlp::Prediction;
-use transfer_nlp::contextual::AnyContextual;
-use transfer_nlp::embedder::AnyEmbedder;
 use transfer_nlp::pipeline::data::label_sets::split_labels;
-use transfer_nlp::pipeline::io::hf::{PretrainedEncoder, export_encoder};
+use transfer_nlp::pipeline::io::hf::{PretrainedModel, export_model};
 use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::Task;
 use transfer_nlp::tokenizer::AnyTokenizer;
@@ -45,7 +43,7 @@ enum Command {
     /// Predict each text's label and every class's probability: one JSON object a line (an
     /// empty text gets an error object on its line; the others are still predicted).
     Predict(PredictArgs),
-    /// Sentence embeddings from a pretrained BERT-family model: one JSON object a line.
+    /// Sentence embeddings from a pretrained transformer (any supported family): one JSON object a line.
     Embed(EmbedArgs),
     /// Save a trained BERT pipeline's tokenizer and encoder in Hugging Face layout.
     Export(ExportArgs),
@@ -284,23 +282,22 @@ fn fetch(args: FetchArgs) -> CliResult {
 fn export(args: ExportArgs) -> CliResult {
     let pipeline = CliPipeline::load(&args.model, &burn::prelude::Device::flex())?;
     let stages = pipeline.stages();
-    match (pipeline.tokenizer(), &stages.embedder, &stages.contextual) {
-        (AnyTokenizer::Hf(tokenizer), AnyEmbedder::Bert(embeddings), AnyContextual::Bert(encoder)) => {
-            export_encoder(tokenizer, embeddings, encoder, &args.out)?;
-            println!("{}", serde_json::json!({ "exported": args.out }));
-            Ok(())
-        }
-        _ => Err(format!(
-            "{}: only pipelines with a Hugging Face tokenizer, BERT embeddings and a BERT encoder export",
+    let AnyTokenizer::Hf(tokenizer) = pipeline.tokenizer() else {
+        return Err(format!(
+            "{}: only pipelines with a Hugging Face tokenizer and a pretrained model's stages export",
             args.model.display()
         )
-        .into()),
-    }
+        .into());
+    };
+    export_model(tokenizer, &stages.embedder, &stages.contextual, &args.out)
+        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    println!("{}", serde_json::json!({ "exported": args.out }));
+    Ok(())
 }
 
 fn embed(args: EmbedArgs) -> CliResult {
     let device = parse_device(&args.device)?;
-    let model = PretrainedEncoder::load(&args.model, &device)?;
+    let model = PretrainedModel::load(&args.model, &device)?;
     let texts = texts_or_stdin(args.texts)?;
     let embeddings = model.sentence_embeddings(&texts, args.max_length, args.batch_size)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

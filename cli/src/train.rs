@@ -8,7 +8,7 @@ use transfer_nlp::embedder::{
     AnyEmbedder, LearnedEmbedding, LearnedEmbeddingConfig, OovPolicy, WordVectors,
 };
 use transfer_nlp::pipeline::data::split_validation;
-use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
+use transfer_nlp::pipeline::io::hf::PretrainedModel;
 use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::{
     AnyPredictor, PooledClassifier, PooledClassifierConfig, PooledRegressor, PooledRegressorConfig,
@@ -115,8 +115,9 @@ pub struct TrainArgs {
     hidden_dim: usize,
     #[arg(long, default_value_t = 1)]
     layers: usize,
-    #[arg(long, value_enum, default_value = "mean")]
-    pooling: PoolingArg,
+    /// How the head pools the states; default: the last token after GPT-2, the mean otherwise.
+    #[arg(long, value_enum)]
+    pooling: Option<PoolingArg>,
     #[arg(long, default_value_t = 0.3)]
     dropout: f64,
     /// Tokens per text, the rest cut off.
@@ -307,6 +308,7 @@ fn build(
     device: &burn::prelude::Device,
 ) -> CliResult<CliPipeline> {
     let assets = || transfer_nlp::pipeline::io::assets::asset_dir();
+    let mut pooling = Pooling::Mean;
     let (tokenizer, embedder, contextual): (AnyTokenizer, AnyEmbedder, AnyContextual) =
         match args.arch {
             Arch::Bert => {
@@ -314,12 +316,9 @@ fn build(
                     Some(dir) => dir.clone(),
                     None => assets()?.join("models/all-MiniLM-L6-v2"),
                 };
-                let bert = PretrainedEncoder::load(&dir, device)?;
-                (
-                    bert.tokenizer.into(),
-                    bert.embeddings.into(),
-                    bert.encoder.into(),
-                )
+                let model = PretrainedModel::load(&dir, device)?;
+                pooling = model.pooling();
+                (model.tokenizer.into(), model.embeddings, model.encoder)
             }
             _ => {
                 let corpus: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
@@ -372,7 +371,14 @@ fn build(
                 (tokenizer.into(), embedder.into(), contextual)
             }
         };
-    let head = head(args, examples, task, contextual.output_dim(), device)?;
+    let pooling = args.pooling.map_or(pooling, Into::into);
+    let head = head(
+        args,
+        examples,
+        task,
+        (contextual.output_dim(), pooling),
+        device,
+    )?;
     Ok(CliPipeline::new(
         tokenizer, embedder, contextual, head, device,
     )?)
@@ -383,14 +389,12 @@ fn head(
     args: &TrainArgs,
     examples: &[transfer_nlp::Example],
     task: Task,
-    input_dim: usize,
+    (input_dim, pooling): (usize, Pooling),
     device: &burn::prelude::Device,
 ) -> CliResult<AnyPredictor> {
     let classifier = |config: PooledClassifierConfig| {
         PooledClassifier::from_config(
-            &config
-                .with_pooling(args.pooling.into())
-                .with_dropout(args.dropout),
+            &config.with_pooling(pooling).with_dropout(args.dropout),
             device,
         )
     };
@@ -418,7 +422,7 @@ fn head(
                 &PooledRegressorConfig {
                     dropout: args.dropout,
                     ..PooledRegressorConfig::new(input_dim)
-                        .with_pooling(args.pooling.into())
+                        .with_pooling(pooling)
                         .with_scaling(scaling)
                 },
                 device,

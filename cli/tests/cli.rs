@@ -7,7 +7,8 @@ use std::process::Command;
 
 use burn::prelude::Device;
 use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
+use transfer_nlp::pipeline::io::hf::{PretrainedEncoder, PretrainedModel};
+use transfer_nlp::predictor::Pooling;
 
 fn tempdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("transfer-cli-{name}-{}", std::process::id()));
@@ -674,5 +675,57 @@ fn multi_label_tags_from_a_csv() {
         serde_json::json!(["food", "music", "sports"]),
         "{printed:?}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// GPT-2 (a tiny checkpoint transformers made) through the CLI: fine-tuned with its own
+/// pooling (the last token), exported in GPT-2's layout, and the export embedded as the library
+/// embeds it.
+#[test]
+fn a_gpt2_checkpoint_fine_tunes_pools_its_last_token_and_exports() {
+    let dir = tempdir("gpt2");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let gpt2 = root.join("tests/data/families/gpt2");
+    let data = root.join("examples/data/reviews.csv");
+    let model = dir.join("gpt2-reviews");
+    let m = model.to_str().unwrap();
+    ok(&[
+        "train",
+        "--arch",
+        "bert",
+        "--pretrained",
+        gpt2.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--max-length",
+        "48",
+        "--out",
+        m,
+        "--quiet",
+    ]);
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("pipeline.json")).unwrap()).unwrap();
+    let saved = saved.to_string();
+    assert!(saved.contains("\"gpt2\""), "{saved}");
+    assert!(
+        saved.contains("\"last\""),
+        "not pooled by the last token: {saved}"
+    );
+
+    let exported = dir.join("gpt2-hf");
+    let e = exported.to_str().unwrap();
+    ok(&["export", "--model", m, "--out", e]);
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(exported.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["model_type"], "gpt2");
+    let text = "A slow start, then a wonderful film.";
+    let embedded = json_lines(&ok(&["embed", "--model", e, "--max-length", "32", text]));
+    let library = PretrainedModel::load(&exported, &Device::flex()).unwrap();
+    assert_eq!(library.pooling(), Pooling::Last);
+    let expected = library.sentence_embeddings(&[text], 32, 1).unwrap();
+    let got: Vec<f32> = serde_json::from_value(embedded[0]["embedding"].clone()).unwrap();
+    assert_eq!(got, expected[0]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     BagOfEmbeddings, BagOfEmbeddingsConfig, BertEncoder, BertEncoderConfig, ContextualEmbedder,
-    ContextualError, Lstm, LstmConfig,
+    ContextualError, Gpt2Decoder, Gpt2DecoderConfig, Lstm, LstmConfig, ModernBertEncoder,
+    ModernBertEncoderConfig,
 };
 
 /// Any contextual embedder of this crate, chosen at run time (the `transfer` CLI uses it).
@@ -15,6 +16,8 @@ pub enum AnyContextual {
     Bag(BagOfEmbeddings),
     Lstm(Lstm),
     Bert(BertEncoder),
+    ModernBert(ModernBertEncoder),
+    Gpt2(Gpt2Decoder),
 }
 
 /// The config of an [`AnyContextual`], tagged with its `kind`.
@@ -24,6 +27,8 @@ pub enum AnyContextualConfig {
     Bag(BagOfEmbeddingsConfig),
     Lstm(LstmConfig),
     Bert(BertEncoderConfig),
+    ModernBert(ModernBertEncoderConfig),
+    Gpt2(Gpt2DecoderConfig),
 }
 
 impl From<BagOfEmbeddings> for AnyContextual {
@@ -44,6 +49,18 @@ impl From<BertEncoder> for AnyContextual {
     }
 }
 
+impl From<ModernBertEncoder> for AnyContextual {
+    fn from(c: ModernBertEncoder) -> Self {
+        Self::ModernBert(c)
+    }
+}
+
+impl From<Gpt2Decoder> for AnyContextual {
+    fn from(c: Gpt2Decoder) -> Self {
+        Self::Gpt2(c)
+    }
+}
+
 impl ContextualEmbedder for AnyContextual {
     type Config = AnyContextualConfig;
 
@@ -52,6 +69,8 @@ impl ContextualEmbedder for AnyContextual {
             Self::Bag(c) => c.forward(embedded, mask),
             Self::Lstm(c) => c.forward(embedded, mask),
             Self::Bert(c) => c.forward(embedded, mask),
+            Self::ModernBert(c) => c.forward(embedded, mask),
+            Self::Gpt2(c) => c.forward(embedded, mask),
         }
     }
 
@@ -65,6 +84,8 @@ impl ContextualEmbedder for AnyContextual {
             Self::Bag(c) => c.forward_known_padding(embedded, mask, padded),
             Self::Lstm(c) => c.forward_known_padding(embedded, mask, padded),
             Self::Bert(c) => c.forward_known_padding(embedded, mask, padded),
+            Self::ModernBert(c) => c.forward_known_padding(embedded, mask, padded),
+            Self::Gpt2(c) => c.forward_known_padding(embedded, mask, padded),
         }
     }
 
@@ -73,6 +94,8 @@ impl ContextualEmbedder for AnyContextual {
             Self::Bag(c) => c.input_dim(),
             Self::Lstm(c) => c.input_dim(),
             Self::Bert(c) => c.input_dim(),
+            Self::ModernBert(c) => c.input_dim(),
+            Self::Gpt2(c) => c.input_dim(),
         }
     }
 
@@ -81,6 +104,8 @@ impl ContextualEmbedder for AnyContextual {
             Self::Bag(c) => c.output_dim(),
             Self::Lstm(c) => c.output_dim(),
             Self::Bert(c) => c.output_dim(),
+            Self::ModernBert(c) => c.output_dim(),
+            Self::Gpt2(c) => c.output_dim(),
         }
     }
 
@@ -89,6 +114,8 @@ impl ContextualEmbedder for AnyContextual {
             Self::Bag(c) => AnyContextualConfig::Bag(c.config()),
             Self::Lstm(c) => AnyContextualConfig::Lstm(c.config()),
             Self::Bert(c) => AnyContextualConfig::Bert(c.config()),
+            Self::ModernBert(c) => AnyContextualConfig::ModernBert(c.config()),
+            Self::Gpt2(c) => AnyContextualConfig::Gpt2(c.config()),
         }
     }
 
@@ -97,6 +124,10 @@ impl ContextualEmbedder for AnyContextual {
             AnyContextualConfig::Bag(c) => Self::Bag(BagOfEmbeddings::from_config(c, device)?),
             AnyContextualConfig::Lstm(c) => Self::Lstm(Lstm::from_config(c, device)?),
             AnyContextualConfig::Bert(c) => Self::Bert(BertEncoder::from_config(c, device)?),
+            AnyContextualConfig::ModernBert(c) => {
+                Self::ModernBert(ModernBertEncoder::from_config(c, device)?)
+            }
+            AnyContextualConfig::Gpt2(c) => Self::Gpt2(Gpt2Decoder::from_config(c, device)?),
         })
     }
 }

@@ -25,7 +25,8 @@ pub enum HiddenAct {
 }
 
 impl HiddenAct {
-    fn parse(name: &str) -> Result<Self, ContextualError> {
+    /// The activation a `config.json` names (`hidden_act`, `hidden_activation`, …).
+    pub fn parse(name: &str) -> Result<Self, ContextualError> {
         match name {
             "gelu" => Ok(Self::Gelu),
             "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Ok(Self::GeluApproximate),
@@ -39,7 +40,7 @@ impl HiddenAct {
         }
     }
 
-    fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+    pub(crate) fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         match self {
             Self::Gelu => exact_gelu(x),
             Self::GeluApproximate => gelu_approximate(x),
@@ -394,7 +395,7 @@ impl BertEncoder {
 /// `scaled_dot_product_attention`, where `true` means "may attend": the opposite of burn's
 /// convention (and of its autodiff fallback). On a plain libtorch device the mask is flipped
 /// before the call (`fused::attention`); the golden test on tch checks it.
-fn hands_torch_an_allow_mask(device: &Device) -> bool {
+pub(crate) fn hands_torch_an_allow_mask(device: &Device) -> bool {
     !device.is_autodiff() && format!("{device:?}").starts_with("Device<LibTorch")
 }
 

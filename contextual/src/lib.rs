@@ -5,7 +5,11 @@
 //!
 //! - [`BagOfEmbeddings`]: the identity; each token keeps its own vector.
 //! - [`BertEncoder`]: BERT's transformer layers (post-LayerNorm, GELU), loadable from any
-//!   BERT-architecture checkpoint in Hugging Face layout (see `transfer_pipeline::io::hf`).
+//!   BERT-architecture checkpoint in Hugging Face layout (see `transfer_pipeline::io::hf`):
+//!   BERT, RoBERTa, XLM-R, DistilBERT, ELECTRA, and MPNet with its relative position bias.
+//! - [`ModernBertEncoder`]: ModernBERT's pre-LayerNorm layers (rotary positions, GeGLU,
+//!   alternating global and local attention).
+//! - [`Gpt2Decoder`]: GPT-2's causal blocks (pool its states with the last token).
 //! - [`Lstm`]: stacked uni- or bidirectional LSTM with dropout between layers; the backward
 //!   direction reads each sequence from its last real token, so padding never leaks in.
 //!
@@ -28,7 +32,10 @@ mod any;
 mod bag;
 mod bert;
 mod error;
+mod gpt2;
+mod heads;
 mod lstm;
+mod modernbert;
 
 use burn::module::{Module, ModuleDisplay};
 use burn::prelude::*;
@@ -41,7 +48,12 @@ pub use bert::{
     BertSelfAttention, HiddenAct, Precision,
 };
 pub use error::ContextualError;
+pub use gpt2::{Gpt2Attention, Gpt2Block, Gpt2Decoder, Gpt2DecoderConfig, Gpt2Mlp};
 pub use lstm::{Lstm, LstmConfig, LstmState};
+pub use modernbert::{
+    AttentionSpan, ModernBertAttention, ModernBertEncoder, ModernBertEncoderConfig,
+    ModernBertLayer, ModernBertMlp,
+};
 
 /// Token vectors → context-aware vectors, as a Burn module.
 pub trait ContextualEmbedder: Module + ModuleDisplay + Sized {

@@ -3,7 +3,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BertEmbeddings, BertEmbeddingsConfig, EmbedderError, LearnedEmbedding, LearnedEmbeddingConfig,
+    BertEmbeddings, BertEmbeddingsConfig, EmbedderError, Gpt2Embeddings, Gpt2EmbeddingsConfig,
+    LearnedEmbedding, LearnedEmbeddingConfig, ModernBertEmbeddings, ModernBertEmbeddingsConfig,
     TokenEmbedder,
 };
 
@@ -14,6 +15,8 @@ use crate::{
 pub enum AnyEmbedder {
     Learned(LearnedEmbedding),
     Bert(BertEmbeddings),
+    ModernBert(ModernBertEmbeddings),
+    Gpt2(Gpt2Embeddings),
 }
 
 /// The config of an [`AnyEmbedder`], tagged with its `kind`.
@@ -22,6 +25,8 @@ pub enum AnyEmbedder {
 pub enum AnyEmbedderConfig {
     Learned(LearnedEmbeddingConfig),
     Bert(BertEmbeddingsConfig),
+    ModernBert(ModernBertEmbeddingsConfig),
+    Gpt2(Gpt2EmbeddingsConfig),
 }
 
 impl From<LearnedEmbedding> for AnyEmbedder {
@@ -36,6 +41,18 @@ impl From<BertEmbeddings> for AnyEmbedder {
     }
 }
 
+impl From<ModernBertEmbeddings> for AnyEmbedder {
+    fn from(e: ModernBertEmbeddings) -> Self {
+        Self::ModernBert(e)
+    }
+}
+
+impl From<Gpt2Embeddings> for AnyEmbedder {
+    fn from(e: Gpt2Embeddings) -> Self {
+        Self::Gpt2(e)
+    }
+}
+
 impl TokenEmbedder for AnyEmbedder {
     type Config = AnyEmbedderConfig;
 
@@ -43,6 +60,8 @@ impl TokenEmbedder for AnyEmbedder {
         match self {
             Self::Learned(e) => e.forward(ids),
             Self::Bert(e) => e.forward(ids),
+            Self::ModernBert(e) => e.forward(ids),
+            Self::Gpt2(e) => e.forward(ids),
         }
     }
 
@@ -50,6 +69,8 @@ impl TokenEmbedder for AnyEmbedder {
         match self {
             Self::Learned(e) => e.dim(),
             Self::Bert(e) => e.dim(),
+            Self::ModernBert(e) => e.dim(),
+            Self::Gpt2(e) => e.dim(),
         }
     }
 
@@ -57,6 +78,8 @@ impl TokenEmbedder for AnyEmbedder {
         match self {
             Self::Learned(e) => e.vocab_size(),
             Self::Bert(e) => e.vocab_size(),
+            Self::ModernBert(e) => e.vocab_size(),
+            Self::Gpt2(e) => e.vocab_size(),
         }
     }
 
@@ -64,6 +87,8 @@ impl TokenEmbedder for AnyEmbedder {
         match self {
             Self::Learned(e) => e.max_sequence_length(),
             Self::Bert(e) => e.max_sequence_length(),
+            Self::ModernBert(e) => e.max_sequence_length(),
+            Self::Gpt2(e) => e.max_sequence_length(),
         }
     }
 
@@ -71,6 +96,8 @@ impl TokenEmbedder for AnyEmbedder {
         match self {
             Self::Learned(e) => AnyEmbedderConfig::Learned(e.config()),
             Self::Bert(e) => AnyEmbedderConfig::Bert(e.config()),
+            Self::ModernBert(e) => AnyEmbedderConfig::ModernBert(e.config()),
+            Self::Gpt2(e) => AnyEmbedderConfig::Gpt2(e.config()),
         }
     }
 
@@ -80,6 +107,10 @@ impl TokenEmbedder for AnyEmbedder {
                 Self::Learned(LearnedEmbedding::from_config(c, device)?)
             }
             AnyEmbedderConfig::Bert(c) => Self::Bert(BertEmbeddings::from_config(c, device)?),
+            AnyEmbedderConfig::ModernBert(c) => {
+                Self::ModernBert(ModernBertEmbeddings::from_config(c, device)?)
+            }
+            AnyEmbedderConfig::Gpt2(c) => Self::Gpt2(Gpt2Embeddings::from_config(c, device)?),
         })
     }
 }

@@ -4,7 +4,10 @@
 //!
 //! - [`LearnedEmbedding`]: a table trained with the task, or initialised from word vectors
 //!   ([`WordVectors`]: GloVe text, word2vec text and binary, plain or gzipped).
-//! - [`BertEmbeddings`]: BERT's word + position + token-type embeddings and LayerNorm.
+//! - [`BertEmbeddings`]: BERT's word + position + token-type embeddings and LayerNorm (also
+//!   RoBERTa's, XLM-R's, DistilBERT's, ELECTRA's and MPNet's, as settings of its config).
+//! - [`ModernBertEmbeddings`]: ModernBERT's token table and LayerNorm (positions are rotary).
+//! - [`Gpt2Embeddings`]: GPT-2's token and position tables.
 //!
 //! ```
 //! use burn::prelude::*;
@@ -20,7 +23,9 @@
 mod any;
 mod bert;
 mod error;
+mod gpt2;
 mod learned;
+mod modernbert;
 mod word_vectors;
 
 use burn::module::{Module, ModuleDisplay};
@@ -30,7 +35,9 @@ use serde::{Serialize, de::DeserializeOwned};
 pub use any::{AnyEmbedder, AnyEmbedderConfig};
 pub use bert::{BertEmbeddings, BertEmbeddingsConfig};
 pub use error::EmbedderError;
+pub use gpt2::{Gpt2Embeddings, Gpt2EmbeddingsConfig};
 pub use learned::{LearnedEmbedding, LearnedEmbeddingConfig};
+pub use modernbert::{ModernBertEmbeddings, ModernBertEmbeddingsConfig};
 pub use word_vectors::{Coverage, OovPolicy, VectorFormat, WordVectors};
 
 /// Token ids → vectors, as a Burn module.

@@ -83,8 +83,22 @@ pub fn hidden_states(
     max_length: usize,
     device: &Device,
 ) -> (Vec<u32>, Vec<bool>, usize, Vec<f32>) {
-    let batch = model
-        .tokenizer
+    stage_states(
+        (&model.tokenizer, &model.embeddings, &model.encoder),
+        texts,
+        max_length,
+        device,
+    )
+}
+
+/// [`hidden_states`] of any tokenizer, token embedder and contextual embedder.
+pub fn stage_states<T: Tokenizer, E: TokenEmbedder, C: ContextualEmbedder>(
+    (tokenizer, embeddings, encoder): (&T, &E, &C),
+    texts: &[&str],
+    max_length: usize,
+    device: &Device,
+) -> (Vec<u32>, Vec<bool>, usize, Vec<f32>) {
+    let batch = tokenizer
         .encode_batch(texts, &EncodePolicy::new(max_length))
         .unwrap();
     let ids: Vec<i64> = batch.ids.iter().map(|&i| i64::from(i)).collect();
@@ -92,9 +106,7 @@ pub fn hidden_states(
     let ids_t = Tensor::<2, Int>::from_data(TensorData::new(ids, shape), device);
     let mask_t =
         Tensor::<2, Bool>::from_data(TensorData::new(batch.attention_mask.clone(), shape), device);
-    let states = model
-        .encoder
-        .forward(model.embeddings.forward(ids_t), mask_t);
+    let states = encoder.forward(embeddings.forward(ids_t), mask_t);
     let states = states
         .into_data()
         .convert::<f32>()

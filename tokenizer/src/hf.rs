@@ -136,8 +136,10 @@ impl HfTokenizer {
         if inner.get_post_processor().is_some() {
             (cls, sep) = template_ends(&inner);
         }
+        // GPT-2's vocabulary has no pad token: its end-of-text token pads (padding is masked).
         let pad = padding_pad
             .or(pad)
+            .or_else(|| inner.token_to_id("<|endoftext|>"))
             .ok_or_else(|| TokenizerError::MissingSpecialToken {
                 path: path.into(),
                 token: "[PAD] or <pad>".into(),

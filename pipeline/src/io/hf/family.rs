@@ -1,13 +1,13 @@
-//! The model families whose checkpoints load as [`BertEmbeddings`] + [`BertEncoder`]: one
-//! file each for the names and the `config.json` fields, chosen by `model_type` (the
-//! `AutoModel` idea).
+//! The model families that load, chosen by `config.json`'s `model_type` (the `AutoModel`
+//! idea): one file each for the tensor names and the `config.json` fields. Most load as
+//! `BertEmbeddings` + `BertEncoder`; ModernBERT and GPT-2 have stages of their own.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use transfer_contextual::BertEncoderConfig;
 use transfer_embedder::BertEmbeddingsConfig;
 
-use super::{bert, distilbert, electra, mpnet, roberta};
+use super::{bert, distilbert, electra, gpt2, modernbert, mpnet, roberta};
 
 /// What is wrong with a `config.json`, for the caller to name the file.
 pub(super) type ConfigError = String;
@@ -22,8 +22,7 @@ pub(super) struct Names {
     pub to_hf: &'static [(&'static str, &'static str)],
 }
 
-/// A transformer encoder family of Hugging Face transformers that loads into this crate's
-/// BERT stages.
+/// A transformer family of Hugging Face transformers that loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Family {
@@ -34,10 +33,14 @@ pub enum Family {
     /// ELECTRA's discriminator.
     Electra,
     Mpnet,
+    /// ModernBERT (its own stages).
+    ModernBert,
+    /// GPT-2 (its own stages; causal).
+    Gpt2,
 }
 
 /// Every `model_type` that loads, and its family.
-pub const MODEL_TYPES: [(&str, Family); 7] = [
+pub const MODEL_TYPES: [(&str, Family); 9] = [
     ("bert", Family::Bert),
     ("roberta", Family::Roberta),
     ("xlm-roberta", Family::Roberta),
@@ -45,6 +48,8 @@ pub const MODEL_TYPES: [(&str, Family); 7] = [
     ("distilbert", Family::DistilBert),
     ("electra", Family::Electra),
     ("mpnet", Family::Mpnet),
+    ("modernbert", Family::ModernBert),
+    ("gpt2", Family::Gpt2),
 ];
 
 impl Family {
@@ -64,7 +69,20 @@ impl Family {
             Self::DistilBert => "distilbert",
             Self::Electra => "electra",
             Self::Mpnet => "mpnet",
+            Self::ModernBert => "modernbert",
+            Self::Gpt2 => "gpt2",
         }
+    }
+
+    /// Whether the checkpoint loads as `BertEmbeddings` + `BertEncoder`.
+    pub fn has_bert_layout(self) -> bool {
+        !matches!(self, Self::ModernBert | Self::Gpt2)
+    }
+
+    /// Whether its linear weights are stored `[out, in]` (PyTorch's `nn.Linear`); GPT-2's
+    /// `Conv1D`s are stored `[in, out]`, as ours.
+    pub(super) fn stores_linear_transposed(self) -> bool {
+        self != Self::Gpt2
     }
 
     /// The family whose layout these stages have (what an export of them writes).
@@ -89,10 +107,12 @@ impl Family {
             Self::DistilBert => distilbert::NAMES,
             Self::Electra => electra::NAMES,
             Self::Mpnet => mpnet::NAMES,
+            Self::ModernBert => modernbert::NAMES,
+            Self::Gpt2 => gpt2::NAMES,
         }
     }
 
-    /// The stages' configs from a `config.json` of this family.
+    /// The BERT stages' configs from a `config.json` of this family.
     pub(super) fn configs(
         self,
         json: &Value,
@@ -103,10 +123,14 @@ impl Family {
             Self::DistilBert => distilbert::configs(json),
             Self::Electra => electra::configs(json),
             Self::Mpnet => mpnet::configs(json),
+            Self::ModernBert | Self::Gpt2 => Err(format!(
+                "model_type {:?} has stages of its own: load it with PretrainedModel::load",
+                self.model_type()
+            )),
         }
     }
 
-    /// A `config.json` of this family for these stages.
+    /// A `config.json` of this family for these BERT stages ([`Family::of`] them).
     pub(super) fn config_json(
         self,
         e: &BertEmbeddingsConfig,
@@ -114,7 +138,7 @@ impl Family {
         pad: u32,
     ) -> Value {
         match self {
-            Self::Bert => bert::config_json(e, c, pad),
+            Self::Bert | Self::ModernBert | Self::Gpt2 => bert::config_json(e, c, pad),
             Self::Roberta => roberta::config_json(e, c, pad),
             Self::DistilBert => distilbert::config_json(e, c, pad),
             Self::Electra => electra::config_json(e, c, pad),

@@ -17,28 +17,28 @@ mod bert;
 mod distilbert;
 mod electra;
 mod family;
+mod gpt2;
+mod model;
+mod modernbert;
 mod mpnet;
 mod roberta;
+mod sentence;
+mod weights;
 
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::prelude::*;
-use burn::store::{
-    BurnToPyTorchAdapter, FloatCastAdapter, ModuleAdapter, ModuleSnapshot, PyTorchToBurnAdapter,
-    SafetensorsStore,
-};
-use burn::tensor::DType;
 use transfer_contextual::{BertEncoder, ContextualEmbedder};
 use transfer_embedder::{BertEmbeddings, TokenEmbedder};
+use transfer_predictor::Pooling;
 use transfer_tokenizer::{HfTokenizer, Tokenizer};
 
 pub use family::{Family, MODEL_TYPES, supported_model_types};
+pub use model::{PretrainedModel, export_model};
 
 use crate::error::{Result, TransferError};
 use crate::io::write_atomic;
-use crate::pipeline::{Batch, rows_of, uploaded_batches};
-use crate::runtime::overlap::read_inference_outputs;
 
 /// The embeddings and encoder under Hugging Face's top-level names.
 #[derive(Module, Debug)]
@@ -61,6 +61,19 @@ pub struct PretrainedEncoder {
 fn read_json(path: &Path) -> Result<serde_json::Value> {
     let bytes = std::fs::read(path).map_err(|e| TransferError::io(path, e))?;
     serde_json::from_slice(&bytes).map_err(|e| TransferError::format(path, e))
+}
+
+/// A tokenizer with more ids than the embedding table is another model's.
+fn check_vocabulary(tokenizer: &HfTokenizer, vocab_size: usize, config_path: &Path) -> Result<()> {
+    if tokenizer.vocab_size() > vocab_size {
+        return Err(TransferError::StageMismatch(format!(
+            "{}: the tokenizer has {} ids but {} says vocab_size {vocab_size}: a tokenizer of another model?",
+            tokenizer.source().display(),
+            tokenizer.vocab_size(),
+            config_path.display(),
+        )));
+    }
+    Ok(())
 }
 
 /// The family a `config.json` names (BERT when it names none).
@@ -98,21 +111,13 @@ impl PretrainedEncoder {
             .map_err(|e| TransferError::format(&config_path, e))?;
 
         let tokenizer = HfTokenizer::from_pretrained_dir(dir)?;
-        if tokenizer.vocab_size() > embeddings_config.vocab_size {
-            return Err(TransferError::StageMismatch(format!(
-                "{}: the tokenizer has {} ids but {} says vocab_size {}: a tokenizer of another model?",
-                tokenizer.source().display(),
-                tokenizer.vocab_size(),
-                config_path.display(),
-                embeddings_config.vocab_size
-            )));
-        }
+        check_vocabulary(&tokenizer, embeddings_config.vocab_size, &config_path)?;
 
         let mut model = HfEncoder {
             embeddings: BertEmbeddings::from_config(&embeddings_config, device)?,
             encoder: BertEncoder::from_config(&encoder_config, device)?,
         };
-        load_hf_weights(&mut model, family, &dir.join("model.safetensors"))?;
+        weights::load(&mut model, family, &dir.join("model.safetensors"))?;
         Ok(Self {
             tokenizer,
             embeddings: model.embeddings,
@@ -127,32 +132,6 @@ impl PretrainedEncoder {
     }
 }
 
-fn remapped(mut store: SafetensorsStore, rules: &[(&str, &str)]) -> SafetensorsStore {
-    for &(pattern, replacement) in rules {
-        store = store.with_key_remapping(pattern, replacement);
-    }
-    store
-}
-
-fn load_hf_weights(model: &mut HfEncoder, family: Family, path: &Path) -> Result<()> {
-    crate::io::check_weights_size(model, path)?;
-    let names = family.names();
-    let mut store = SafetensorsStore::from_file(path)
-        .with_from_adapter(PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32)))
-        .validate(true);
-    for prefix in names.prefixes {
-        store = store.with_key_remapping(format!(r"^{prefix}\."), "");
-    }
-    let mut store = remapped(store, names.to_ours);
-    model
-        .load_from(&mut store)
-        .map_err(|e| TransferError::Weights {
-            path: path.into(),
-            message: e.to_string(),
-        })?;
-    Ok(())
-}
-
 /// Writes `tokenizer.json`, `tokenizer_config.json`, `config.json` and `model.safetensors` (the family's tensor names,
 /// `[out, in]` linear weights, fp32) into `dir`, in the layout of the stages' family
 /// ([`Family::of`]), so that transformers' `AutoModel.from_pretrained(dir)` computes the same
@@ -163,7 +142,6 @@ pub fn export_encoder(
     encoder: &BertEncoder,
     dir: impl AsRef<Path>,
 ) -> Result<PathBuf> {
-    let dir = dir.as_ref();
     let e = embeddings.config();
     let c = encoder.config();
     let family = Family::of(&e, &c);
@@ -176,8 +154,26 @@ pub fn export_encoder(
             family.model_type()
         )));
     }
+    let model = HfEncoder {
+        embeddings: embeddings.clone(),
+        encoder: encoder.clone(),
+    };
+    let config = family.config_json(&e, &c, pad);
+    let limit = embeddings.max_sequence_length();
+    write_export(tokenizer, &model, family, config, limit, dir.as_ref())
+}
+
+/// Writes `config.json` (with `torch_dtype` and who exported it), `tokenizer.json`,
+/// `tokenizer_config.json` and `model.safetensors` into `dir`.
+fn write_export<M: Module>(
+    tokenizer: &HfTokenizer,
+    model: &M,
+    family: Family,
+    mut config: serde_json::Value,
+    max_length: Option<usize>,
+    dir: &Path,
+) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|e| TransferError::io(dir, e))?;
-    let mut config = family.config_json(&e, &c, pad);
     config["torch_dtype"] = "float32".into();
     config["exported_by"] = concat!("transfer-nlp ", env!("CARGO_PKG_VERSION")).into();
     let config_path = dir.join("config.json");
@@ -186,24 +182,8 @@ pub fn export_encoder(
         &serde_json::to_vec_pretty(&config).map_err(|e| TransferError::format(&config_path, e))?,
     )?;
     tokenizer.save(&dir.join("tokenizer.json"))?;
-    write_tokenizer_config(tokenizer, embeddings, dir)?;
-
-    let model = HfEncoder {
-        embeddings: embeddings.clone(),
-        encoder: encoder.clone(),
-    };
-    let weights = dir.join("model.safetensors");
-    let store = SafetensorsStore::from_bytes(None)
-        .with_to_adapter(BurnToPyTorchAdapter)
-        .metadata("format", "pt");
-    let mut store = remapped(store, family.names().to_hf);
-    model
-        .save_into(&mut store)
-        .map_err(|e| TransferError::format(&weights, e))?;
-    let bytes = store
-        .get_bytes()
-        .map_err(|e| TransferError::format(&weights, e))?;
-    write_atomic(&weights, &bytes)?;
+    write_tokenizer_config(tokenizer, max_length, dir)?;
+    weights::save(model, family, &dir.join("model.safetensors"))?;
     Ok(dir.to_path_buf())
 }
 
@@ -213,7 +193,7 @@ pub fn export_encoder(
 /// `model_type: roberta` would otherwise be read as byte-level BPE).
 fn write_tokenizer_config(
     tokenizer: &HfTokenizer,
-    embeddings: &BertEmbeddings,
+    max_length: Option<usize>,
     dir: &Path,
 ) -> Result<()> {
     let s = tokenizer.special_tokens();
@@ -232,7 +212,7 @@ fn write_tokenizer_config(
             config[key] = token.into();
         }
     }
-    if let Some(limit) = embeddings.max_sequence_length() {
+    if let Some(limit) = max_length {
         config["model_max_length"] = limit.into();
     }
     let path = dir.join("tokenizer_config.json");
@@ -241,7 +221,7 @@ fn write_tokenizer_config(
 }
 
 impl PretrainedEncoder {
-    /// Sentence embeddings as sentence-transformers computes them for this family: hidden
+    /// Sentence embeddings as sentence-transformers computes them for these families: hidden
     /// states mean-pooled over the attention mask, then L2-normalised. Texts are cut at
     /// `max_length` tokens and run in batches of `batch_size` of similar lengths.
     pub fn sentence_embeddings<S: AsRef<str> + Sync>(
@@ -250,48 +230,7 @@ impl PretrainedEncoder {
         max_length: usize,
         batch_size: usize,
     ) -> Result<Vec<Vec<f32>>> {
-        let limit = self.embeddings.max_sequence_length().unwrap_or(usize::MAX);
-        if max_length > limit {
-            return Err(TransferError::InvalidConfig {
-                field: "max_length",
-                message: format!("{max_length} is longer than the model's {limit} positions"),
-            });
-        }
-        let policy = transfer_tokenizer::EncodePolicy::new(max_length);
-        let encoded: Vec<Vec<u32>> = texts
-            .iter()
-            .map(|t| {
-                self.tokenizer
-                    .encode(t.as_ref(), &policy)
-                    .map(|(e, _)| e.ids)
-            })
-            .collect::<std::result::Result<_, _>>()?;
-        let device = self
-            .embeddings
-            .devices()
-            .into_iter()
-            .next()
-            .unwrap_or_default();
-        let pad = self.tokenizer.special_tokens().pad;
-        let mut out = vec![Vec::new(); texts.len()];
-        let queued = uploaded_batches(&encoded, batch_size, pad, &device, |_| ()).map(
-            |(batch, tensors, ())| {
-                let Batch { ids, mask, padded } = tensors;
-                let embedded = self.embeddings.forward(ids);
-                let states = self
-                    .encoder
-                    .forward_known_padding(embedded, mask.clone(), padded);
-                let pooled =
-                    transfer_predictor::pool(states, mask, transfer_predictor::Pooling::Mean);
-                let norms = pooled.clone().square().sum_dim(1).sqrt().clamp_min(1e-12);
-                (batch, pooled / norms)
-            },
-        );
-        read_inference_outputs(queued, |(batch, unit)| {
-            for (&i, row) in batch.iter().zip(rows_of(unit)) {
-                out[i] = row;
-            }
-        });
-        Ok(out)
+        let stages = (&self.tokenizer, &self.embeddings, &self.encoder);
+        sentence::embeddings(stages, Pooling::Mean, texts, max_length, batch_size)
     }
 }

@@ -1,0 +1,56 @@
+//! Attention helpers shared by the pre-LayerNorm encoders (ModernBERT, GPT-2).
+
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+
+/// `[batch, seq, heads · head_dim]` → `[batch, heads, seq, head_dim]`.
+pub(crate) fn split_heads(x: Tensor<3>, heads: usize) -> Tensor<4> {
+    let [batch, seq, width] = x.dims();
+    x.reshape([batch, seq, heads, width / heads])
+        .swap_dims(1, 2)
+}
+
+/// `[batch, heads, seq, head_dim]` → `[batch, seq, heads · head_dim]`.
+pub(crate) fn merge_heads(x: Tensor<4>) -> Tensor<3> {
+    let [batch, heads, seq, dim] = x.dims();
+    x.swap_dims(1, 2).reshape([batch, seq, heads * dim])
+}
+
+/// Scaled dot-product attention in plain tensor operations; `masked` (broadcast to
+/// `[batch, heads, seq, seq]`) is true where a query may not look at a key. Masked scores are
+/// the lowest finite value (as transformers' `finfo.min`), not −∞: a padded query whose window
+/// holds only padding then averages it instead of turning NaN, and a NaN at a padded key
+/// cannot reach a real query through a zero weight.
+pub(crate) fn masked_attention(
+    query: Tensor<4>,
+    key: Tensor<4>,
+    value: Tensor<4>,
+    masked: Tensor<4, Bool>,
+) -> Tensor<4> {
+    let [batch, heads, seq, dim] = query.dims();
+    let scores = query
+        .matmul(key.swap_dims(2, 3))
+        .mul_scalar((dim as f64).sqrt().recip())
+        .mask_fill(masked.expand([batch, heads, seq, seq]), f32::MIN);
+    softmax(scores, 3).matmul(value)
+}
+
+/// `[batch, 1, 1, seq]`: true at the padded keys of `mask` (`[batch, seq]`, true = real).
+pub(crate) fn padded_keys(mask: Tensor<2, Bool>) -> Tensor<4, Bool> {
+    let [batch, seq] = mask.dims();
+    mask.bool_not().reshape([batch, 1, 1, seq])
+}
+
+/// `[1, 1, seq, seq]`: true where `hidden(query, key)` says the key is out of sight.
+pub(crate) fn position_mask(
+    seq: usize,
+    device: &Device,
+    hidden: impl Fn(usize, usize) -> bool,
+) -> Tensor<4, Bool> {
+    let cells: Vec<bool> = (0..seq)
+        .flat_map(|q| (0..seq).map(move |k| (q, k)))
+        .map(|(q, k)| hidden(q, k))
+        .collect();
+    Tensor::<2, Bool>::from_data(TensorData::new(cells, [seq, seq]), device)
+        .reshape([1, 1, seq, seq])
+}
