@@ -1,7 +1,7 @@
 //! Any supported transformer checkpoint in, the same model out in Hugging Face layout: loads a
 //! model directory by its `config.json`'s `model_type` (BERT, RoBERTa, XLM-RoBERTa, CamemBERT,
-//! DistilBERT, ELECTRA, MPNet) and exports it again in its family's names, as a fine-tuned
-//! pipeline's stages would be. Prints what it read and wrote as one JSON line.
+//! DistilBERT, ELECTRA, MPNet, ModernBERT, GPT-2) and exports it again in its family's names,
+//! as a fine-tuned pipeline's stages would be. Prints what it read and wrote as one JSON line.
 //!
 //! cargo run --release --example export_encoder -- MODEL_DIR OUT_DIR
 
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use burn::module::Module;
 use burn::prelude::Device;
-use transfer_nlp::pipeline::io::hf::{PretrainedEncoder, export_encoder};
+use transfer_nlp::pipeline::io::hf::{PretrainedModel, export_model};
 
 #[derive(clap::Parser)]
 struct Args {
@@ -21,8 +21,8 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = clap::Parser::parse();
-    let model = PretrainedEncoder::load(&args.model, &Device::flex())?;
-    export_encoder(
+    let model = PretrainedModel::load(&args.model, &Device::flex())?;
+    export_model(
         &model.tokenizer,
         &model.embeddings,
         &model.encoder,
