@@ -26,6 +26,13 @@ pub struct StudyConfig {
     /// instead of the test set: for choosing settings without looking at the test set.
     #[serde(default)]
     pub held_out: Option<usize>,
+    /// A JSON file of the exact reviews to train and score on (written for the PyTorch
+    /// reference by `scripts/reference_samples.py`): its `test` list replaces `test_size`'s
+    /// draw, and each (n, seed) cell trains on its `train[n][seed]` list (an error naming the
+    /// file, n and seed when it has none) instead of a seeded balanced draw. Relative to the
+    /// working directory; not with `held_out`. See [`crate::Selection`].
+    #[serde(default)]
+    pub samples: Option<PathBuf>,
     /// `cpu`, `tch`, `cuda`, `cuda:N`.
     pub device: String,
     /// `aclImdb_v1.tar.gz` or an `aclImdb/` directory.
@@ -65,6 +72,7 @@ impl StudyConfig {
             transfer_seeds: 3,
             test_size: None,
             held_out: None,
+            samples: None,
             device: "cpu".into(),
             data: assets.join("data/aclImdb_v1.tar.gz"),
             vectors: assets.join("vectors/glove.6B.50d.100k.txt.gz"),

@@ -41,6 +41,7 @@ mod reference;
 mod report;
 mod results;
 mod run;
+mod samples;
 pub mod self_training;
 
 pub use config::{BertSettings, MlmSettings, SelfTrainingSettings, StudyConfig, UlmfitSettings};
@@ -54,3 +55,4 @@ pub use reference::{ReferenceCurve, reference_curves, reference_series};
 pub use report::report;
 pub use results::{Cell, Summary, accuracy_table, summarise};
 pub use run::run;
+pub use samples::Selection;

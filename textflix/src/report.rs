@@ -2,7 +2,7 @@
 //! again from `results.json` and `run.json` alone by [`report`] (`transfer textflix report`),
 //! so that every committed table is the output of a command, never an edit.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use transfer_nlp::pipeline::TransferError;
 
@@ -17,6 +17,9 @@ pub(crate) struct RunFacts {
     pub quick: bool,
     /// Scored on held-out training reviews instead of the test set.
     pub held_out: bool,
+    /// The samples file the training samples and test reviews came from
+    /// ([`crate::StudyConfig::samples`]).
+    pub samples: Option<PathBuf>,
 }
 
 impl RunFacts {
@@ -32,6 +35,7 @@ impl RunFacts {
             device: device.to_string(),
             quick: run["quick"].as_bool().unwrap_or(false),
             held_out: run["held_out"].as_u64().is_some(),
+            samples: run["samples"].as_str().map(PathBuf::from),
         })
     }
 
@@ -54,8 +58,13 @@ pub(crate) fn write_outputs(
     reference: &Path,
 ) -> Result<(), TransferError> {
     let scored = facts.scored_on(cells.first().map_or(0, |c| c.test_size));
+    let samples = match &facts.samples {
+        Some(file) => format!("training samples and test reviews from {}", file.display()),
+        None => "balanced training samples".to_string(),
+    };
     let header = format!(
-        "# Textflix learning curves\n\nIMDB sentiment; balanced training samples; {}; device {}{}.",
+        "# Textflix learning curves\n\nIMDB sentiment; {}; {}; device {}{}.",
+        samples,
         scored,
         facts.device,
         if facts.quick { "; --quick" } else { "" }

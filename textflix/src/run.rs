@@ -2,7 +2,7 @@
 //! the results rewritten after each one, so an interrupted run resumes.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, Review, balanced_sample};
 use transfer_nlp::pipeline::runtime::device::parse_device;
@@ -14,10 +14,12 @@ use crate::config::StudyConfig;
 use crate::context::{Context, StudyData};
 use crate::report::{self, RunFacts};
 use crate::results::{self, Cell};
+use crate::samples::Selection;
 
 /// Runs every cell not already in `out/results.json`, writing the results after each one.
 pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>, TransferError> {
     check(config)?;
+    let selection = Selection::new(config)?;
     check_same_evaluation(out, config)?;
     std::fs::create_dir_all(out).map_err(|e| TransferError::io(out, e))?;
     record_invocation(out, config)?;
@@ -26,14 +28,14 @@ pub fn run(config: &StudyConfig, out: &Path, progress: bool) -> Result<Vec<Cell>
         &serde_json::to_vec_pretty(config).expect("config"),
     )?;
     let device = parse_device(&config.device)?;
-    let reviews = Reviews::load(config)?;
+    let reviews = Reviews::load(config, &selection)?;
     let data = StudyData {
         train: &reviews.train_examples,
         test: &reviews.test,
         unlabelled: &reviews.unlabelled,
     };
     let ctx = Context::new(config, data, device, out.to_path_buf(), progress);
-    run_cells(&ctx, &reviews.train, out)
+    run_cells(&ctx, &selection, &reviews.train, out)
 }
 
 /// Appends this invocation's settings to `out/invocations.jsonl`, one JSON line each, with the
@@ -86,7 +88,7 @@ struct Reviews {
 }
 
 impl Reviews {
-    fn load(config: &StudyConfig) -> Result<Self, TransferError> {
+    fn load(config: &StudyConfig, selection: &Selection) -> Result<Self, TransferError> {
         let needs_unlabelled = config.models.iter().any(|m| m.recipe().uses_unlabelled());
         let parts = if needs_unlabelled {
             ImdbParts::ALL
@@ -106,13 +108,7 @@ impl Reviews {
                 let (rest, held) = hold_out(imdb.train, n)?;
                 (rest, examples(&held))
             }
-            None => (
-                imdb.train,
-                match config.test_size {
-                    Some(n) => examples(&balanced_sample(&imdb.test, n, 0)?),
-                    None => examples(&imdb.test),
-                },
-            ),
+            None => (imdb.train, examples(&selection.test(&imdb.test)?)),
         };
         Ok(Self {
             train_examples: examples(&train),
@@ -128,7 +124,12 @@ fn examples(reviews: &[Review]) -> Vec<Example> {
 }
 
 /// Trains and scores the planned cells that `out/results.json` lacks.
-fn run_cells(ctx: &Context, train: &[Review], out: &Path) -> Result<Vec<Cell>, TransferError> {
+fn run_cells(
+    ctx: &Context,
+    selection: &Selection,
+    train: &[Review],
+    out: &Path,
+) -> Result<Vec<Cell>, TransferError> {
     let config = ctx.config;
     let test_size = ctx.test.len();
     let mut cells = results::read(&out.join("results.json"))?;
@@ -152,7 +153,7 @@ fn run_cells(ctx: &Context, train: &[Review], out: &Path) -> Result<Vec<Cell>, T
     let bar = progress::bar(todo.len() as u64, ctx.progress, "textflix");
     for &&(model, n, seed) in &todo {
         bar.set_message(format!("{} n={n} seed={seed}", model.name()));
-        let sample = examples(&balanced_sample(train, n, seed)?);
+        let sample = examples(&selection.train(train, n, seed)?);
         let score = model.recipe().run_cell(ctx, &sample, seed)?;
         let cell = Cell {
             model: model.name().into(),
@@ -200,7 +201,8 @@ fn hold_out(train: Vec<Review>, n: usize) -> Result<(Vec<Review>, Vec<Review>), 
 }
 
 /// Refuses to add cells scored on held-out training reviews to cells scored on the test set
-/// (or the reverse) in one `results.json`: they answer different questions.
+/// (or the reverse), or cells of a samples file's reviews to others, in one `results.json`:
+/// they answer different questions.
 fn check_same_evaluation(out: &Path, config: &StudyConfig) -> Result<(), TransferError> {
     let path = out.join("run.json");
     let Ok(bytes) = std::fs::read(&path) else {
@@ -212,18 +214,25 @@ fn check_same_evaluation(out: &Path, config: &StudyConfig) -> Result<(), Transfe
         .get("held_out")
         .and_then(serde_json::Value::as_u64)
         .map(|n| n as usize);
-    if held_before != config.held_out && !results::read(&out.join("results.json"))?.is_empty() {
-        let name = |held: Option<usize>| match held {
-            Some(n) => format!("{n} held-out training reviews"),
-            None => "the test set".to_string(),
+    let samples_before = before
+        .get("samples")
+        .and_then(serde_json::Value::as_str)
+        .map(PathBuf::from);
+    let before = (held_before, samples_before);
+    let now = (config.held_out, config.samples.clone());
+    if before != now && !results::read(&out.join("results.json"))?.is_empty() {
+        let name = |(held, samples): (Option<usize>, Option<PathBuf>)| match (held, samples) {
+            (Some(n), _) => format!("{n} held-out training reviews"),
+            (None, Some(file)) => format!("the reviews of {}", file.display()),
+            (None, None) => "the test set".to_string(),
         };
         return Err(TransferError::format(
             &path,
             format!(
                 "the cells here were scored on {}, this run scores on {}: use another output \
                  directory",
-                name(held_before),
-                name(config.held_out)
+                name(before),
+                name(now)
             ),
         ));
     }
@@ -236,6 +245,7 @@ fn facts(config: &StudyConfig) -> RunFacts {
         device: config.device.clone(),
         quick: config.quick,
         held_out: config.held_out.is_some(),
+        samples: config.samples.clone(),
     }
 }
 
