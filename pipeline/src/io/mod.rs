@@ -8,4 +8,5 @@ mod save_load;
 
 pub(crate) use atomic::sync_dir;
 pub use atomic::write_atomic;
+pub(crate) use save_load::save_through;
 pub use save_load::{FORMAT, MANIFEST, check_weights_size, load_weights, save_weights};

@@ -169,7 +169,15 @@ pub fn check_weights_size<M: burn::module::Module>(module: &M, path: &Path) -> R
 
 /// Writes every tensor of `module` to a safetensors file (named by module path), atomically.
 pub fn save_weights<M: burn::module::Module>(module: &M, path: &Path) -> Result<()> {
-    let mut store = SafetensorsStore::from_bytes(None);
+    save_through(module, SafetensorsStore::from_bytes(None), path)
+}
+
+/// Writes `module` through `store` (its names and adapters) to `path`, atomically.
+pub(crate) fn save_through<M: burn::module::Module>(
+    module: &M,
+    mut store: SafetensorsStore,
+    path: &Path,
+) -> Result<()> {
     module
         .save_into(&mut store)
         .map_err(|e| TransferError::format(path, e))?;

@@ -76,6 +76,14 @@ fn check_vocabulary(tokenizer: &HfTokenizer, vocab_size: usize, config_path: &Pa
     Ok(())
 }
 
+/// A model directory's `config.json`: its path, its fields and the family it names.
+fn read_config(dir: &Path) -> Result<(PathBuf, serde_json::Value, Family)> {
+    let path = dir.join("config.json");
+    let json = read_json(&path)?;
+    let family = family_of(&json, &path)?;
+    Ok((path, json, family))
+}
+
 /// The family a `config.json` names (BERT when it names none).
 fn family_of(json: &serde_json::Value, path: &Path) -> Result<Family> {
     let Some(kind) = json.get("model_type") else {
@@ -103,9 +111,7 @@ impl PretrainedEncoder {
     /// naming the file and the field or tensor.
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let dir = dir.as_ref();
-        let config_path = dir.join("config.json");
-        let json = read_json(&config_path)?;
-        let family = family_of(&json, &config_path)?;
+        let (config_path, json, family) = read_config(dir)?;
         let (embeddings_config, encoder_config) = family
             .configs(&json)
             .map_err(|e| TransferError::format(&config_path, e))?;

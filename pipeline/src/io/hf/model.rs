@@ -11,8 +11,8 @@ use transfer_predictor::Pooling;
 use transfer_tokenizer::{HfTokenizer, Tokenizer};
 
 use super::{
-    Family, PretrainedEncoder, check_vocabulary, export_encoder, family_of, gpt2, modernbert,
-    read_json, sentence, weights, write_export,
+    Family, PretrainedEncoder, check_vocabulary, export_encoder, gpt2, modernbert, read_config,
+    sentence, weights, write_export,
 };
 use crate::error::{Result, TransferError};
 
@@ -64,9 +64,7 @@ impl PretrainedModel {
     /// [`PretrainedEncoder::load`] for what is checked).
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let dir = dir.as_ref();
-        let config_path = dir.join("config.json");
-        let json = read_json(&config_path)?;
-        let family = family_of(&json, &config_path)?;
+        let (config_path, json, family) = read_config(dir)?;
         let in_config = |e: String| TransferError::format(&config_path, e);
         let tokenizer = || HfTokenizer::from_pretrained_dir(dir);
         let weights_path = dir.join("model.safetensors");

@@ -11,7 +11,6 @@ use burn::tensor::DType;
 
 use super::family::Family;
 use crate::error::{Result, TransferError};
-use crate::io::write_atomic;
 
 fn remapped(mut store: SafetensorsStore, rules: &[(&str, &str)]) -> SafetensorsStore {
     for &(pattern, replacement) in rules {
@@ -52,12 +51,5 @@ pub(super) fn save<M: Module>(model: &M, family: Family, path: &Path) -> Result<
     } else {
         store
     };
-    let mut store = remapped(store, family.names().to_hf);
-    model
-        .save_into(&mut store)
-        .map_err(|e| TransferError::format(path, e))?;
-    let bytes = store
-        .get_bytes()
-        .map_err(|e| TransferError::format(path, e))?;
-    write_atomic(path, &bytes)
+    crate::io::save_through(model, remapped(store, family.names().to_hf), path)
 }
