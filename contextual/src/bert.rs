@@ -5,10 +5,11 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use burn::tensor::FloatDType;
-use burn::tensor::activation::{gelu_approximate, relu, softmax};
+use burn::tensor::activation::{gelu_approximate, relu};
 use serde::{Deserialize, Serialize};
 
 use crate::error::check;
+use crate::heads::{masked_attention, merge_heads, split_heads};
 use crate::{ContextualEmbedder, ContextualError};
 use transfer_kernels as fused;
 use transfer_kernels::exact_gelu;
@@ -287,27 +288,20 @@ impl BertSelfAttention {
     /// Attention with an additive `[1, heads, seq, seq]` score bias (MPNet), in plain tensor
     /// operations so that the bias gets its gradient.
     fn biased_forward(&self, x: Tensor<3>, bias: Tensor<4>, pass: &Pass) -> Tensor<3> {
-        let [batch, seq, hidden] = x.dims();
-        let heads = self.num_heads;
         let p = pass.precision;
-        let split = |t: Tensor<3>| {
-            t.reshape([batch, seq, heads, hidden / heads])
-                .swap_dims(1, 2)
-        };
-        let query = split(p.linear(&self.query, x.clone()));
-        let key = split(p.linear(&self.key, x.clone()));
-        let value = split(p.linear(&self.value, x));
-        let scale = ((hidden / heads) as f64).sqrt().recip();
-        let shape = [batch, heads, seq, seq];
-        let mut bias = bias.expand(shape);
-        if let Some(masked) = &pass.masked {
-            bias = bias.mask_fill(masked.clone().expand(shape), f32::NEG_INFINITY);
-        }
-        let scores = query.matmul(key.swap_dims(2, 3)).mul_scalar(scale) + bias.cast(value.dtype());
-        softmax(scores, 3)
-            .matmul(value)
-            .swap_dims(1, 2)
-            .reshape([batch, seq, hidden])
+        let project = |layer: &Linear| split_heads(p.linear(layer, x.clone()), self.num_heads);
+        let (query, key, value) = (
+            project(&self.query),
+            project(&self.key),
+            project(&self.value),
+        );
+        merge_heads(masked_attention(
+            query,
+            key,
+            value,
+            pass.masked.clone(),
+            Some(bias),
+        ))
     }
 }
 

@@ -95,7 +95,7 @@ impl Gpt2Block {
         let qkv = self.attn.c_attn.forward(self.ln_1.forward(x.clone()));
         let part =
             |i: usize| split_heads(qkv.clone().narrow(2, i * width, width), self.attn.num_heads);
-        let context = masked_attention(part(0), part(1), part(2), hidden.clone());
+        let context = masked_attention(part(0), part(1), part(2), Some(hidden.clone()), None);
         let attended = self.attn.c_proj.forward(merge_heads(context));
         let x = x + decoder.dropout.forward(attended);
         let inner = decoder

@@ -205,7 +205,7 @@ impl ModernBertAttention {
         };
         let (query, key, value) = (rotate(part(0), rope), rotate(part(1), rope), part(2));
         let context = if local {
-            masked_attention(query, key, value, pass.outside_window.clone())
+            masked_attention(query, key, value, Some(pass.outside_window.clone()), None)
         } else {
             fused::attention(
                 query,
