@@ -13,8 +13,8 @@ use transfer_nlp::pipeline::io::hf::{PretrainedModel, export_model};
 
 #[derive(clap::Parser)]
 struct Args {
-    /// A model directory in Hugging Face layout.
-    model: PathBuf,
+    /// A model directory in Hugging Face layout, or a Hub id in the Hugging Face cache.
+    model: String,
     /// Where to write config.json, tokenizer.json and model.safetensors.
     out: PathBuf,
 }

@@ -31,8 +31,8 @@ use transfer_nlp::pipeline::data::files::{
     Columns, DataFormat, class_examples, label_set, read_labelled,
 };
 use transfer_nlp::pipeline::data::split_validation;
-use transfer_nlp::pipeline::io::assets::asset_dir;
-use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
+use transfer_nlp::pipeline::io::assets::asset;
+use transfer_nlp::pipeline::io::hf::{ModelSource, PretrainedEncoder};
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_nlp::tokenizer::EncodePolicy;
 use transfer_nlp::{
@@ -70,10 +70,10 @@ struct Args {
     /// sample, 0 on other files.
     #[arg(long)]
     min_accuracy: Option<f64>,
-    /// The pretrained model (Hugging Face layout); by default
-    /// $TRANSFER_ASSETS/models/all-MiniLM-L6-v2.
-    #[arg(long)]
-    pretrained: Option<PathBuf>,
+    /// The pretrained model: a directory in Hugging Face layout or a Hub id in the Hugging Face
+    /// cache; by default the asset directory's models/all-MiniLM-L6-v2.
+    #[arg(long, value_name = "DIR|ORG/NAME")]
+    pretrained: Option<String>,
 }
 
 fn main() {
@@ -108,11 +108,11 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // 2. MiniLM's tokenizer, embeddings and encoder, and a new head for these classes.
-    let model_dir = match &args.pretrained {
-        Some(dir) => dir.clone(),
-        None => asset_dir()?.join("models/all-MiniLM-L6-v2"),
+    let source = match &args.pretrained {
+        Some(name) => ModelSource::from(name),
+        None => asset("models/all-MiniLM-L6-v2")?.into(),
     };
-    let bert = PretrainedEncoder::load(&model_dir, &device)?;
+    let bert = PretrainedEncoder::load(source, &device)?;
     let head = PooledClassifier::from_config(
         &PooledClassifierConfig::new(bert.encoder.output_dim(), labels.len())
             .with_pooling(Pooling::Mean)

@@ -14,7 +14,8 @@ runs the reference and ours N times, interleaved, and records the medians (the r
 only 2 training steps and 3 inference batches, so one round moves by ±15 % on a shared VM);
 --same-allocator gives the reference the glibc malloc thresholds that `transfer` sets itself.
 Appending to docs/results/speed.json renders docs/results/speed.md again
-(scripts/results/speed.py).
+(scripts/results/speed.py). Another encoder on CPU: --name NAME --reference-script
+scripts/pytorch_encoder_speed.py (the same measurement for any AutoModel) --seqs 128.
 """
 import argparse, gzip, json, os, platform, statistics, subprocess, sys, tempfile, time
 
@@ -39,12 +40,12 @@ def ours(binary, model, device, precision, seq, batch, steps, warmup, infer_batc
     return result
 
 
-def cpu_reference(python, reference, model, tunables=None):
+def cpu_reference(python, script, model, seqs, tunables=None):
     env = dict(os.environ, GLIBC_TUNABLES=tunables) if tunables else None
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "ref.json")
-        subprocess.run([python, os.path.join(reference, "pytorch_minilm_cpu.py"), model, path],
-                       check=True, env=env)
+        extra = [] if script.endswith("pytorch_minilm_cpu.py") else ["--seqs", ",".join(map(str, seqs))]
+        subprocess.run([python, script, model, path] + extra, check=True, env=env)
         return json.load(open(path))
 
 
@@ -86,8 +87,16 @@ def main():
     ap.add_argument("--same-allocator", action="store_true",
                     help="CPU: run the reference with the glibc malloc thresholds `transfer` sets "
                          "(transfer::allocator::keep_freed_memory)")
+    ap.add_argument("--name", default="MiniLM-L6", help="the model's name in each record")
+    ap.add_argument("--reference-script", default=None,
+                    help="CPU: the PyTorch side (default: the reference's pytorch_minilm_cpu.py, "
+                         "which hard-codes MiniLM's 384 wide head; scripts/pytorch_encoder_speed.py "
+                         "for any encoder)")
+    ap.add_argument("--seqs", default="128,256", help="CPU: sequence lengths")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
+    seqs = [int(s) for s in a.seqs.split(",")]
+    script = a.reference_script or os.path.join(a.reference, "pytorch_minilm_cpu.py")
 
     entries = []
     def add(what, backend, mine, theirs):
@@ -103,21 +112,21 @@ def main():
 
     if a.device == "cpu":
         backends = a.backends.split(",")
-        refs, mine = [], {(b, seq): [] for b in backends for seq in (128, 256)}
+        refs, mine = [], {(b, seq): [] for b in backends for seq in seqs}
         for _ in range(a.rounds):
-            refs.append(cpu_reference(a.python, a.reference, a.model,
+            refs.append(cpu_reference(a.python, script, a.model, seqs,
                                       SAME_ALLOCATOR if a.same_allocator else None))
             for backend in backends:
-                for seq in (128, 256):
+                for seq in seqs:
                     mine[backend, seq].append(ours(a.transfer, a.model, backend, "f32", seq, 32, 2, 1, 32, 3))
         median = lambda runs, key: statistics.median(r[key] for r in runs)
         for backend in backends:
-            for seq in (128, 256):
+            for seq in seqs:
                 theirs = [r[f"seq{seq}"] for r in refs]
                 name = {"cpu": "flex (pure Rust)", "tch": "tch (libtorch CPU)"}.get(backend, backend)
-                add(f"MiniLM-L6 fine-tuning step, batch 32 x {seq}, fp32", name,
+                add(f"{a.name} fine-tuning step, batch 32 x {seq}, fp32", name,
                     median(mine[backend, seq], "train_examples_per_s"), median(theirs, "train_examples_per_s"))
-                add(f"MiniLM-L6 inference, batch 32 x {seq}, fp32", name,
+                add(f"{a.name} inference, batch 32 x {seq}, fp32", name,
                     median(mine[backend, seq], "infer_examples_per_s"), median(theirs, "infer_examples_per_s"))
     else:
         ref = cuda_reference(a.python, a.reference, a.model)["throughput"]

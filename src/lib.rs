@@ -23,6 +23,7 @@ pub use burn;
 
 pub use transfer_contextual as contextual;
 pub use transfer_embedder as embedder;
+pub use transfer_hub as hub;
 pub use transfer_kernels as kernels;
 pub use transfer_pipeline as pipeline;
 pub use transfer_predictor as predictor;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::assets;
-use transfer_nlp::fetch::{ASSETS, Asset, fetch};
+use transfer_nlp::fetch::{ASSETS, Asset, Derive, fetch};
 
 /// Serves `root` on 127.0.0.1, honouring `Range: bytes=N-` when `ranges` is set. Returns the
 /// base URL and a counter of partial responses.
@@ -86,10 +86,10 @@ fn downloads_verifies_and_resumes() {
         "present"
     );
 
-    // An interrupted download resumes from its .part file with a range request.
+    // An interrupted download resumes from its .incomplete file with a range request.
     let model = asset("model.safetensors");
     let full = std::fs::read(assets().join(model.path)).unwrap();
-    let part = out.join(format!("{}.part", model.path));
+    let part = out.join(format!("{}.incomplete", model.path));
     std::fs::create_dir_all(part.parent().unwrap()).unwrap();
     std::fs::write(&part, &full[..full.len() / 3]).unwrap();
     let done = fetch(model, &out, Some(&base), false).unwrap();
@@ -100,7 +100,7 @@ fn downloads_verifies_and_resumes() {
     // A server that ignores ranges: the download starts over and still verifies.
     ranges.store(false, Ordering::SeqCst);
     let config = asset("all-MiniLM-L6-v2/config.json");
-    let part = out.join(format!("{}.part", config.path));
+    let part = out.join(format!("{}.incomplete", config.path));
     std::fs::write(&part, b"stale bytes").unwrap();
     assert_eq!(
         fetch(config, &out, Some(&base), false).unwrap().status,
@@ -135,4 +135,107 @@ fn a_corrupt_download_is_refused() {
     assert!(missing.to_string().contains("404"), "{missing}");
 
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A zip holding `member` with these lines, as Stanford publishes GloVe.
+fn zip_with(path: &Path, member: &str, text: &str) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options =
+        zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("glove.6B.100d.txt", options).unwrap();
+    std::io::Write::write_all(&mut zip, b"other 0.1 0.2\n").unwrap();
+    zip.start_file(member, options).unwrap();
+    std::io::Write::write_all(&mut zip, text.as_bytes()).unwrap();
+    zip.finish().unwrap();
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn glove_is_made_from_the_published_zip_and_checked_by_its_lines() {
+    let root = std::env::temp_dir().join(format!("transfer-zip-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let text = "the 0.1 0.2\n, 0.3 0.4\n. 0.5 0.6\nof 0.7 0.8\n";
+    zip_with(&root.join("glove.zip"), "glove.6B.50d.txt", text);
+    zip_with(
+        &root.join("bad.zip"),
+        "glove.6B.50d.txt",
+        &text.replace("0.3", "9.9"),
+    );
+    let (base, _) = serve(root.clone(), Arc::new(AtomicBool::new(true)));
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let first_three = "the 0.1 0.2\n, 0.3 0.4\n. 0.5 0.6\n";
+    let asset = |zip: &str| Asset {
+        path: "vectors/glove.small.txt.gz",
+        url: None,
+        sha256: "0000000000000000000000000000000000000000000000000000000000000000",
+        derive: Some(Derive {
+            url: leak(format!("{base}/{zip}")),
+            member: "glove.6B.50d.txt",
+            lines: 3,
+            lines_sha256: leak(sha256_hex(first_three.as_bytes())),
+        }),
+    };
+    let out = root.join("assets");
+
+    let err = fetch(&asset("bad.zip"), &out, None, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("expected") && err.contains("glove.6B.50d.txt"),
+        "{err}"
+    );
+    assert!(!out.join("vectors/glove.small.txt.gz").exists());
+    assert!(
+        !out.join("vectors/bad.zip").exists(),
+        "a bad archive is removed"
+    );
+
+    let done = fetch(&asset("glove.zip"), &out, None, false).unwrap();
+    assert_eq!(done.status, "derived");
+    let mut lines = String::new();
+    let gz = std::fs::File::open(&done.path).unwrap();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut lines).unwrap();
+    assert_eq!(lines, first_three);
+    assert!(
+        !out.join("vectors/glove.zip").exists(),
+        "the archive is removed once used"
+    );
+    assert_eq!(
+        fetch(&asset("glove.zip"), &out, None, false)
+            .unwrap()
+            .status,
+        "present"
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn the_real_glove_subset_passes_its_own_line_check() {
+    // The shared file is what `transfer fetch` makes from Stanford's zip: the same lines.
+    let glove = asset("glove");
+    let out = std::env::temp_dir().join(format!("transfer-glove-{}", std::process::id()));
+    let target = out.join(glove.path);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    let gz = std::fs::File::open(assets().join(glove.path)).unwrap();
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut text).unwrap();
+    // Compressed again here: other bytes, the same lines.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, &text).unwrap();
+    std::fs::write(&target, encoder.finish().unwrap()).unwrap();
+    assert_eq!(
+        fetch(glove, &out, Some("http://127.0.0.1:9"), false)
+            .unwrap()
+            .status,
+        "present"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
 }

@@ -23,7 +23,8 @@ pub enum Split {
 
 #[derive(clap::Args)]
 pub struct DataArgs {
-    /// `imdb` (the tarball under $TRANSFER_ASSETS), a path to aclImdb_v1.tar.gz or an aclImdb
+    /// `imdb` (the tarball in the asset directory: $TRANSFER_ASSETS, else the one `transfer
+    /// fetch` fills), a path to aclImdb_v1.tar.gz or an aclImdb
     /// directory, or a file of labelled texts: .csv, .tsv, .jsonl, .json (an array) or .parquet.
     #[arg(long, default_value = "imdb")]
     pub data: String,

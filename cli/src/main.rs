@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use transfer_nlp::Prediction;
 use transfer_nlp::pipeline::data::label_sets::split_labels;
-use transfer_nlp::pipeline::io::hf::{PretrainedModel, export_model};
+use transfer_nlp::pipeline::io::hf::{ModelSource, PretrainedModel, export_model};
 use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::Task;
 use transfer_nlp::tokenizer::AnyTokenizer;
@@ -49,8 +49,8 @@ enum Command {
     Export(ExportArgs),
     /// The Textflix study: IMDB learning curves of BERT, ULMFiT, NB-SVM and word-vector sums.
     Textflix(Box<textflix::TextflixArgs>),
-    /// Download IMDB and MiniLM with checksums, resuming partial downloads (GloVe only from a
-    /// mirror: --base-url).
+    /// Download the assets (IMDB, GloVe, MiniLM) into the asset directory, or models from the
+    /// Hugging Face Hub into its cache (--hub): checksummed, resuming partial downloads.
     Fetch(FetchArgs),
     /// Fine-tuning and inference throughput of a BERT-family model (the speed harness's side).
     Speed(Box<speed::SpeedArgs>),
@@ -58,16 +58,23 @@ enum Command {
 
 #[derive(clap::Args)]
 struct FetchArgs {
-    /// The asset directory (default: $TRANSFER_ASSETS).
+    /// The asset directory (default: $TRANSFER_ASSETS, else the user's cache directory's
+    /// transfer-nlp/).
     #[arg(long)]
     dir: Option<PathBuf>,
     /// A mirror of the asset layout (`<base-url>/data/aclImdb_v1.tar.gz`, …); without it each
-    /// asset comes from where it is published (GloVe's subset exists only on mirrors).
+    /// asset comes from where it is published.
     #[arg(long)]
     base_url: Option<String>,
-    /// Only the assets whose path contains one of these (comma-separated), e.g. `imdb,minilm`.
+    /// Only the assets whose path contains one of these (comma-separated): imdb, glove, minilm.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Instead of the assets: these models from the Hugging Face Hub (ORG/NAME[@REVISION],
+    /// repeatable) into the Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub or
+    /// ~/.cache/huggingface/hub), from $HF_ENDPOINT (default https://huggingface.co), with
+    /// $HF_TOKEN for gated models.
+    #[arg(long, value_name = "ORG/NAME[@REVISION]")]
+    hub: Vec<String>,
     #[arg(long)]
     quiet: bool,
 }
@@ -84,9 +91,13 @@ struct ExportArgs {
 
 #[derive(clap::Args)]
 struct EmbedArgs {
-    /// A model directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json).
+    /// A model directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json)
+    /// or a Hub id (ORG/NAME[@REVISION]) in the Hugging Face cache.
+    #[arg(long, value_name = "DIR|ORG/NAME")]
+    model: String,
+    /// Download a Hub id that the Hugging Face cache lacks.
     #[arg(long)]
-    model: PathBuf,
+    download: bool,
     /// Tokens per text, the rest cut off.
     #[arg(long, default_value_t = 256)]
     max_length: usize,
@@ -247,11 +258,12 @@ fn texts_or_stdin(texts: Vec<String>) -> CliResult<Vec<String>> {
 }
 
 fn fetch(args: FetchArgs) -> CliResult {
+    if !args.hub.is_empty() {
+        return fetch_hub(&args.hub, !args.quiet);
+    }
     let dir = match args.dir {
         Some(dir) => dir,
-        None => std::env::var_os("TRANSFER_ASSETS")
-            .map(PathBuf::from)
-            .ok_or("no --dir and TRANSFER_ASSETS is not set")?,
+        None => transfer_nlp::pipeline::io::assets::asset_dir()?,
     };
     let wanted = |path: &str| {
         args.only.is_empty()
@@ -279,6 +291,20 @@ fn fetch(args: FetchArgs) -> CliResult {
     Ok(())
 }
 
+/// Each model into the Hugging Face cache; one JSON line each: the snapshot directory and
+/// every file with how it arrived.
+fn fetch_hub(ids: &[String], progress: bool) -> CliResult {
+    use transfer_nlp::hub::{HubClient, ModelId};
+    let client = HubClient::from_env().with_progress(Box::new(move |len, file| {
+        transfer_nlp::pipeline::runtime::progress::bytes_bar(len, progress, file)
+    }));
+    for id in ids {
+        let snapshot = client.download(&ModelId::parse(id)?)?;
+        println!("{}", serde_json::to_string(&snapshot)?);
+    }
+    Ok(())
+}
+
 fn export(args: ExportArgs) -> CliResult {
     let pipeline = CliPipeline::load(&args.model, &burn::prelude::Device::flex())?;
     let stages = pipeline.stages();
@@ -297,7 +323,8 @@ fn export(args: ExportArgs) -> CliResult {
 
 fn embed(args: EmbedArgs) -> CliResult {
     let device = parse_device(&args.device)?;
-    let model = PretrainedModel::load(&args.model, &device)?;
+    let source = ModelSource::from(&args.model).downloading(args.download);
+    let model = PretrainedModel::load(source, &device)?;
     let texts = texts_or_stdin(args.texts)?;
     let embeddings = model.sentence_embeddings(&texts, args.max_length, args.batch_size)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -1,17 +1,17 @@
-//! `transfer speed`: fine-tuning and inference throughput of a BERT-family model with a
-//! mean-pooling linear head, on full-length inputs, measured the way the PyTorch reference
-//! (`reference/pytorch_minilm*.py`) measures itself. `scripts/speed_harness.py` runs both.
+//! `transfer speed`: fine-tuning and inference throughput of a pretrained model of any
+//! supported family with a pooling linear head, on full-length inputs, measured the way the
+//! PyTorch reference (`reference/pytorch_minilm*.py`, `scripts/pytorch_encoder_speed.py`)
+//! measures itself. `scripts/speed_harness.py` runs both.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::prelude::*;
 
-use transfer_nlp::contextual::{BertEncoder, ContextualEmbedder, Precision};
-use transfer_nlp::embedder::BertEmbeddings;
-use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
+use transfer_nlp::contextual::{AnyContextual, ContextualEmbedder, Precision};
+use transfer_nlp::embedder::AnyEmbedder;
+use transfer_nlp::pipeline::io::hf::PretrainedModel;
 use transfer_nlp::pipeline::runtime::device::parse_device;
-use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
+use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig};
 use transfer_nlp::tokenizer::{EncodePolicy, HfTokenizer, Tokenizer};
 use transfer_nlp::{Batch, Example, Predictor, TrainConfig, TransferPipeline};
 
@@ -19,13 +19,14 @@ use crate::CliResult;
 
 #[derive(clap::Args)]
 pub struct SpeedArgs {
-    /// A BERT-family model directory in Hugging Face layout.
-    #[arg(long)]
-    model: PathBuf,
+    /// A pretrained model of any supported family: a directory in Hugging Face layout or a Hub
+    /// id in the Hugging Face cache.
+    #[arg(long, value_name = "DIR|ORG/NAME")]
+    model: String,
     /// cpu, tch, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     device: String,
-    /// f32, or bf16 / f16 mixed precision.
+    /// f32, or bf16 / f16 mixed precision (BERT-layout families).
     #[arg(long, default_value = "f32")]
     precision: Precision,
     /// Tokens per text (every text is exactly this long: no padding).
@@ -75,8 +76,8 @@ fn full_length_texts(
         .collect())
 }
 
-/// MiniLM (or another BERT) under a mean-pooled linear head.
-type BertPipeline = TransferPipeline<HfTokenizer, BertEmbeddings, BertEncoder, PooledClassifier>;
+/// A pretrained model under a pooled linear head.
+type BertPipeline = TransferPipeline<HfTokenizer, AnyEmbedder, AnyContextual, PooledClassifier>;
 
 pub fn speed(args: SpeedArgs) -> CliResult {
     check(&args)?;
@@ -136,10 +137,10 @@ fn check(args: &SpeedArgs) -> CliResult {
 
 /// The model under a fresh head, and texts that fill `seq` tokens for every timed step.
 fn build(args: &SpeedArgs, device: &Device) -> CliResult<(BertPipeline, Vec<String>)> {
-    let bert = PretrainedEncoder::load(&args.model, device)?;
+    let bert = PretrainedModel::load(&args.model, device)?;
     let head = PooledClassifier::from_config(
         &PooledClassifierConfig::new(bert.encoder.output_dim(), 2)
-            .with_pooling(Pooling::Mean)
+            .with_pooling(bert.pooling())
             .with_dropout(0.1),
         device,
     )?;
@@ -151,7 +152,7 @@ fn build(args: &SpeedArgs, device: &Device) -> CliResult<(BertPipeline, Vec<Stri
     let pipeline = TransferPipeline::new(
         bert.tokenizer,
         bert.embeddings,
-        bert.encoder.with_precision(args.precision),
+        with_precision(bert.encoder, args.precision)?,
         head,
         device,
     )?
@@ -165,6 +166,18 @@ fn build(args: &SpeedArgs, device: &Device) -> CliResult<(BertPipeline, Vec<Stri
         return Err(format!("the texts did not fill {} tokens", args.seq).into());
     }
     Ok((pipeline, texts))
+}
+
+/// The encoder in `precision`: f32 for every family, mixed precision for the BERT layout.
+fn with_precision(encoder: AnyContextual, precision: Precision) -> CliResult<AnyContextual> {
+    match (encoder, precision) {
+        (AnyContextual::Bert(bert), precision) => Ok(bert.with_precision(precision).into()),
+        (encoder, Precision::F32) => Ok(encoder),
+        (_, precision) => Err(format!(
+            "--precision {precision:?}: mixed precision is for BERT-layout families only"
+        )
+        .into()),
+    }
 }
 
 /// Seconds of `train_steps` training steps, after `warmup` untimed ones.

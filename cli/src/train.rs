@@ -8,7 +8,7 @@ use transfer_nlp::embedder::{
     AnyEmbedder, LearnedEmbedding, LearnedEmbeddingConfig, OovPolicy, WordVectors,
 };
 use transfer_nlp::pipeline::data::split_validation;
-use transfer_nlp::pipeline::io::hf::PretrainedModel;
+use transfer_nlp::pipeline::io::hf::{ModelSource, PretrainedModel};
 use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::predictor::{
     AnyPredictor, PooledClassifier, PooledClassifierConfig, PooledRegressor, PooledRegressorConfig,
@@ -97,10 +97,14 @@ pub struct TrainArgs {
     /// training texts, saved with the model); predictions stay in the targets' units.
     #[arg(long)]
     scale_targets: bool,
-    /// The model directory (Hugging Face layout) for --arch bert; by default
-    /// $TRANSFER_ASSETS/models/all-MiniLM-L6-v2.
+    /// The pretrained model for --arch bert: a directory in Hugging Face layout or a Hub id
+    /// (ORG/NAME[@REVISION], read from the Hugging Face cache); by default the asset
+    /// directory's models/all-MiniLM-L6-v2.
+    #[arg(long, value_name = "DIR|ORG/NAME")]
+    pretrained: Option<String>,
+    /// Download a --pretrained Hub id that the Hugging Face cache lacks.
     #[arg(long)]
-    pretrained: Option<PathBuf>,
+    download: bool,
     /// Word vectors for --arch glove-bilstm; by default
     /// $TRANSFER_ASSETS/vectors/glove.6B.50d.100k.txt.gz.
     #[arg(long)]
@@ -307,16 +311,16 @@ fn build(
     task: Task,
     device: &burn::prelude::Device,
 ) -> CliResult<CliPipeline> {
-    let assets = || transfer_nlp::pipeline::io::assets::asset_dir();
+    let asset = transfer_nlp::pipeline::io::assets::asset;
     let mut pooling = Pooling::Mean;
     let (tokenizer, embedder, contextual): (AnyTokenizer, AnyEmbedder, AnyContextual) =
         match args.arch {
             Arch::Bert => {
-                let dir = match &args.pretrained {
-                    Some(dir) => dir.clone(),
-                    None => assets()?.join("models/all-MiniLM-L6-v2"),
+                let source = match &args.pretrained {
+                    Some(name) => ModelSource::from(name).downloading(args.download),
+                    None => asset("models/all-MiniLM-L6-v2")?.into(),
                 };
-                let model = PretrainedModel::load(&dir, device)?;
+                let model = PretrainedModel::load(source, device)?;
                 pooling = model.pooling();
                 (model.tokenizer.into(), model.embeddings, model.encoder)
             }
@@ -332,7 +336,7 @@ fn build(
                     Arch::GloveBilstm => {
                         let path = match &args.vectors {
                             Some(path) => path.clone(),
-                            None => assets()?.join("vectors/glove.6B.50d.100k.txt.gz"),
+                            None => asset("vectors/glove.6B.50d.100k.txt.gz")?,
                         };
                         let vectors = WordVectors::load(&path)?;
                         device.seed(args.seed);

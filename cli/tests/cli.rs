@@ -19,14 +19,7 @@ fn tempdir(name: &str) -> PathBuf {
 
 /// Runs the CLI; returns its exit code, stdout and stderr.
 fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_transfer"))
-        .args(args)
-        .output()
-        .expect("run transfer");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "the CLI panicked: {stderr}");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    (out.status.code().unwrap_or(-1), stdout, stderr)
+    cli_env(args, &[], &[])
 }
 
 #[test]
@@ -728,4 +721,178 @@ fn a_gpt2_checkpoint_fine_tunes_pools_its_last_token_and_exports() {
     let got: Vec<f32> = serde_json::from_value(embedded[0]["embedding"].clone()).unwrap();
     assert_eq!(got, expected[0]);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[path = "../../hub/tests/support/mod.rs"]
+mod support;
+
+/// Runs the CLI with these environment variables set and those removed; returns its exit
+/// code, stdout and stderr.
+fn cli_env(args: &[&str], set: &[(&str, &Path)], remove: &[&str]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_transfer"));
+    command.args(args);
+    for (name, value) in set {
+        command.env(name, value);
+    }
+    for name in remove {
+        command.env_remove(name);
+    }
+    let out = command.output().expect("run transfer");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "the CLI panicked: {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+#[test]
+fn models_named_by_hub_id_train_embed_and_fetch() {
+    const MINILM: &str = "sentence-transformers/all-MiniLM-L6-v2";
+    let dir = tempdir("hub-ids");
+    let minilm = asset_dir().unwrap().join("models/all-MiniLM-L6-v2");
+    let hub = support::fake_hub::FakeHub::start();
+    hub.publish_dir(MINILM, &minilm, None);
+    hub.publish_dir("org/minilm-copy", &minilm, None);
+    // The user's cache, written by Python's huggingface_hub.
+    let cache = dir.join("hf-cache");
+    support::python::snapshot_download(&hub.url, &cache, MINILM);
+    hub.clear_seen();
+    let endpoint = PathBuf::from(&hub.url);
+    let env = [
+        ("HF_HUB_CACHE", cache.as_path()),
+        ("HF_ENDPOINT", endpoint.as_path()),
+    ];
+    let run = |args: &[&str]| cli_env(args, &env, &["HF_TOKEN"]);
+
+    let model = dir.join("model");
+    let (code, _, stderr) = run(&[
+        "train",
+        "--arch",
+        "bert",
+        "--pretrained",
+        MINILM,
+        "--train-size",
+        "32",
+        "--epochs",
+        "1",
+        "--max-length",
+        "32",
+        "--out",
+        model.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(model.join("pipeline.json").is_file());
+    let text = "A wonderful, moving film.";
+    let (code, stdout, stderr) = run(&["embed", "--model", MINILM, "--max-length", "32", text]);
+    assert_eq!(code, 0, "{stderr}");
+    let got: Vec<f32> =
+        serde_json::from_value(json_lines(&stdout)[0]["embedding"].clone()).unwrap();
+    let library = PretrainedModel::load(&minilm, &Device::flex()).unwrap();
+    assert_eq!(got, library.sentence_embeddings(&[text], 32, 1).unwrap()[0]);
+    assert!(hub.seen().is_empty(), "a cached model touched the network");
+
+    // Not in the cache: named, with the command that fetches it; --download fetches it.
+    let (code, _, stderr) = run(&["embed", "--model", "org/minilm-copy", text]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("transfer fetch --hub org/minilm-copy@main"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&[
+        "embed",
+        "--model",
+        "org/minilm-copy",
+        "--download",
+        "--max-length",
+        "32",
+        text,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+
+    // `fetch --hub`: one JSON line per model; a second run finds every file present.
+    let (code, stdout, stderr) = run(&[
+        "fetch",
+        "--quiet",
+        "--hub",
+        "org/minilm-copy",
+        "--hub",
+        MINILM,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[1]["dir"]
+            .as_str()
+            .unwrap()
+            .starts_with(cache.to_str().unwrap())
+    );
+    assert!(
+        lines
+            .iter()
+            .flat_map(|l| l["files"].as_array().unwrap())
+            .all(|f| f["arrival"] == "present")
+    );
+    let (code, _, stderr) = run(&["fetch", "--quiet", "--hub", "org/no-such-model"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("404") && stderr.contains("org/no-such-model"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Serves the files under `root` on 127.0.0.1 (a mirror of the asset layout).
+fn serve_dir(root: PathBuf) -> String {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", server.server_addr().to_ip().unwrap());
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let path = root.join(request.url().trim_start_matches('/'));
+            let _ = match std::fs::File::open(&path) {
+                Ok(file) => request.respond(tiny_http::Response::from_file(file)),
+                Err(_) => request.respond(tiny_http::Response::empty(404)),
+            };
+        }
+    });
+    base
+}
+
+#[test]
+fn a_bare_binary_uses_the_default_asset_directory_that_fetch_fills() {
+    let home = tempdir("bare-home");
+    let env = [("HOME", home.as_path()), ("XDG_CACHE_HOME", home.as_path())];
+    let run = |args: &[&str]| cli_env(args, &env, &["TRANSFER_ASSETS"]);
+    let out = home.join("model");
+    let train = [
+        "train",
+        "--arch",
+        "bag",
+        "--train-size",
+        "64",
+        "--epochs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    let (code, _, stderr) = run(&train);
+    assert_eq!(code, 1);
+    let expected = home.join("transfer-nlp/data/aclImdb_v1.tar.gz");
+    assert!(
+        stderr.contains(&format!("{} is missing", expected.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("transfer fetch --only imdb"), "{stderr}");
+
+    let mirror = serve_dir(asset_dir().unwrap());
+    let (code, stdout, stderr) =
+        run(&["fetch", "--quiet", "--only", "imdb", "--base-url", &mirror]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"downloaded\""), "{stdout}");
+    assert!(expected.is_file());
+    let (code, _, stderr) = run(&train);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.join("pipeline.json").is_file());
+    std::fs::remove_dir_all(&home).unwrap();
 }

@@ -59,6 +59,13 @@ pub enum TransferError {
         value: f32,
         learning_rate: f64,
     },
+    #[error(
+        "{path} is missing: fetch it with `{fetch}` (into $TRANSFER_ASSETS, or the default asset directory when it is unset)"
+    )]
+    MissingAsset { path: PathBuf, fetch: String },
+    /// A model named by its Hub id that is not in the cache, or a download that failed.
+    #[error("{0}")]
+    Hub(#[from] transfer_hub::HubError),
     #[error("device {0:?}: {1}")]
     Device(String, String),
 }

@@ -98,7 +98,7 @@ impl<'a> Context<'a> {
             "max_length": s.max_length,
             "learning_rate": s.learning_rate,
         });
-        let bert = PretrainedEncoder::load(&self.config.bert.model_dir, &self.device)?;
+        let bert = PretrainedEncoder::load(self.config.bert.model_source(), &self.device)?;
         let mut model = MaskedLanguageModel::new(bert.embeddings, bert.encoder, 0, &self.device);
         if weights_path.is_file() {
             check_cached_settings(&settings_path, &settings)?;

@@ -180,7 +180,8 @@ impl StudyConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BertSettings {
-    /// A model directory in Hugging Face layout.
+    /// A model directory in Hugging Face layout, or a Hub id (`ORG/NAME[@REVISION]`) read from
+    /// the Hugging Face cache.
     pub model_dir: PathBuf,
     pub max_length: usize,
     /// Keep the first 128 tokens and the rest from the end (Sun et al. 2019).
@@ -192,6 +193,13 @@ pub struct BertSettings {
     /// Mixed precision of the encoder (bf16 on CUDA as the reference's autocast).
     #[serde(default)]
     pub precision: Precision,
+}
+
+impl BertSettings {
+    /// Where the encoder is read from: the directory, or the Hub id in the cache.
+    pub fn model_source(&self) -> transfer_nlp::pipeline::io::hf::ModelSource {
+        self.model_dir.to_string_lossy().as_ref().into()
+    }
 }
 
 /// Settings of self-training (`bert-st`, `ulmfit-st`, `ulmfit-nbsvm-st`; the family's own

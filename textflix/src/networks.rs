@@ -136,7 +136,7 @@ impl Context<'_> {
     /// The pretrained (or domain-adapted) MiniLM with a fresh mean-pooled linear head.
     pub fn bert_pipeline(&self, adapted: bool) -> Result<BertPipeline, TransferError> {
         let s = &self.config.bert;
-        let mut bert = PretrainedEncoder::load(&s.model_dir, &self.device)?;
+        let mut bert = PretrainedEncoder::load(s.model_source(), &self.device)?;
         if adapted {
             let mlm = self.adapted_bert()?;
             bert.embeddings = mlm.embeddings.clone();

@@ -381,9 +381,10 @@ impl Imdb {
         reader.finish(root, parts)
     }
 
-    /// The tarball under the asset directory: `$TRANSFER_ASSETS/data/aclImdb_v1.tar.gz`.
+    /// The tarball under the asset directory (`data/aclImdb_v1.tar.gz`); a missing one is an
+    /// error naming the command that fetches it.
     pub fn default_path() -> Result<PathBuf> {
-        Ok(crate::io::assets::asset_dir()?.join("data/aclImdb_v1.tar.gz"))
+        crate::io::assets::asset("data/aclImdb_v1.tar.gz")
     }
 }
 

@@ -17,6 +17,31 @@ pub const LOG_INTERVAL: Duration = Duration::from_secs(60);
 /// assert_eq!(bar.position(), 1);
 /// ```
 pub fn bar(len: u64, show: bool, what: &str) -> ProgressBar {
+    styled(
+        len,
+        show,
+        what,
+        "{prefix} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta}) {msg}",
+    )
+}
+
+/// A [`bar`] that counts bytes (`12.5 MiB/90.9 MiB`, with the rate), for downloads.
+///
+/// ```
+/// let bar = transfer_pipeline::runtime::progress::bytes_bar(1 << 20, false, "model.safetensors");
+/// bar.inc(1024);
+/// assert_eq!(bar.position(), 1024);
+/// ```
+pub fn bytes_bar(len: u64, show: bool, what: &str) -> ProgressBar {
+    styled(
+        len,
+        show,
+        what,
+        "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} (eta {eta})",
+    )
+}
+
+fn styled(len: u64, show: bool, what: &str, template: &str) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
@@ -30,17 +55,15 @@ pub fn bar(len: u64, show: bool, what: &str) -> ProgressBar {
         )
     };
     bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta}) {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .with_key(
-            "eta",
-            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = w.write_str(&eta(state.elapsed(), state.pos(), state.len()));
-            },
-        )
-        .progress_chars("=> "),
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key(
+                "eta",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(&eta(state.elapsed(), state.pos(), state.len()));
+                },
+            )
+            .progress_chars("=> "),
     );
     bar.set_prefix(what.to_string());
     bar

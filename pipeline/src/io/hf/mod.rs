@@ -31,6 +31,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use transfer_contextual::{BertEncoder, ContextualEmbedder};
 use transfer_embedder::{BertEmbeddings, TokenEmbedder};
+pub use transfer_hub::ModelSource;
 use transfer_predictor::Pooling;
 use transfer_tokenizer::{HfTokenizer, Tokenizer};
 
@@ -109,8 +110,12 @@ impl PretrainedEncoder {
     /// does not match the weights (a missing tensor, a wrong shape), a corrupt weights file,
     /// or the tokenizer of another model (more ids than the embedding table) is an error
     /// naming the file and the field or tensor.
-    pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
-        let dir = dir.as_ref();
+    ///
+    /// `model` is a directory or a Hub id (`"sentence-transformers/all-MiniLM-L6-v2"`, see
+    /// [`ModelSource`]): an id is read from the user's Hugging Face cache without the network,
+    /// downloaded first only with [`ModelSource::downloading`].
+    pub fn load(model: impl Into<ModelSource>, device: &Device) -> Result<Self> {
+        let dir = &model.into().resolve()?;
         let (config_path, json, family) = read_config(dir)?;
         let (embeddings_config, encoder_config) = family
             .configs(&json)
@@ -123,7 +128,7 @@ impl PretrainedEncoder {
             embeddings: BertEmbeddings::from_config(&embeddings_config, device)?,
             encoder: BertEncoder::from_config(&encoder_config, device)?,
         };
-        weights::load(&mut model, family, &dir.join("model.safetensors"))?;
+        weights::load(&mut model, family, dir)?;
         Ok(Self {
             tokenizer,
             embeddings: model.embeddings,

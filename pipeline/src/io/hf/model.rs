@@ -11,8 +11,8 @@ use transfer_predictor::Pooling;
 use transfer_tokenizer::{HfTokenizer, Tokenizer};
 
 use super::{
-    Family, PretrainedEncoder, check_vocabulary, export_encoder, gpt2, modernbert, read_config,
-    sentence, weights, write_export,
+    Family, ModelSource, PretrainedEncoder, check_vocabulary, export_encoder, gpt2, modernbert,
+    read_config, sentence, weights, write_export,
 };
 use crate::error::{Result, TransferError};
 
@@ -61,13 +61,12 @@ impl From<PretrainedEncoder> for PretrainedModel {
 
 impl PretrainedModel {
     /// Loads a model directory in Hugging Face layout of any supported family (see
-    /// [`PretrainedEncoder::load`] for what is checked).
-    pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
-        let dir = dir.as_ref();
+    /// [`PretrainedEncoder::load`] for what is checked); `model` is a directory or a Hub id.
+    pub fn load(model: impl Into<ModelSource>, device: &Device) -> Result<Self> {
+        let dir = &model.into().resolve()?;
         let (config_path, json, family) = read_config(dir)?;
         let in_config = |e: String| TransferError::format(&config_path, e);
         let tokenizer = || HfTokenizer::from_pretrained_dir(dir);
-        let weights_path = dir.join("model.safetensors");
         let (embeddings, encoder): (AnyEmbedder, AnyContextual) = match family {
             Family::ModernBert => {
                 let (e, c) = modernbert::configs(&json).map_err(in_config)?;
@@ -75,7 +74,7 @@ impl PretrainedModel {
                     embeddings: ModernBertEmbeddings::from_config(&e, device)?,
                     encoder: ModernBertEncoder::from_config(&c, device)?,
                 };
-                weights::load(&mut model, family, &weights_path)?;
+                weights::load(&mut model, family, dir)?;
                 (model.embeddings.into(), model.encoder.into())
             }
             Family::Gpt2 => {
@@ -84,7 +83,7 @@ impl PretrainedModel {
                     embeddings: Gpt2Embeddings::from_config(&e, device)?,
                     encoder: Gpt2Decoder::from_config(&c, device)?,
                 };
-                weights::load(&mut model, family, &weights_path)?;
+                weights::load(&mut model, family, dir)?;
                 (model.embeddings.into(), model.encoder.into())
             }
             _ => return PretrainedEncoder::load(dir, device).map(Self::from),

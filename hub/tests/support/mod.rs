@@ -1,0 +1,2 @@
+pub mod fake_hub;
+pub mod python;
