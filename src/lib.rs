@@ -28,6 +28,7 @@ pub use transfer_kernels as kernels;
 pub use transfer_pipeline as pipeline;
 pub use transfer_predictor as predictor;
 pub use transfer_tokenizer as tokenizer;
+pub use transfer_word2vec as word2vec;
 
 pub use transfer_contextual::ContextualEmbedder;
 pub use transfer_embedder::TokenEmbedder;

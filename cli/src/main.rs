@@ -4,6 +4,7 @@ mod data;
 mod speed;
 mod textflix;
 mod train;
+mod word2vec;
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -52,7 +53,13 @@ enum Command {
     /// Download the assets (IMDB, GloVe, MiniLM) into the asset directory, or models from the
     /// Hugging Face Hub into its cache (--hub): checksummed, resuming partial downloads.
     Fetch(FetchArgs),
-    /// Fine-tuning and inference throughput of a BERT-family model (the speed harness's side).
+    /// Train word2vec vectors (skip-gram or CBOW) on unlabelled text: IMDB or a file.
+    Word2vec(Box<word2vec::Word2vecArgs>),
+    /// The nearest words of each word in a vectors file (cosine).
+    Neighbours(word2vec::NeighboursArgs),
+    /// A is to B as C is to what: the words nearest B - A + C (3CosAdd).
+    Analogy(word2vec::AnalogyArgs),
+    /// Fine-tuning and inference throughput of a pretrained model (the speed harness's side).
     Speed(Box<speed::SpeedArgs>),
 }
 
@@ -178,6 +185,9 @@ fn run(command: Command) -> CliResult {
         Command::Textflix(args) => textflix::textflix(*args),
         Command::Fetch(args) => fetch(args),
         Command::Speed(args) => speed::speed(*args),
+        Command::Word2vec(args) => word2vec::word2vec(*args),
+        Command::Neighbours(args) => word2vec::neighbours(args),
+        Command::Analogy(args) => word2vec::analogy(args),
     }
 }
 

@@ -896,3 +896,92 @@ fn a_bare_binary_uses_the_default_asset_directory_that_fetch_fills() {
     assert!(out.join("pipeline.json").is_file());
     std::fs::remove_dir_all(&home).unwrap();
 }
+
+#[test]
+fn word2vec_trains_on_a_text_file_and_its_vectors_answer_queries() {
+    let dir = tempdir("word2vec");
+    let corpus = dir.join("corpus.txt");
+    // A small corpus where "good" and "great" share their contexts, and "table" has others.
+    let mut text = String::new();
+    for i in 0..400 {
+        let adjective = ["good", "great", "fine"][i % 3];
+        text.push_str(&format!(
+            "a {adjective} film with a {adjective} story<br />\n"
+        ));
+        text.push_str("the table and the chair stood in the room\n");
+    }
+    std::fs::write(&corpus, text).unwrap();
+    let out = dir.join("vectors.bin");
+    let args = |extra: &[&str]| {
+        let mut args = vec![
+            "word2vec",
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(&[
+            "--min-count",
+            "2",
+            "--dim",
+            "20",
+            "--epochs",
+            "20",
+            "--threads",
+            "1",
+            "--quiet",
+        ]);
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |extra: &[&str]| {
+        let owned = args(extra);
+        cli(&owned.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (code, stdout, stderr) = run(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    let summary = &json_lines(&stdout)[0];
+    assert_eq!(summary["vocab"], 14, "{summary}");
+    assert_eq!(summary["words_processed"], 20 * 400 * (7 + 9), "{summary}");
+    let first = std::fs::read(&out).unwrap();
+    assert!(first.starts_with(b"14 20\n"));
+    // One thread and the same seed: the same file, byte for byte.
+    assert_eq!(run(&[]).0, 0);
+    assert_eq!(std::fs::read(&out).unwrap(), first);
+
+    let v = out.to_str().unwrap();
+    let (code, stdout, stderr) = cli(&["neighbours", "--vectors", v, "--top", "2", "great"]);
+    assert_eq!(code, 0, "{stderr}");
+    let nearest: Vec<String> = json_lines(&stdout)[0]["neighbours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n[0].as_str().unwrap().to_string())
+        .collect();
+    // Nearest: another word of its contexts; none of the other sentence's words.
+    assert!(nearest[0] == "good" || nearest[0] == "fine", "{nearest:?}");
+    let other = ["the", "table", "and", "chair", "stood", "in", "room"];
+    assert!(
+        !nearest.iter().any(|w| other.contains(&w.as_str())),
+        "{nearest:?}"
+    );
+    let (code, stdout, stderr) = cli(&["analogy", "--vectors", v, "good", "great", "good"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        json_lines(&stdout)[0]["answers"].as_array().unwrap().len(),
+        5
+    );
+
+    // Bad input: an unknown word, a bad setting, an empty corpus; each named, exit 1.
+    let (code, _, stderr) = cli(&["neighbours", "--vectors", v, "zebra"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("zebra"), "{stderr}");
+    let (code, _, stderr) = run(&["--window", "0"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("window = 0"), "{stderr}");
+    std::fs::write(&corpus, "\n\n").unwrap();
+    let (code, _, stderr) = run(&[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("empty"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

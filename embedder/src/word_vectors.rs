@@ -252,6 +252,45 @@ impl WordVectors {
         Ok(())
     }
 
+    /// Vectors from memory: row `i` of `values` (row-major, `words.len() × dim`) is
+    /// `words[i]`'s; `source` names them in errors. A size that does not match, a `dim` of 0 or
+    /// a word given twice is an error.
+    ///
+    /// ```
+    /// use transfer_embedder::WordVectors;
+    /// let v = WordVectors::from_rows(vec!["good".into(), "bad".into()], vec![1.0, 0.0, 0.0, 1.0], 2, "memory")?;
+    /// assert_eq!(v.get("bad"), Some(&[0.0, 1.0][..]));
+    /// # Ok::<(), transfer_embedder::EmbedderError>(())
+    /// ```
+    pub fn from_rows(
+        words: Vec<String>,
+        values: Vec<f32>,
+        dim: usize,
+        source: impl Into<PathBuf>,
+    ) -> Result<Self, EmbedderError> {
+        if dim == 0 || values.len() != words.len() * dim {
+            return Err(EmbedderError::InvalidConfig {
+                field: "values",
+                message: format!(
+                    "{} values for {} words of dimension {dim}",
+                    values.len(),
+                    words.len()
+                ),
+            });
+        }
+        let mut vectors = Self {
+            words: Vec::with_capacity(words.len()),
+            index: HashMap::with_capacity(words.len()),
+            values: Vec::with_capacity(values.len()),
+            dim,
+            source: source.into(),
+        };
+        for (i, (word, row)) in words.into_iter().zip(values.chunks(dim)).enumerate() {
+            vectors.push(word, row.iter().copied(), i + 1)?;
+        }
+        Ok(vectors)
+    }
+
     pub fn len(&self) -> usize {
         self.words.len()
     }
@@ -262,6 +301,16 @@ impl WordVectors {
 
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// The words, in the file's order.
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    /// Every vector, row-major: row `i` is `words()[i]`'s.
+    pub fn values(&self) -> &[f32] {
+        &self.values
     }
 
     pub fn get(&self, word: &str) -> Option<&[f32]> {
@@ -369,6 +418,16 @@ fn open(path: &Path) -> Result<Box<dyn BufRead>, EmbedderError> {
     } else {
         Box::new(BufReader::with_capacity(1 << 20, file))
     })
+}
+
+/// The vectors a word2vec run learned (its input vectors), ready for
+/// [`WordVectors::embedding_for`].
+impl From<transfer_word2vec::Word2Vec> for WordVectors {
+    fn from(model: transfer_word2vec::Word2Vec) -> Self {
+        let words = model.vocabulary.words().to_vec();
+        Self::from_rows(words, model.vectors, model.dim, "word2vec")
+            .expect("a trained vocabulary has distinct words and one row each")
+    }
 }
 
 #[cfg(test)]

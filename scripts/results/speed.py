@@ -83,11 +83,15 @@ def markdown(records):
         "edit by hand (`--check` fails when this page differs from what the JSON renders to). "
         "`scripts/speed_harness.py` runs `transfer speed` (ours) and the PyTorch reference "
         "(`$TRANSFER_ASSETS/reference/pytorch_minilm.py` on a GPU, `pytorch_minilm_cpu.py` on "
-        "CPU) in one run on one machine and appends each pair to speed.json; "
+        "CPU; for the other encoders `scripts/pytorch_encoder_speed.py`, the same measurement "
+        "for any transformers `AutoModel`) in one run on one machine and appends each pair to speed.json; "
         "`scripts/host_overhead.py` appends the host-time records. Values are examples per "
         "second, higher is better; ratio = ours / reference as recorded. Workload: "
         "all-MiniLM-L6-v2 with mean pooling and a 2-way linear head, full-length inputs (no "
-        "padding), AdamW; inference without autodiff.",
+        "padding), AdamW; inference without autodiff. Records that name another model "
+        "(all-mpnet-base-v2; ModernBERT-base, randomly initialised by "
+        "`scripts/make_speed_checkpoints.py` as none can be downloaded here) ran the same "
+        "workload on it.",
         "",
         (f"None of the {len(records)} records carries a date or a commit"
          if undated == uncommitted == len(records) else
@@ -134,6 +138,11 @@ def markdown(records):
         "python3 scripts/speed_harness.py --device cuda --transfer target/release/transfer \\",
         "    --model $TRANSFER_ASSETS/models/all-MiniLM-L6-v2 --reference $TRANSFER_ASSETS/reference \\",
         "    --python /opt/torch/.venv/bin/python3 --out docs/results/speed.json",
+        "python3 scripts/make_speed_checkpoints.py $TRANSFER_MODELS/all-mpnet-base-v2 $TRANSFER_MODELS/modernbert-base-random",
+        "python3 scripts/speed_harness.py --device cpu --backends tch --rounds 3 --seqs 128 \\",
+        "    --transfer target/release/transfer --model $TRANSFER_MODELS/all-mpnet-base-v2 --name all-mpnet-base-v2 \\",
+        "    --reference $TRANSFER_ASSETS/reference --reference-script scripts/pytorch_encoder_speed.py \\",
+        "    --python ~/.venvs/torch/bin/python --out docs/results/speed.json   # and --model .../modernbert-base-random --name ModernBERT-base",
         "python3 scripts/host_overhead.py --transfer target/release/transfer \\",
         "    --model $TRANSFER_ASSETS/models/all-MiniLM-L6-v2 --python ~/.venvs/torch/bin/python \\",
         "    --rounds 3 --out docs/results/speed.json",
