@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 from common import ROOT, binary, build, check_page, commit, machine, run, today, write, write_text
 
@@ -47,7 +48,13 @@ def measure_gensim(assets, tmp):
     env = dict(os.environ, CORPUS_OUT=os.path.join(tmp, "corpus.txt"))
     command = [gensim_python(), os.path.join(assets, "reference", "word2vec_gensim.py"),
                os.path.join(assets, "data", "aclImdb_v1.tar.gz"), out, "2"]
-    _, wall, peak = run(command, env=env)
+    # The reference prints indented JSON: it is read from its file, not its output.
+    with tempfile.NamedTemporaryFile(mode="r") as timing:
+        started = time.monotonic()
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", timing.name, *command], cwd=ROOT,
+                       env=env, stdout=subprocess.DEVNULL, check=True)
+        wall = round(time.monotonic() - started, 1)
+        peak = round(int(timing.read().strip().splitlines()[-1]) / 1024)
     res = json.load(open(out))
     res.update(peak_rss_mb=peak, wall_seconds=wall)
     return res
