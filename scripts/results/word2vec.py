@@ -60,8 +60,8 @@ def measure_gensim(assets, tmp):
     return res
 
 
-def measure_ours(tmp):
-    command = [binary("transfer"), "word2vec", "--corpus", "imdb", "--out",
+def measure_ours(assets, tmp):
+    command = ["env", f"TRANSFER_ASSETS={assets}", binary("transfer"), "word2vec", "--corpus", "imdb", "--out",
                os.path.join(tmp, "vectors.bin"), "--threads", "2", "--evaluate", "--quiet"]
     lines, wall, peak = run(command)
     res = lines[-1]
@@ -155,7 +155,7 @@ def main():
     build(["-p", "transfer-cli"])
     with tempfile.TemporaryDirectory() as tmp:
         gensim = measure_gensim(assets, tmp)
-        ours = measure_ours(tmp)
+        ours = measure_ours(assets, tmp)
         read = read_by_gensim(os.path.join(tmp, "vectors.bin"))
     doc = {"machine": machine(), "date": today(), "commit": commit(),
            "command": "python3 scripts/results/word2vec.py", "gensim": gensim, "ours": ours,
