@@ -44,6 +44,8 @@ pub struct StudyConfig {
     #[serde(default)]
     pub mlm: MlmSettings,
     pub ulmfit: UlmfitSettings,
+    #[serde(default)]
+    pub bilstm: BilstmSettings,
     /// The ensembles (`*-nbsvm`, `*-nbsvm-st`) centre each model's scores on unlabelled
     /// reviews before adding them ([`combine_scores`]).
     #[serde(default)]
@@ -109,6 +111,7 @@ impl StudyConfig {
                 classifier_lstm_dropout: 0.2,
                 classifier_head_dropout: 0.2,
             },
+            bilstm: BilstmSettings::default(),
             centre_scores: false,
             quick: false,
         }
@@ -306,6 +309,38 @@ impl Default for MlmSettings {
             batch_size: 32,
             max_length: 256,
             learning_rate: 1e-4,
+        }
+    }
+}
+
+/// Settings of the word-vector BiLSTM (`bilstm-frozen`, `bilstm-tuned`): the study's
+/// `vectors` under a one-layer bidirectional LSTM, mean pooling and a linear head, trained with
+/// AdamW (no weight decay), warm-up then linear decay, gradients clipped at 1.0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BilstmSettings {
+    /// Hidden units in each direction.
+    pub hidden: usize,
+    /// The first `max_length` word-level tokens of each review.
+    pub max_length: usize,
+    pub learning_rate: f64,
+    pub batch_size: usize,
+    pub min_epochs: usize,
+    pub min_steps: usize,
+    /// Dropout before the head.
+    pub dropout: f64,
+}
+
+impl Default for BilstmSettings {
+    fn default() -> Self {
+        Self {
+            hidden: 64,
+            max_length: 256,
+            learning_rate: 3e-3,
+            batch_size: 16,
+            min_epochs: 8,
+            min_steps: 200,
+            dropout: 0.3,
         }
     }
 }

@@ -44,7 +44,9 @@ mod run;
 mod samples;
 pub mod self_training;
 
-pub use config::{BertSettings, MlmSettings, SelfTrainingSettings, StudyConfig, UlmfitSettings};
+pub use config::{
+    BertSettings, BilstmSettings, MlmSettings, SelfTrainingSettings, StudyConfig, UlmfitSettings,
+};
 pub use config_file::ConfigError;
 pub use context::{Context, StudyData};
 pub use merge::{MergeSource, MergeSpec, MergedCell, merge};

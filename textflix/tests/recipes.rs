@@ -9,8 +9,9 @@ use std::path::PathBuf;
 
 use burn::prelude::Device;
 use common::assets;
-use transfer_nlp::Example;
+use transfer_nlp::embedder::WordVectors;
 use transfer_nlp::pipeline::data::rng::SplitMix64;
+use transfer_nlp::{Example, Stage, Tokenizer};
 use transfer_textflix::{Context, Model, StudyConfig, StudyData};
 
 const NEUTRAL: [&str; 20] = [
@@ -92,6 +93,9 @@ fn toy_config() -> StudyConfig {
     config.ulmfit.lm_batch_size = 16;
     config.ulmfit.min_epochs = 1;
     config.ulmfit.min_steps = 60;
+    config.bilstm.max_length = 24;
+    config.bilstm.min_epochs = 1;
+    config.bilstm.min_steps = 60;
     config
 }
 
@@ -133,4 +137,67 @@ fn every_recipe_beats_chance_on_a_separable_toy_task() {
         .collect();
     assert!(weak.is_empty(), "below 70 %: {weak:?} of {scores:?}");
     std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// Row `word` of the BiLSTM pipeline's embedding table.
+fn embedding_row(pipeline: &transfer_textflix::recipes::BilstmPipeline, word: &str) -> Vec<f32> {
+    let id = pipeline.tokenizer().token_to_id(word).unwrap() as usize;
+    let table = pipeline.stages().embedder.weights();
+    let dim = table.dims()[1];
+    table
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap()[id * dim..(id + 1) * dim]
+        .to_vec()
+}
+
+#[test]
+fn the_bilstm_keeps_every_word_of_the_vectors_and_freezes_them_or_tunes_them() {
+    let config = toy_config();
+    let sample = reviews(24, 1);
+    let glove = WordVectors::load(&config.vectors).unwrap();
+    let ctx = Context::new(
+        &config,
+        StudyData {
+            train: &sample,
+            test: &sample,
+            unlabelled: &[],
+        },
+        Device::flex(),
+        out_dir(),
+        false,
+    );
+    let pipeline = ctx.bilstm_pipeline(&sample, 0).unwrap();
+    // "dwelling" is in no toy review: its id and vector come from the vectors alone.
+    assert!(sample.iter().all(|e| !e.text.contains("dwelling")));
+    for word in ["dwelling", "superb", "film"] {
+        assert_eq!(
+            embedding_row(&pipeline, word),
+            glove.get(word).unwrap(),
+            "{word}"
+        );
+    }
+    assert!(pipeline.tokenizer().vocab_size() >= glove.len());
+
+    for frozen in [true, false] {
+        let mut pipeline = ctx.bilstm_pipeline(&sample, 0).unwrap();
+        if frozen {
+            pipeline.freeze(Stage::Embedder);
+        }
+        pipeline
+            .train(&sample, &ctx.bilstm_training(sample.len(), 0))
+            .unwrap();
+        let trained = embedding_row(&pipeline, "superb");
+        let pretrained = glove.get("superb").unwrap();
+        if frozen {
+            assert_eq!(trained, pretrained, "a frozen vector moved");
+        } else {
+            let moved: Vec<f32> = trained.iter().zip(pretrained).map(|(a, b)| a - b).collect();
+            assert!(
+                moved.iter().all(|d| d.is_finite()) && moved.iter().any(|d| d.abs() > 1e-3),
+                "a tuned vector stayed or broke: {moved:?}"
+            );
+        }
+    }
 }

@@ -128,6 +128,32 @@ impl WordLevelTokenizer {
     pub fn vocab(&self) -> &[String] {
         &self.vocab
     }
+
+    /// The tokenizer with `words` added at the end of its vocabulary, in order, leaving out
+    /// those it has (after lowercasing, when it lowercases): e.g. every word of pretrained
+    /// vectors, so that words the training texts lack still get their own id and vector.
+    ///
+    /// ```
+    /// use transfer_tokenizer::{Tokenizer, VocabularyConfig, WordLevelTokenizer};
+    ///
+    /// let trained = WordLevelTokenizer::train(&["a fine film"], &VocabularyConfig::default())?;
+    /// let extended = trained.with_words(["superb", "Film", "superb"]);
+    /// assert_eq!(extended.vocab_size(), 2 + 3 + 1);
+    /// assert_eq!(extended.token_to_id("superb"), Some(5));
+    /// assert_eq!(extended.tokenize("A superb film").ids, [2, 5, 3]);
+    /// # Ok::<(), transfer_tokenizer::TokenizerError>(())
+    /// ```
+    pub fn with_words<S: AsRef<str>>(mut self, words: impl IntoIterator<Item = S>) -> Self {
+        for word in words {
+            let word = normalize(word.as_ref(), self.lowercase);
+            if word.is_empty() || self.index.contains_key(&word) {
+                continue;
+            }
+            self.index.insert(word.clone(), self.vocab.len() as u32);
+            self.vocab.push(word);
+        }
+        self
+    }
 }
 
 impl Tokenizer for WordLevelTokenizer {

@@ -2,6 +2,7 @@
 //! ([`Model`]). To add one: a file here with a `static` of a type that implements [`Recipe`],
 //! and a line in [`REGISTRY`].
 
+mod bilstm;
 mod cotrain;
 mod fine_tuned;
 mod nbsvm;
@@ -20,6 +21,7 @@ use transfer_nlp::{Example, TransferError};
 use crate::context::Context;
 use crate::networks::{Bert, Ulmfit};
 
+pub use bilstm::{BilstmPipeline, WordVectorBilstm};
 pub use cotrain::CoTrained;
 pub use fine_tuned::FineTuned;
 pub use nbsvm::Nbsvm;
@@ -101,6 +103,10 @@ pub static NBSVM: Nbsvm = Nbsvm::new("nbsvm", false);
 pub static NBSVM_MIDPOINT: Nbsvm = Nbsvm::new("nbsvm-midpoint", true);
 /// GloVe vectors summed over the text + logistic regression.
 pub static WVSUM: Wvsum = Wvsum;
+/// The study's word vectors, frozen, under a BiLSTM with a mean-pooled linear head.
+pub static BILSTM_FROZEN: WordVectorBilstm = WordVectorBilstm::new("bilstm-frozen", true);
+/// As `bilstm-frozen`, the vectors fine-tuned with the rest.
+pub static BILSTM_TUNED: WordVectorBilstm = WordVectorBilstm::new("bilstm-tuned", false);
 /// MiniLM fine-tuned: mean pooling + linear head, AdamW, warm-up then linear decay.
 pub static BERT: FineTuned = FineTuned::new("bert", false);
 /// BERT self-trained: the fine-tuned MiniLM labels unlabelled reviews, and a fresh MiniLM is
@@ -131,10 +137,12 @@ pub static BERT_NBSVM_ST: SelfTrainedEnsemble<Bert> =
 pub static BERT_NBSVM_COTRAIN: CoTrained = CoTrained;
 
 /// Every recipe, in the order `--help` and the docs list them.
-pub static REGISTRY: [&dyn Recipe; 13] = [
+pub static REGISTRY: [&dyn Recipe; 15] = [
     &NBSVM,
     &NBSVM_MIDPOINT,
     &WVSUM,
+    &BILSTM_FROZEN,
+    &BILSTM_TUNED,
     &BERT,
     &BERT_ST,
     &BERT_MLM,
