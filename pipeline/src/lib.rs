@@ -33,10 +33,10 @@
 //! # Ok::<(), transfer_pipeline::TransferError>(())
 //! ```
 
-mod attribution;
 pub mod classifiers;
 pub mod data;
 mod error;
+pub mod explain;
 pub mod io;
 pub mod metrics;
 mod pipeline;
@@ -45,9 +45,9 @@ pub mod runtime;
 mod stages;
 pub mod training;
 
-pub use attribution::{Attribution, TokenAttribution};
 pub use data::{Example, LabeledText, Target};
 pub use error::{Result, TransferError};
+pub use explain::{Attribution, TokenAttribution};
 pub use io::{FORMAT, MANIFEST, load_weights, save_weights, write_atomic};
 pub use metrics::{
     ClassScores, Metrics, MultiLabelScores, RegressionScores, best_threshold, class_report,

@@ -311,11 +311,12 @@ where
     }
 
     /// The raw outputs (logits or values) for each text, without autodiff, in batches of
-    /// similar lengths.
+    /// similar lengths; texts that encode alike (e.g. differing only past the truncation) are
+    /// run once.
     pub fn outputs<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
         check_texts("texts", texts)?;
-        let encoded = self.encode_all(texts)?;
-        let mut out = vec![Vec::new(); texts.len()];
+        let (encoded, of_text) = deduplicate(self.encode_all(texts)?);
+        let mut out = vec![Vec::new(); encoded.len()];
         let queued = self
             .inference_batches(&encoded, |_| ())
             .map(|(batch, tensors, ())| (batch, self.stages.forward_batch(tensors)));
@@ -324,7 +325,7 @@ where
                 out[i] = row;
             }
         });
-        Ok(out)
+        Ok(of_text.into_iter().map(|i| out[i].clone()).collect())
     }
 
     /// The prediction for each text: the most probable class and the class probabilities,
@@ -667,6 +668,22 @@ fn multi_hot(examples: &[&Example], width: usize, device: &Device) -> Tensor<2> 
         }
     }
     Tensor::from_data(TensorData::new(values, [examples.len(), width]), device)
+}
+
+/// The distinct sequences of `encoded`, in first-seen order, and the index of each one's.
+fn deduplicate(encoded: Vec<Vec<u32>>) -> (Vec<Vec<u32>>, Vec<usize>) {
+    let mut seen: std::collections::HashMap<Vec<u32>, usize> = std::collections::HashMap::new();
+    let mut unique = Vec::new();
+    let index = encoded
+        .into_iter()
+        .map(|ids| {
+            *seen.entry(ids).or_insert_with_key(|ids| {
+                unique.push(ids.clone());
+                unique.len() - 1
+            })
+        })
+        .collect();
+    (unique, index)
 }
 
 /// Rows of a `[batch, outputs]` tensor, as f32 whatever the float type.

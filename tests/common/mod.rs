@@ -116,7 +116,7 @@ pub fn examples(test: bool, n: usize, seed: u64) -> Vec<Example> {
         .collect()
 }
 
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub enum Arch {
     Bag,
     BiLstm,

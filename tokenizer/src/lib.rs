@@ -39,7 +39,7 @@ pub use any::AnyTokenizer;
 pub use encoding::{BatchEncoding, EncodePolicy, Encoding, Padding, Truncation};
 pub use error::TokenizerError;
 pub use hf::HfTokenizer;
-pub use word_level::{VocabularyConfig, WordLevelTokenizer};
+pub use word_level::{VocabularyConfig, WordLevelTokenizer, word_spans};
 
 /// Ids of the tokens a tokenizer treats specially.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

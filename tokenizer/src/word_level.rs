@@ -250,6 +250,24 @@ fn line_break_len(rest: &str) -> Option<usize> {
     (i < bytes.len() && bytes[i] == b'>').then_some(i + 1)
 }
 
+/// The byte ranges of the words and punctuation of `text`, split as [`WordLevelTokenizer`]
+/// splits it: HTML line breaks and whitespace separate words, a word is a run of letters and
+/// digits with apostrophes inside it, and any other character stands alone.
+///
+/// ```
+/// let text = "Isn't it GREAT?!<br />Yes";
+/// let words: Vec<&str> = transfer_tokenizer::word_spans(text)
+///     .into_iter()
+///     .map(|(start, end)| &text[start..end])
+///     .collect();
+/// assert_eq!(words, ["Isn't", "it", "GREAT", "?", "!", "Yes"]);
+/// ```
+pub fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    for_each_word(text, |start, end| spans.push((start, end)));
+    spans
+}
+
 /// Calls `emit(start, end)` with the byte range of every token of `text`.
 fn for_each_word(text: &str, mut emit: impl FnMut(usize, usize)) {
     let mut chars = text.char_indices().peekable();

@@ -1,5 +1,5 @@
-//! Which words drove a prediction: gradient × input on the token embeddings (Shrikumar et al.
-//! 2016; Simonyan et al. 2014), summed over each token's vector.
+//! Gradient × input on the token embeddings (Shrikumar et al. 2016; Simonyan et al. 2014),
+//! summed over each token's vector.
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use transfer_tokenizer::Tokenizer;
 use crate::data::check_texts;
 use crate::error::{Result, TransferError};
 use crate::pipeline::{Batch, TransferPipeline, rows_of, softmax_row};
-use crate::stages::SetFrozen;
+use crate::stages::{SetFrozen, Stages};
 
 /// One token's share in a prediction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +39,17 @@ where
     C: ContextualEmbedder,
     P: Predictor,
 {
+    /// The stages on an autodiff device, every one frozen (no parameter gradients, no
+    /// dropout), so that only the embeddings a method marks are tracked.
+    pub(super) fn frozen_autodiff(&self) -> (Stages<E, C, P>, Device) {
+        let device = self.device.clone().autodiff();
+        let mut model = self.stages.clone().train();
+        for stage in crate::Stage::ALL {
+            model = model.map_stage(stage, SetFrozen(true));
+        }
+        (model, device)
+    }
+
     /// Gradient × input attributions of each text towards `class` (a classification
     /// pipeline's class index), from one batched backward pass. Special tokens are left out.
     pub fn attribute<S: AsRef<str> + Sync>(
@@ -60,12 +71,7 @@ where
         for text in texts {
             encodings.push(self.tokenizer.encode(text.as_ref(), &self.policy)?.0);
         }
-        let device = self.device.clone().autodiff();
-        // Frozen: no parameter gradients and no dropout; only the embeddings are tracked.
-        let mut model = self.stages.clone().train();
-        for stage in crate::Stage::ALL {
-            model = model.map_stage(stage, SetFrozen(true));
-        }
+        let (model, device) = self.frozen_autodiff();
         let rows: Vec<&[u32]> = encodings.iter().map(|e| e.ids.as_slice()).collect();
         let Batch { ids, mask, padded } =
             Batch::new(&rows, self.tokenizer.special_tokens().pad, &device);
