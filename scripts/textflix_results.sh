@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates every table and learning-curve figure under docs/results/textflix/ from the runs'
 # own results.json and run.json (nothing is trained), then the merged full study (full/) from
-# the runs textflix/merges/full.toml names. Run from the repository root:
+# the runs textflix/merges/full.toml names, and the word-vector comparison (word-vectors/) from
+# textflix/merges/word_vectors.toml. Run from the repository root:
 #   scripts/textflix_results.sh            (needs $TRANSFER_ASSETS for the reference curves)
 set -euo pipefail
 cargo build --release --quiet -p transfer-cli
@@ -9,11 +10,12 @@ transfer="${CARGO_TARGET_DIR:-target}/release/transfer"
 runs=()
 while IFS= read -r run; do
     dir=$(dirname "$run")
-    [[ "$dir" == docs/results/textflix/full ]] && continue
+    [[ "$dir" == docs/results/textflix/full || "$dir" == docs/results/textflix/word-vectors ]] && continue
     [[ -f "$dir/results.json" ]] && runs+=("$dir")
 done < <(find docs/results/textflix -name run.json | sort)
 "$transfer" textflix report "${runs[@]}"
 "$transfer" textflix merge --spec textflix/merges/full.toml --out docs/results/textflix/full
+"$transfer" textflix merge --spec textflix/merges/word_vectors.toml --out docs/results/textflix/word-vectors
 # The merged table into the textflix README, between its markers.
 readme=docs/results/textflix/README.md
 awk -v table=docs/results/textflix/full/results.md '

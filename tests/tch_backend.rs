@@ -53,6 +53,21 @@ fn libtorch_trains_freezes_and_shares_weights_with_flex() {
             "{x:?} vs {y:?}"
         );
     }
+    // Explanations are the same on both backends.
+    let method = "integrated-gradients".parse().unwrap();
+    let texts = &texts[..2];
+    let a = pipeline.explain(texts, 1, &method).unwrap();
+    let b = on_flex.explain(texts, 1, &method).unwrap();
+    for (x, y) in a.iter().zip(&b) {
+        let largest = y.words.iter().map(|w| w.score.abs()).fold(0.0f32, f32::max);
+        assert!(largest > 0.0);
+        for (u, v) in x.words.iter().zip(&y.words) {
+            assert!(
+                (u.score - v.score).abs() <= 1e-3 * largest,
+                "{u:?} vs {v:?}"
+            );
+        }
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -27,6 +27,11 @@ try {
   if (sentiment.trim() !== "positive") await fail(`sentiment shown: ${sentiment}`);
   if (words < 5 || strong < 1) await fail(`highlighted words: ${words}, strongly positive: ${strong}`);
   if (shown.trim() !== review) await fail(`the highlighted text differs from the review: ${shown}`);
+  const method = (await page.textContent("#method")).trim();
+  if (!method) await fail("the page does not say how the words were scored");
+  const against = await page.locator("#highlighted span.neg").allTextContents();
+  const wrong = ["wonderful", "brilliant", "superb", "loved"].filter((w) => against.includes(w));
+  if (wrong.length) await fail(`clear praise shown as pushing towards negative (${method}): ${wrong}`);
 
   await page.fill("#review", "Dreadful, boring and painfully slow. The worst film I have seen this year.");
   await page.click("#post");
@@ -39,7 +44,7 @@ try {
   await page.click("#analyse");
   await page.waitForFunction(() => document.querySelector("#sentiment").textContent.trim() === "positive");
   await page.screenshot({ path: screenshot, fullPage: true });
-  console.log(JSON.stringify({ ok: true, movies, sentiment: sentiment.trim(), highlighted_words: words, strongly_positive_words: strong, screenshot }));
+  console.log(JSON.stringify({ ok: true, movies, sentiment: sentiment.trim(), method, highlighted_words: words, strongly_positive_words: strong, screenshot }));
 } catch (e) {
   await fail(e.message);
 }

@@ -34,7 +34,8 @@ for _ in $(seq 600); do grep -q "listening on" "$work/app.log" 2>/dev/null && br
 url="$(grep -o 'http://[0-9.:]*' "$work/app.log" | head -1)"
 [ -n "$url" ] || { cat "$work/app.log"; exit 1; }
 
-node web-tests/app.mjs "$url" "$screenshot"
+node web-tests/app.mjs "$url" "$screenshot" | tee "$work/browser.json"
+method="$(grep -o '"method":"[^"]*"' "$work/browser.json" | cut -d'"' -f4)"
 
 # Bad input: a 4xx with a message, and the server keeps serving.
 check() { # expected-status curl-args...
@@ -71,5 +72,5 @@ if [ -z "$results" ]; then
   "$target/release/examples/load_test" --url "$url" --clients 200 --requests 5
 else
   "$target/release/examples/load_test" --url "$url" --clients 200 --requests 5 --json "$work/load.json"
-  python3 scripts/results/textflix_app.py --record "$work/load.json" --model "${1:-}" --results "$results"
+  python3 scripts/results/textflix_app.py --record "$work/load.json" --model "${1:-}" --method "$method" --results "$results"
 fi

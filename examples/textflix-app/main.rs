@@ -17,10 +17,11 @@ use std::sync::Arc;
 
 use burn::prelude::Device;
 use clap::Parser;
-use model::{AppPipeline, Model, StarScale, analyse};
+use model::{AppPipeline, Model, StarScale, positive_probabilities};
 use store::{NewReview, Store};
 use tiny_http::{Header, Method, Request, Response, Server};
 use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts};
+use transfer_nlp::pipeline::explain::{IntegratedGradientsConfig, Method as Explainer};
 use transfer_nlp::pipeline::runtime::device::parse_device;
 
 #[derive(Parser)]
@@ -49,6 +50,13 @@ struct Args {
     /// HTTP worker threads.
     #[arg(long, default_value_t = 16)]
     threads: usize,
+    /// How the highlighted words are scored: integrated-gradients, occlusion or
+    /// gradient-x-input (docs/results/explanations.md compares them).
+    #[arg(long, default_value = "integrated-gradients")]
+    explain: Explainer,
+    /// Integrated gradients' points on the path.
+    #[arg(long, default_value_t = 20)]
+    ig_steps: usize,
 }
 
 /// A corpus review: movie, text and its star rating when known.
@@ -68,7 +76,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let stars = StarScale::fit(&store.rated()?);
     store.rescale(stars.intercept, stars.slope)?;
-    let model = Model::start(pipeline, stars, args.batch_size);
+    let method = match args.explain {
+        Explainer::IntegratedGradients(config) => {
+            Explainer::IntegratedGradients(IntegratedGradientsConfig {
+                steps: args.ig_steps,
+                batch_size: args.ig_steps,
+                ..config
+            })
+        }
+        method => method,
+    };
+    println!("explaining with {method}");
+    let model = Model::start(pipeline, stars, args.batch_size, method);
     let server = Arc::new(
         Server::http(("127.0.0.1", args.port)).map_err(|e| format!("cannot listen: {e}"))?,
     );
@@ -143,17 +162,17 @@ fn fill_corpus(
     let bar = transfer_nlp::pipeline::runtime::progress::bar(rows.len() as u64, true, "corpus");
     for chunk in rows.chunks(64) {
         let texts: Vec<String> = chunk.iter().map(|r| r.1.clone()).collect();
-        let analyses = analyse(pipeline, &texts, stars)?;
+        let probabilities = positive_probabilities(pipeline, &texts)?;
         let reviews: Vec<NewReview> = chunk
             .iter()
-            .zip(&analyses)
-            .map(|((movie, text, rating), a)| NewReview {
+            .zip(probabilities)
+            .map(|((movie, text, rating), probability)| NewReview {
                 movie,
                 text,
                 source,
                 stars: *rating,
-                probability: a.positive_probability,
-                predicted_stars: a.predicted_stars,
+                probability,
+                predicted_stars: stars.stars(probability),
             })
             .collect();
         store.insert_all(&reviews)?;

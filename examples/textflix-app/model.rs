@@ -7,6 +7,7 @@ use serde::Serialize;
 use transfer_nlp::TransferPipeline;
 use transfer_nlp::contextual::AnyContextual;
 use transfer_nlp::embedder::AnyEmbedder;
+use transfer_nlp::pipeline::explain::Method;
 use transfer_nlp::predictor::AnyPredictor;
 use transfer_nlp::tokenizer::AnyTokenizer;
 
@@ -30,6 +31,8 @@ pub struct Analysis {
     pub positive_probability: f32,
     pub predicted_stars: f32,
     pub words: Vec<Word>,
+    /// How the words were scored, e.g. `integrated-gradients (20 steps)`.
+    pub method: String,
 }
 
 /// Maps the probability of "positive" to IMDB's 1–10 stars: a least-squares line fitted on
@@ -99,22 +102,37 @@ pub fn positive_class(pipeline: &AppPipeline) -> usize {
         .unwrap_or(1)
 }
 
-/// Predictions and attributions for a batch of texts.
+/// The probability of "positive" for each text, without explanations.
+pub fn positive_probabilities(
+    pipeline: &AppPipeline,
+    texts: &[String],
+) -> Result<Vec<f32>, String> {
+    let positive = positive_class(pipeline);
+    Ok(pipeline
+        .predict(texts)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|p| p.as_class().map_or(0.0, |c| c.probabilities[positive]))
+        .collect())
+}
+
+/// Predictions and word scores (towards "positive", by `method`) for a batch of texts.
 pub fn analyse(
     pipeline: &AppPipeline,
     texts: &[String],
     stars: StarScale,
+    method: &Method,
 ) -> Result<Vec<Analysis>, String> {
     let positive = positive_class(pipeline);
-    // One forward and backward pass gives both the probabilities and the attributions.
-    let attributions = pipeline
-        .attribute(texts, positive)
+    // The probabilities come from the explained forward pass.
+    let explanations = pipeline
+        .explain(texts, positive, method)
         .map_err(|e| e.to_string())?;
-    Ok(attributions
+    Ok(explanations
         .into_iter()
         .zip(texts)
-        .map(|(attribution, text)| {
-            let probabilities = &attribution.probabilities;
+        .map(|(explanation, text)| {
+            let probabilities = &explanation.probabilities;
             let predicted = (0..probabilities.len())
                 .max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b]))
                 .unwrap_or(positive);
@@ -128,16 +146,17 @@ pub fn analyse(
                 probability: probabilities.get(predicted).copied().unwrap_or(0.0),
                 positive_probability,
                 predicted_stars: stars.stars(positive_probability),
-                words: attribution
-                    .tokens
+                words: explanation
+                    .words
                     .into_iter()
-                    .map(|t| Word {
-                        start: t.start,
-                        end: t.end,
-                        text: text[t.start..t.end].to_string(),
-                        score: t.score,
+                    .map(|w| Word {
+                        start: w.start,
+                        end: w.end,
+                        text: text[w.start..w.end].to_string(),
+                        score: w.score,
                     })
                     .collect(),
+                method: method.to_string(),
             }
         })
         .collect())
@@ -145,9 +164,14 @@ pub fn analyse(
 
 impl Model {
     /// Starts the model thread; it batches up to `batch_size` waiting requests.
-    pub fn start(pipeline: AppPipeline, stars: StarScale, batch_size: usize) -> Self {
+    pub fn start(
+        pipeline: AppPipeline,
+        stars: StarScale,
+        batch_size: usize,
+        method: Method,
+    ) -> Self {
         let (jobs, queue) = channel::<Job>();
-        std::thread::spawn(move || serve(pipeline, stars, batch_size, queue));
+        std::thread::spawn(move || serve(pipeline, stars, batch_size, method, queue));
         Self { jobs }
     }
 
@@ -162,7 +186,13 @@ impl Model {
     }
 }
 
-fn serve(pipeline: AppPipeline, stars: StarScale, batch_size: usize, queue: Receiver<Job>) {
+fn serve(
+    pipeline: AppPipeline,
+    stars: StarScale,
+    batch_size: usize,
+    method: Method,
+    queue: Receiver<Job>,
+) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < batch_size {
@@ -172,7 +202,7 @@ fn serve(pipeline: AppPipeline, stars: StarScale, batch_size: usize, queue: Rece
             }
         }
         let texts: Vec<String> = batch.iter().map(|j| j.text.clone()).collect();
-        match analyse(&pipeline, &texts, stars) {
+        match analyse(&pipeline, &texts, stars, &method) {
             Ok(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
                     let _ = job.reply.send(Ok(result));

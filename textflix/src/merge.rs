@@ -165,7 +165,7 @@ fn precision(model: &str, run: &serde_json::Value) -> String {
             .as_str()
             .unwrap_or("f32")
             .to_string(),
-        "ulmfit" => "f32".into(),
+        "ulmfit" | "bilstm" => "f32".into(),
         _ => "f64".into(),
     }
 }
@@ -185,8 +185,12 @@ fn truncation(model: &str, run: &serde_json::Value) -> String {
             }
         }
         "ulmfit" => format!(
-            "first {} words",
+            "last {} words",
             run["ulmfit"]["max_length"].as_u64().unwrap_or(0)
+        ),
+        "bilstm" => format!(
+            "first {} words",
+            run["bilstm"]["max_length"].as_u64().unwrap_or(0)
         ),
         _ => "none (whole review)".into(),
     }
