@@ -5,8 +5,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use transfer_contextual::ContextualEmbedder;
 use transfer_embedder::TokenEmbedder;
-use transfer_predictor::{Predictor, Task};
-use transfer_tokenizer::Tokenizer;
+use transfer_predictor::Predictor;
+use transfer_tokenizer::{Encoding, SpecialTokens, Tokenizer};
 
 use crate::data::check_texts;
 use crate::error::{Result, TransferError};
@@ -58,15 +58,7 @@ where
         class: usize,
     ) -> Result<Vec<Attribution>> {
         check_texts("texts", texts)?;
-        match self.task() {
-            Task::Classification { num_classes } if class < num_classes => {}
-            task => {
-                return Err(TransferError::InvalidConfig {
-                    field: "class",
-                    message: format!("class {class} cannot be explained for a {task:?} pipeline"),
-                });
-            }
-        }
+        super::check_class(self.task(), class)?;
         let mut encodings = Vec::with_capacity(texts.len());
         for text in texts {
             encodings.push(self.tokenizer.encode(text.as_ref(), &self.policy)?.0);
@@ -108,19 +100,25 @@ where
             .map(|(row, encoding)| Attribution {
                 class,
                 probabilities: probabilities[row].clone(),
-                tokens: encoding
-                    .ids
-                    .iter()
-                    .zip(&encoding.offsets)
-                    .enumerate()
-                    .filter(|(_, (id, (s, e)))| !(special.contains(**id) && s == e))
-                    .map(|(pos, (_, &(start, end)))| TokenAttribution {
-                        start,
-                        end,
-                        score: scores[row * seq + pos],
-                    })
-                    .collect(),
+                tokens: token_scores(encoding, &scores[row * seq..(row + 1) * seq], special),
             })
             .collect())
     }
+}
+
+/// Each token of `encoding` with its score (`scores[position]`), leaving out the special
+/// tokens the tokenizer added (no text under them).
+pub(super) fn token_scores(
+    encoding: &Encoding,
+    scores: &[f32],
+    special: SpecialTokens,
+) -> Vec<TokenAttribution> {
+    encoding
+        .ids
+        .iter()
+        .zip(&encoding.offsets)
+        .zip(scores)
+        .filter(|((id, (s, e)), _)| !(special.contains(**id) && s == e))
+        .map(|((_, &(start, end)), &score)| TokenAttribution { start, end, score })
+        .collect()
 }

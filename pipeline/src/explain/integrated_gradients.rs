@@ -10,7 +10,8 @@ use transfer_embedder::TokenEmbedder;
 use transfer_predictor::Predictor;
 use transfer_tokenizer::Tokenizer;
 
-use super::{Explanation, TokenAttribution, merge_into_words};
+use super::gradient_input::token_scores;
+use super::{Explanation, merge_into_words};
 use crate::error::{Result, TransferError};
 use crate::pipeline::{Batch, TransferPipeline, rows_of};
 
@@ -227,14 +228,7 @@ where
             .try_to_vec::<f32>()
             .unwrap_or_default();
         let ends = rows_of(probability(Tensor::cat(vec![input, baseline], 0)).inner());
-        let tokens: Vec<TokenAttribution> = encoding
-            .ids
-            .iter()
-            .zip(&encoding.offsets)
-            .zip(&scores)
-            .filter(|((id, (s, e)), _)| !(special.contains(**id) && s == e))
-            .map(|((_, &(start, end)), &score)| TokenAttribution { start, end, score })
-            .collect();
+        let tokens = token_scores(&encoding, &scores, special);
         let total: f32 = scores.iter().sum();
         Ok(Explanation {
             class,
