@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     BagOfEmbeddings, BagOfEmbeddingsConfig, BertEncoder, BertEncoderConfig, ContextualEmbedder,
-    ContextualError, Gpt2Decoder, Gpt2DecoderConfig, Lstm, LstmConfig, ModernBertEncoder,
-    ModernBertEncoderConfig,
+    ContextualError, DebertaV2Encoder, DebertaV2EncoderConfig, Gpt2Decoder, Gpt2DecoderConfig,
+    Lstm, LstmConfig, ModernBertEncoder, ModernBertEncoderConfig,
 };
 
 /// Any contextual embedder of this crate, chosen at run time (the `transfer` CLI uses it).
@@ -18,6 +18,7 @@ pub enum AnyContextual {
     Bert(BertEncoder),
     ModernBert(ModernBertEncoder),
     Gpt2(Gpt2Decoder),
+    DebertaV2(DebertaV2Encoder),
 }
 
 /// The config of an [`AnyContextual`], tagged with its `kind`.
@@ -29,6 +30,7 @@ pub enum AnyContextualConfig {
     Bert(BertEncoderConfig),
     ModernBert(ModernBertEncoderConfig),
     Gpt2(Gpt2DecoderConfig),
+    DebertaV2(DebertaV2EncoderConfig),
 }
 
 impl From<BagOfEmbeddings> for AnyContextual {
@@ -61,6 +63,12 @@ impl From<Gpt2Decoder> for AnyContextual {
     }
 }
 
+impl From<DebertaV2Encoder> for AnyContextual {
+    fn from(c: DebertaV2Encoder) -> Self {
+        Self::DebertaV2(c)
+    }
+}
+
 impl ContextualEmbedder for AnyContextual {
     type Config = AnyContextualConfig;
 
@@ -71,6 +79,7 @@ impl ContextualEmbedder for AnyContextual {
             Self::Bert(c) => c.forward(embedded, mask),
             Self::ModernBert(c) => c.forward(embedded, mask),
             Self::Gpt2(c) => c.forward(embedded, mask),
+            Self::DebertaV2(c) => c.forward(embedded, mask),
         }
     }
 
@@ -86,6 +95,7 @@ impl ContextualEmbedder for AnyContextual {
             Self::Bert(c) => c.forward_known_padding(embedded, mask, padded),
             Self::ModernBert(c) => c.forward_known_padding(embedded, mask, padded),
             Self::Gpt2(c) => c.forward_known_padding(embedded, mask, padded),
+            Self::DebertaV2(c) => c.forward_known_padding(embedded, mask, padded),
         }
     }
 
@@ -96,6 +106,7 @@ impl ContextualEmbedder for AnyContextual {
             Self::Bert(c) => c.input_dim(),
             Self::ModernBert(c) => c.input_dim(),
             Self::Gpt2(c) => c.input_dim(),
+            Self::DebertaV2(c) => c.input_dim(),
         }
     }
 
@@ -106,6 +117,7 @@ impl ContextualEmbedder for AnyContextual {
             Self::Bert(c) => c.output_dim(),
             Self::ModernBert(c) => c.output_dim(),
             Self::Gpt2(c) => c.output_dim(),
+            Self::DebertaV2(c) => c.output_dim(),
         }
     }
 
@@ -116,6 +128,7 @@ impl ContextualEmbedder for AnyContextual {
             Self::Bert(c) => AnyContextualConfig::Bert(c.config()),
             Self::ModernBert(c) => AnyContextualConfig::ModernBert(c.config()),
             Self::Gpt2(c) => AnyContextualConfig::Gpt2(c.config()),
+            Self::DebertaV2(c) => AnyContextualConfig::DebertaV2(c.config()),
         }
     }
 
@@ -128,6 +141,9 @@ impl ContextualEmbedder for AnyContextual {
                 Self::ModernBert(ModernBertEncoder::from_config(c, device)?)
             }
             AnyContextualConfig::Gpt2(c) => Self::Gpt2(Gpt2Decoder::from_config(c, device)?),
+            AnyContextualConfig::DebertaV2(c) => {
+                Self::DebertaV2(DebertaV2Encoder::from_config(c, device)?)
+            }
         })
     }
 }

@@ -10,6 +10,8 @@
 //! - [`ModernBertEncoder`]: ModernBERT's pre-LayerNorm layers (rotary positions, GeGLU,
 //!   alternating global and local attention).
 //! - [`Gpt2Decoder`]: GPT-2's causal blocks (pool its states with the last token).
+//! - [`DebertaV2Encoder`]: DeBERTa-v2/v3's layers with disentangled attention over
+//!   log-bucketed relative positions.
 //! - [`Lstm`]: stacked uni- or bidirectional LSTM with dropout between layers; the backward
 //!   direction reads each sequence from its last real token, so padding never leaks in.
 //!
@@ -31,6 +33,7 @@
 mod any;
 mod bag;
 mod bert;
+mod deberta;
 mod error;
 mod gpt2;
 mod heads;
@@ -46,6 +49,10 @@ pub use bag::{BagOfEmbeddings, BagOfEmbeddingsConfig};
 pub use bert::{
     BertAttention, BertEncoder, BertEncoderConfig, BertIntermediate, BertLayer, BertResidualOutput,
     BertSelfAttention, HiddenAct, Precision,
+};
+pub use deberta::{
+    DebertaV2Attention, DebertaV2Encoder, DebertaV2EncoderConfig, DebertaV2Intermediate,
+    DebertaV2Layer, DebertaV2ResidualOutput, DisentangledSelfAttention, log_bucket,
 };
 pub use error::ContextualError;
 pub use gpt2::{Gpt2Attention, Gpt2Block, Gpt2Decoder, Gpt2DecoderConfig, Gpt2Mlp};

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bert::hands_torch_an_allow_mask;
 use crate::error::check;
-use crate::heads::{masked_attention, merge_heads, padded_keys, position_mask, split_heads};
+use crate::heads::{merge_heads, padded_keys, position_mask, split_heads};
 use crate::{ContextualEmbedder, ContextualError, HiddenAct};
 use transfer_kernels as fused;
 
@@ -142,38 +142,40 @@ pub struct ModernBertEncoder {
     local_attention: usize,
 }
 
-/// Rotary position tables `cos`, `sin` (`[1, 1, seq, head_dim]`) for base `theta`, as
-/// transformers computes them: each frequency used for both halves of a head.
+/// Rotary position tables `cos` and `±sin` (`[1, 1, seq, head_dim]`) for base `theta`, as
+/// transformers computes them: each frequency used for both halves of a head; the sine
+/// negated in the first half, where `rotate_half` puts the negated second half of `x`.
 fn rotary_tables(seq: usize, head_dim: usize, theta: f64, device: &Device) -> [Tensor<4>; 2] {
     let half = head_dim / 2;
     let inv_freq: Vec<f32> = (0..half)
         .map(|k| (1.0 / theta.powf(2.0 * k as f64 / head_dim as f64)) as f32)
         .collect();
-    let angles: Vec<f32> = (0..seq)
-        .flat_map(|p| (0..head_dim).map(move |d| (p, d)))
-        .map(|(p, d)| p as f32 * inv_freq[d % half])
-        .collect();
-    let table = |f: fn(f32) -> f32| {
-        let values = angles.iter().map(|&a| f(a)).collect::<Vec<_>>();
+    let table = |f: &dyn Fn(f32, usize) -> f32| {
+        let values: Vec<f32> = (0..seq)
+            .flat_map(|p| (0..head_dim).map(move |d| (p, d)))
+            .map(|(p, d)| f(p as f32 * inv_freq[d % half], d))
+            .collect();
         Tensor::<2>::from_data(TensorData::new(values, [seq, head_dim]), device)
             .reshape([1, 1, seq, head_dim])
     };
-    [table(f32::cos), table(f32::sin)]
+    let signed_sin = |a: f32, d: usize| if d < half { -a.sin() } else { a.sin() };
+    [table(&|a, _| a.cos()), table(&signed_sin)]
 }
 
-/// `x · cos + rotate_half(x) · sin`, `rotate_half` = the halves swapped, the second negated.
-fn rotate(x: Tensor<4>, [cos, sin]: &[Tensor<4>; 2]) -> Tensor<4> {
+/// `x · cos + rotate_half(x) · sin`, `rotate_half` = the halves swapped, the second negated
+/// (the sign is in the table).
+fn rotate(x: Tensor<4>, [cos, signed_sin]: &[Tensor<4>; 2]) -> Tensor<4> {
     let [batch, heads, seq, dim] = x.dims();
     let half = dim / 2;
-    let turned = Tensor::cat(
+    let swapped = Tensor::cat(
         vec![
-            x.clone().narrow(3, half, half).neg(),
+            x.clone().narrow(3, half, half),
             x.clone().narrow(3, 0, half),
         ],
         3,
     );
     let shape = [batch, heads, seq, dim];
-    x * cos.clone().expand(shape) + turned * sin.clone().expand(shape)
+    x * cos.clone().expand(shape) + swapped * signed_sin.clone().expand(shape)
 }
 
 /// What every layer of one forward pass needs besides its weights.
@@ -182,7 +184,8 @@ struct Pass {
     local_rope: [Tensor<4>; 2],
     /// `[batch, 1, 1, seq]`: the padded keys.
     padded: Option<Tensor<4, Bool>>,
-    /// `[batch, 1, seq, seq]`: padded keys and keys outside the window.
+    /// `[batch, 1, seq, seq]`: keys outside the window, and padded keys other than the
+    /// query's own.
     outside_window: Tensor<4, Bool>,
     libtorch_allow_mask: bool,
     act: HiddenAct,
@@ -204,17 +207,12 @@ impl ModernBertAttention {
             &pass.global_rope
         };
         let (query, key, value) = (rotate(part(0), rope), rotate(part(1), rope), part(2));
-        let context = if local {
-            masked_attention(query, key, value, Some(pass.outside_window.clone()), None)
+        let masked = if local {
+            Some(pass.outside_window.clone())
         } else {
-            fused::attention(
-                query,
-                key,
-                value,
-                pass.padded.clone(),
-                pass.libtorch_allow_mask,
-            )
+            pass.padded.clone()
         };
+        let context = fused::attention(query, key, value, masked, pass.libtorch_allow_mask);
         self.drop.forward(self.wo.forward(merge_heads(context)))
     }
 }
@@ -260,6 +258,8 @@ impl ContextualEmbedder for ModernBertEncoder {
         let head_dim = hidden / self.layers[0].attn.num_heads;
         let reach = self.local_attention / 2;
         let window = position_mask(seq, &device, |q, k| q.abs_diff(k) > reach);
+        // Each query keeps its own position, so that no row of a padded text is all masked.
+        let itself = position_mask(seq, &device, |q, k| q == k);
         let padded_keys = padded_keys(mask);
         let pass = Pass {
             global_rope: rotary_tables(seq, head_dim, self.global_rope_theta, &device),
@@ -267,6 +267,7 @@ impl ContextualEmbedder for ModernBertEncoder {
             outside_window: padded_keys
                 .clone()
                 .expand([batch, 1, seq, seq])
+                .bool_and(itself.bool_not().expand([batch, 1, seq, seq]))
                 .bool_or(window.expand([batch, 1, seq, seq])),
             padded: padded.then_some(padded_keys),
             libtorch_allow_mask: hands_torch_an_allow_mask(&device),

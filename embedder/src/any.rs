@@ -3,9 +3,9 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BertEmbeddings, BertEmbeddingsConfig, EmbedderError, Gpt2Embeddings, Gpt2EmbeddingsConfig,
-    LearnedEmbedding, LearnedEmbeddingConfig, ModernBertEmbeddings, ModernBertEmbeddingsConfig,
-    TokenEmbedder,
+    BertEmbeddings, BertEmbeddingsConfig, DebertaV2Embeddings, DebertaV2EmbeddingsConfig,
+    EmbedderError, Gpt2Embeddings, Gpt2EmbeddingsConfig, LearnedEmbedding, LearnedEmbeddingConfig,
+    ModernBertEmbeddings, ModernBertEmbeddingsConfig, TokenEmbedder,
 };
 
 /// Any token embedder of this crate, chosen at run time (the `transfer` CLI uses it).
@@ -17,6 +17,7 @@ pub enum AnyEmbedder {
     Bert(BertEmbeddings),
     ModernBert(ModernBertEmbeddings),
     Gpt2(Gpt2Embeddings),
+    DebertaV2(DebertaV2Embeddings),
 }
 
 /// The config of an [`AnyEmbedder`], tagged with its `kind`.
@@ -27,6 +28,7 @@ pub enum AnyEmbedderConfig {
     Bert(BertEmbeddingsConfig),
     ModernBert(ModernBertEmbeddingsConfig),
     Gpt2(Gpt2EmbeddingsConfig),
+    DebertaV2(DebertaV2EmbeddingsConfig),
 }
 
 impl From<LearnedEmbedding> for AnyEmbedder {
@@ -53,6 +55,12 @@ impl From<Gpt2Embeddings> for AnyEmbedder {
     }
 }
 
+impl From<DebertaV2Embeddings> for AnyEmbedder {
+    fn from(e: DebertaV2Embeddings) -> Self {
+        Self::DebertaV2(e)
+    }
+}
+
 impl TokenEmbedder for AnyEmbedder {
     type Config = AnyEmbedderConfig;
 
@@ -62,6 +70,7 @@ impl TokenEmbedder for AnyEmbedder {
             Self::Bert(e) => e.forward(ids),
             Self::ModernBert(e) => e.forward(ids),
             Self::Gpt2(e) => e.forward(ids),
+            Self::DebertaV2(e) => e.forward(ids),
         }
     }
 
@@ -71,6 +80,7 @@ impl TokenEmbedder for AnyEmbedder {
             Self::Bert(e) => e.dim(),
             Self::ModernBert(e) => e.dim(),
             Self::Gpt2(e) => e.dim(),
+            Self::DebertaV2(e) => e.dim(),
         }
     }
 
@@ -80,6 +90,7 @@ impl TokenEmbedder for AnyEmbedder {
             Self::Bert(e) => e.vocab_size(),
             Self::ModernBert(e) => e.vocab_size(),
             Self::Gpt2(e) => e.vocab_size(),
+            Self::DebertaV2(e) => e.vocab_size(),
         }
     }
 
@@ -89,6 +100,7 @@ impl TokenEmbedder for AnyEmbedder {
             Self::Bert(e) => e.max_sequence_length(),
             Self::ModernBert(e) => e.max_sequence_length(),
             Self::Gpt2(e) => e.max_sequence_length(),
+            Self::DebertaV2(e) => e.max_sequence_length(),
         }
     }
 
@@ -98,6 +110,7 @@ impl TokenEmbedder for AnyEmbedder {
             Self::Bert(e) => AnyEmbedderConfig::Bert(e.config()),
             Self::ModernBert(e) => AnyEmbedderConfig::ModernBert(e.config()),
             Self::Gpt2(e) => AnyEmbedderConfig::Gpt2(e.config()),
+            Self::DebertaV2(e) => AnyEmbedderConfig::DebertaV2(e.config()),
         }
     }
 
@@ -111,6 +124,9 @@ impl TokenEmbedder for AnyEmbedder {
                 Self::ModernBert(ModernBertEmbeddings::from_config(c, device)?)
             }
             AnyEmbedderConfig::Gpt2(c) => Self::Gpt2(Gpt2Embeddings::from_config(c, device)?),
+            AnyEmbedderConfig::DebertaV2(c) => {
+                Self::DebertaV2(DebertaV2Embeddings::from_config(c, device)?)
+            }
         })
     }
 }

@@ -8,6 +8,8 @@
 //!   RoBERTa's, XLM-R's, DistilBERT's, ELECTRA's and MPNet's, as settings of its config).
 //! - [`ModernBertEmbeddings`]: ModernBERT's token table and LayerNorm (positions are rotary).
 //! - [`Gpt2Embeddings`]: GPT-2's token and position tables.
+//! - [`DebertaV2Embeddings`]: DeBERTa-v2/v3's token table and LayerNorm (positions are
+//!   relative, inside attention).
 //!
 //! ```
 //! use burn::prelude::*;
@@ -22,6 +24,7 @@
 
 mod any;
 mod bert;
+mod deberta;
 mod error;
 mod gpt2;
 mod learned;
@@ -34,6 +37,7 @@ use serde::{Serialize, de::DeserializeOwned};
 
 pub use any::{AnyEmbedder, AnyEmbedderConfig};
 pub use bert::{BertEmbeddings, BertEmbeddingsConfig};
+pub use deberta::{DebertaV2Embeddings, DebertaV2EmbeddingsConfig};
 pub use error::EmbedderError;
 pub use gpt2::{Gpt2Embeddings, Gpt2EmbeddingsConfig};
 pub use learned::{LearnedEmbedding, LearnedEmbeddingConfig};

@@ -17,8 +17,8 @@ Writes tests/data/families/<family>/:
                                              last_hidden_state (f32 [B,S,H]) for 4 texts,
                                              right-padded, max_length 64
   reference.json                             texts, versions, seed, tensor names and shapes
-  train_step.safetensors (roberta, mpnet)    head_weight [H,2], labels [B], loss [1] and
-                                             grad.<parameter name> for every parameter
+  train_step.safetensors                     head_weight [H,2], labels [B], loss [1] and
+   (roberta, mpnet, deberta-v2, modernbert)  grad.<parameter name> for every parameter
 and tests/data/families/README.md. Then reloads every directory with AutoTokenizer /
 AutoModel and prints a table of the differences.
 """
@@ -359,7 +359,7 @@ FAMILIES = {
     "gpt2": ("gpt2", family_gpt2),
     "deberta-v2": ("deberta-v2", family_deberta_v2),
 }
-TRAIN_STEP = {"roberta", "mpnet"}
+TRAIN_STEP = {"roberta", "mpnet", "deberta-v2", "modernbert"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -529,11 +529,20 @@ def write_readme(records):
         "the real (mask 1) positions.",
         "- `reference.json`: texts, versions, seed, sequence lengths, the perturbed parameters, "
         "and under `weights` every tensor name of `model.safetensors` with its shape.",
-        "- `train_step.safetensors` (roberta, mpnet only): `head_weight` [H, 2], `labels` [4], "
+        "- `train_step.safetensors` (roberta, mpnet, deberta-v2, modernbert only): `head_weight` [H, 2], `labels` [4], "
         "`loss` [1] = cross_entropy(mean_pool(last_hidden_state over attention_mask) @ "
         "head_weight, labels), and `grad.<name>` for every parameter, named as in the base "
         "model's `named_parameters()` (the same names as the keys of `model.safetensors`); the "
         "pooler gets no gradient and is stored as zeros (listed in reference.json).",
+        "",
+        "- `gpt2/lm_reference.safetensors`, `gpt2/lm_reference.json`: what transformers'",
+        "  `GPT2LMHeadModel` (head tied to `wte`) computes on the same batch — the scores at each "
+        "text's",
+        "  last token, every next token's log-probability, the loss with `labels = input_ids` "
+        "(padding",
+        "  ignored), every parameter's gradient of it, and 12 greedily generated tokens after",
+        "  \"This movie was\" — written by `~/.venvs/torch/bin/python "
+        "scripts/golden/make_gpt2_lm_reference.py`.",
         "",
         "| family | model_type | class | layers | vocab | tokens per text |",
         "|---|---|---|---|---|---|",

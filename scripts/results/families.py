@@ -32,7 +32,8 @@ MD = "docs/results/families.md"
 COMMAND = "python3 scripts/results/families.py"
 PYTHON = "~/.venvs/torch/bin/python"
 CHECKER = "scripts/check_family_exports.py"
-TINY = ["bert", "roberta", "xlm-roberta", "distilbert", "electra", "mpnet", "modernbert", "gpt2"]
+TINY = ["bert", "roberta", "xlm-roberta", "distilbert", "electra", "mpnet", "modernbert", "gpt2",
+        "deberta-v2"]
 MODELS = os.environ.get("TRANSFER_MODELS", os.path.expanduser("~/.cache/transfer-models"))
 REAL = ("all-mpnet-base-v2", os.path.join(MODELS, "all-mpnet-base-v2"),
         "tests/data/all-mpnet-base-v2-golden")

@@ -2,9 +2,9 @@
 //! pipeline is built and trained, so that the self-training and ensemble recipes are written
 //! once for both.
 
-use transfer_nlp::contextual::{BertEncoder, Lstm};
-use transfer_nlp::embedder::{BertEmbeddings, LearnedEmbedding};
-use transfer_nlp::pipeline::io::hf::PretrainedEncoder;
+use transfer_nlp::contextual::{AnyContextual, Lstm, Precision};
+use transfer_nlp::embedder::{AnyEmbedder, LearnedEmbedding};
+use transfer_nlp::pipeline::io::hf::{PretrainedEncoder, PretrainedModel};
 use transfer_nlp::predictor::{PooledClassifier, PooledClassifierConfig, Pooling};
 use transfer_nlp::tokenizer::{EncodePolicy, HfTokenizer, Truncation, WordLevelTokenizer};
 use transfer_nlp::{
@@ -56,8 +56,8 @@ pub struct Bert;
 
 impl Network for Bert {
     type Tokenizer = HfTokenizer;
-    type Embedder = BertEmbeddings;
-    type Contextual = BertEncoder;
+    type Embedder = AnyEmbedder;
+    type Contextual = AnyContextual;
     type Predictor = PooledClassifier;
 
     fn name(&self) -> &'static str {
@@ -133,18 +133,39 @@ impl Network for Ulmfit {
 }
 
 impl Context<'_> {
-    /// The pretrained (or domain-adapted) MiniLM with a fresh mean-pooled linear head.
+    /// The pretrained (or domain-adapted) encoder of `bert.model_dir`, any supported family,
+    /// with a fresh linear head on its own pooling (the mean; GPT-2's last token).
     pub fn bert_pipeline(&self, adapted: bool) -> Result<BertPipeline, TransferError> {
         let s = &self.config.bert;
-        let mut bert = PretrainedEncoder::load(s.model_source(), &self.device)?;
-        if adapted {
+        let model = if adapted {
             let mlm = self.adapted_bert()?;
+            let mut bert = PretrainedEncoder::load(s.model_source(), &self.device)?;
             bert.embeddings = mlm.embeddings.clone();
             bert.encoder = mlm.encoder.clone();
-        }
+            PretrainedModel::from(bert)
+        } else {
+            PretrainedModel::load(s.model_source(), &self.device)?
+        };
+        let pooling = model.pooling();
+        let encoder = match model.encoder {
+            AnyContextual::Bert(encoder) => {
+                AnyContextual::Bert(encoder.with_precision(s.precision))
+            }
+            _ if s.precision != Precision::F32 => {
+                return Err(TransferError::InvalidConfig {
+                    field: "bert.precision",
+                    message: format!(
+                        "mixed precision runs BERT-layout encoders only; {} is {}",
+                        s.model_dir.display(),
+                        model.family.model_type()
+                    ),
+                });
+            }
+            other => other,
+        };
         let head = PooledClassifier::from_config(
-            &PooledClassifierConfig::new(bert.encoder.output_dim(), 2)
-                .with_pooling(Pooling::Mean)
+            &PooledClassifierConfig::new(encoder.output_dim(), 2)
+                .with_pooling(pooling)
                 .with_dropout(0.1),
             &self.device,
         )?;
@@ -156,9 +177,9 @@ impl Context<'_> {
             Truncation::KeepStart
         };
         Ok(TransferPipeline::new(
-            bert.tokenizer,
-            bert.embeddings,
-            bert.encoder.with_precision(s.precision),
+            model.tokenizer,
+            model.embeddings,
+            encoder,
             head,
             &self.device,
         )?
@@ -244,9 +265,8 @@ impl Context<'_> {
     }
 }
 
-/// MiniLM under a mean-pooled linear head.
-pub type BertPipeline =
-    TransferPipeline<HfTokenizer, BertEmbeddings, BertEncoder, PooledClassifier>;
+/// A pretrained transformer (MiniLM by default) under a pooled linear head.
+pub type BertPipeline = TransferPipeline<HfTokenizer, AnyEmbedder, AnyContextual, PooledClassifier>;
 
 /// ULMFiT's classifier: the language model's embedder and LSTM under a pooled head.
 pub type UlmfitPipeline =

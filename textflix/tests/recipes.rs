@@ -5,10 +5,11 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
 use common::assets;
+use transfer_nlp::contextual::AnyContextual;
 use transfer_nlp::embedder::WordVectors;
 use transfer_nlp::pipeline::data::rng::SplitMix64;
 use transfer_nlp::{Example, Stage, Tokenizer};
@@ -199,5 +200,50 @@ fn the_bilstm_keeps_every_word_of_the_vectors_and_freezes_them_or_tunes_them() {
                 "a tuned vector stayed or broke: {moved:?}"
             );
         }
+    }
+}
+
+/// The `bert` recipe takes any supported family as `bert.model_dir`: the tiny DeBERTa-v2 and
+/// GPT-2 checkpoints transformers made run a cell (GPT-2 pooled by its last token); mixed
+/// precision, BERT-layout only, is an error naming the family.
+#[test]
+fn the_bert_recipe_takes_an_encoder_of_any_family() {
+    let families = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/families");
+    let sample = reviews(24, 1);
+    let test = reviews(40, 2);
+    let unlabelled: Vec<String> = Vec::new();
+    let bert: Model = "bert".parse().unwrap();
+    for family in ["deberta-v2", "gpt2"] {
+        let mut config = toy_config();
+        config.bert.model_dir = families.join(family);
+        config.bert.learning_rate = 1e-3;
+        let out = out_dir();
+        let data = || StudyData {
+            train: &sample,
+            test: &test,
+            unlabelled: &unlabelled,
+        };
+        let ctx = Context::new(&config, data(), Device::flex(), out.clone(), false);
+        let score = bert.recipe().run_cell(&ctx, &sample, 0).unwrap();
+        eprintln!("bert recipe on {family}: {:.2}", score.accuracy);
+        assert!((0.0..=1.0).contains(&score.accuracy), "{family}: {score:?}");
+        let pipeline = ctx.bert_pipeline(false).unwrap();
+        let contextual = &pipeline.stages().contextual;
+        assert!(
+            matches!(
+                contextual,
+                AnyContextual::DebertaV2(_) | AnyContextual::Gpt2(_)
+            ),
+            "{family}: {contextual:?}"
+        );
+
+        config.bert.precision = transfer_nlp::contextual::Precision::Bf16;
+        let ctx = Context::new(&config, data(), Device::flex(), out.clone(), false);
+        let error = ctx.bert_pipeline(false).unwrap_err().to_string();
+        assert!(
+            error.contains("bert.precision") && error.contains(family),
+            "{error}"
+        );
+        let _ = std::fs::remove_dir_all(&out);
     }
 }

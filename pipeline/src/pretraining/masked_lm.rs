@@ -2,13 +2,10 @@
 //! unlabelled text of the task's domain (ULMFiT's idea applied to the transformer; Gururangan
 //! et al. 2020), with a fresh prediction head when the checkpoint ships none.
 
-use std::time::Instant;
-
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::gelu;
-use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use transfer_contextual::{BertEncoder, ContextualEmbedder};
@@ -19,9 +16,9 @@ use transfer_tokenizer::{EncodePolicy, Tokenizer};
 use crate::data::rng::SplitMix64;
 use crate::error::{Result, TransferError};
 use crate::pipeline::Batch;
-use crate::runtime::overlap::{TRAIN_BATCHES_AHEAD, read_ahead};
 use crate::training::LrSchedule;
-use crate::training::trainer::{Trainer, TrainerParts, whole};
+
+use super::steps::{Steps, train_steps};
 
 /// BERT's embeddings and encoder with BERT's masked-LM head: dense → GELU → LayerNorm →
 /// scores over the vocabulary, the output weights tied to the word embeddings.
@@ -143,16 +140,7 @@ impl Default for MaskedLmTraining {
 }
 
 /// What [`train_masked_lm`] did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MaskedLmReport {
-    pub steps: usize,
-    /// Texts read (with repetition when the steps outrun the corpus).
-    pub texts: usize,
-    /// Mean loss (nats per masked token) of the first and the last tenth of the steps.
-    pub first_loss: f64,
-    pub last_loss: f64,
-    pub seconds: f64,
-}
+pub type MaskedLmReport = super::PretrainingReport;
 
 /// Texts to mask, and a tokenizer with a mask token to mask them with.
 fn check_input<T: Tokenizer, S: AsRef<str>>(
@@ -263,7 +251,6 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
             message: format!("{} is not in (0, 1)", config.mask_probability),
         });
     }
-    let started = Instant::now();
     let policy = EncodePolicy::new(config.max_length);
     let encoded: Vec<Vec<u32>> = texts
         .par_iter()
@@ -271,67 +258,27 @@ pub fn train_masked_lm<T: Tokenizer, S: AsRef<str> + Sync>(
         .collect::<std::result::Result<_, _>>()?;
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
-    let mut rng = SplitMix64::new(config.seed);
-    let mut order: Vec<usize> = (0..encoded.len()).collect();
-    rng.shuffle(&mut order);
-    let mut next = 0;
-    let mut model = model.train();
     let pad = tokenizer.special_tokens().pad;
-    let batch_size = config.batch_size.clamp(1, encoded.len());
-    let mut trainer = Trainer::new(TrainerParts {
+    let steps = Steps {
+        steps: config.steps,
+        batch_size: config.batch_size,
         learning_rate: config.learning_rate,
         schedule: config.schedule,
         weight_decay: config.weight_decay,
-        max_grad_norm: Some(config.max_grad_norm),
-        total_steps: config.steps,
+        max_grad_norm: config.max_grad_norm,
+        seed: config.seed,
         progress: config.progress,
         label: "masked LM",
-    });
-    let tenth = config.steps.div_ceil(10).max(1);
-    let (mut first, mut last) = (Vec::new(), Vec::new());
-    let mut record = |read: Vec<(usize, f32)>, bar: &ProgressBar| {
-        for (step, value) in read {
-            if step < tenth {
-                first.push(f64::from(value));
-            }
-            if step + tenth >= config.steps {
-                last.push(f64::from(value));
-            }
-            bar.set_message(format!("loss {value:.3}"));
-        }
     };
-    let uploaded = read_ahead(0..config.steps, TRAIN_BATCHES_AHEAD, |_| {
-        let mut rows: Vec<&[u32]> = Vec::with_capacity(batch_size);
-        while rows.len() < batch_size {
-            if next == order.len() {
-                rng.shuffle(&mut order);
-                next = 0;
-            }
-            rows.push(&encoded[order[next]]);
-            next += 1;
-        }
-        let masked = mask_batch(&rows, tokenizer, config.mask_probability, &mut rng);
-        masked.upload(pad, &train_device)
-    });
-    for batch in uploaded {
-        let loss = model.masked_loss(batch);
-        let read;
-        (model, read) = trainer.step(model, loss, 0, whole(config.learning_rate))?;
-        record(read, trainer.bar());
-    }
-    record(trainer.flush()?, trainer.bar());
-    trainer.bar().finish_and_clear();
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    Ok((
-        model.valid(),
-        MaskedLmReport {
-            steps: config.steps,
-            texts: config.steps * batch_size,
-            first_loss: mean(&first),
-            last_loss: mean(&last),
-            seconds: started.elapsed().as_secs_f64(),
+    train_steps(
+        model,
+        &encoded,
+        &steps,
+        |rows, rng| {
+            mask_batch(rows, tokenizer, config.mask_probability, rng).upload(pad, &train_device)
         },
-    ))
+        |model: &MaskedLanguageModel, batch| model.masked_loss(batch),
+    )
 }
 
 impl MaskedLanguageModel {

@@ -1,8 +1,12 @@
 //! What comes before fine-tuning: language models trained on unlabelled text, whose stages
-//! then become a classifier's.
+//! then become a classifier's: ULMFiT's LSTM, BERT's masked LM and GPT-2's causal LM.
 
+pub mod causal_lm;
 pub mod language_model;
 pub mod masked_lm;
+mod steps;
+
+pub use steps::PretrainingReport;
 
 use transfer_tokenizer::Tokenizer;
 

@@ -1,13 +1,13 @@
 //! The model families that load, chosen by `config.json`'s `model_type` (the `AutoModel`
 //! idea): one file each for the tensor names and the `config.json` fields. Most load as
-//! `BertEmbeddings` + `BertEncoder`; ModernBERT and GPT-2 have stages of their own.
+//! `BertEmbeddings` + `BertEncoder`; ModernBERT, GPT-2 and DeBERTa-v2 have stages of their own.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use transfer_contextual::BertEncoderConfig;
 use transfer_embedder::BertEmbeddingsConfig;
 
-use super::{bert, distilbert, electra, gpt2, modernbert, mpnet, roberta};
+use super::{bert, deberta, distilbert, electra, gpt2, modernbert, mpnet, roberta};
 
 /// What is wrong with a `config.json`, for the caller to name the file.
 pub(super) type ConfigError = String;
@@ -37,10 +37,12 @@ pub enum Family {
     ModernBert,
     /// GPT-2 (its own stages; causal).
     Gpt2,
+    /// DeBERTa-v2 and v3 (its own stages; disentangled attention).
+    DebertaV2,
 }
 
 /// Every `model_type` that loads, and its family.
-pub const MODEL_TYPES: [(&str, Family); 9] = [
+pub const MODEL_TYPES: [(&str, Family); 10] = [
     ("bert", Family::Bert),
     ("roberta", Family::Roberta),
     ("xlm-roberta", Family::Roberta),
@@ -50,6 +52,7 @@ pub const MODEL_TYPES: [(&str, Family); 9] = [
     ("mpnet", Family::Mpnet),
     ("modernbert", Family::ModernBert),
     ("gpt2", Family::Gpt2),
+    ("deberta-v2", Family::DebertaV2),
 ];
 
 impl Family {
@@ -71,12 +74,13 @@ impl Family {
             Self::Mpnet => "mpnet",
             Self::ModernBert => "modernbert",
             Self::Gpt2 => "gpt2",
+            Self::DebertaV2 => "deberta-v2",
         }
     }
 
     /// Whether the checkpoint loads as `BertEmbeddings` + `BertEncoder`.
     pub fn has_bert_layout(self) -> bool {
-        !matches!(self, Self::ModernBert | Self::Gpt2)
+        !matches!(self, Self::ModernBert | Self::Gpt2 | Self::DebertaV2)
     }
 
     /// Whether its linear weights are stored `[out, in]` (PyTorch's `nn.Linear`); GPT-2's
@@ -109,6 +113,7 @@ impl Family {
             Self::Mpnet => mpnet::NAMES,
             Self::ModernBert => modernbert::NAMES,
             Self::Gpt2 => gpt2::NAMES,
+            Self::DebertaV2 => deberta::NAMES,
         }
     }
 
@@ -123,7 +128,7 @@ impl Family {
             Self::DistilBert => distilbert::configs(json),
             Self::Electra => electra::configs(json),
             Self::Mpnet => mpnet::configs(json),
-            Self::ModernBert | Self::Gpt2 => Err(format!(
+            Self::ModernBert | Self::Gpt2 | Self::DebertaV2 => Err(format!(
                 "model_type {:?} has stages of its own: load it with PretrainedModel::load",
                 self.model_type()
             )),
@@ -138,7 +143,9 @@ impl Family {
         pad: u32,
     ) -> Value {
         match self {
-            Self::Bert | Self::ModernBert | Self::Gpt2 => bert::config_json(e, c, pad),
+            Self::Bert | Self::ModernBert | Self::Gpt2 | Self::DebertaV2 => {
+                bert::config_json(e, c, pad)
+            }
             Self::Roberta => roberta::config_json(e, c, pad),
             Self::DistilBert => distilbert::config_json(e, c, pad),
             Self::Electra => electra::config_json(e, c, pad),

@@ -14,6 +14,7 @@
 //! ```
 
 mod bert;
+mod deberta;
 mod distilbert;
 mod electra;
 mod family;

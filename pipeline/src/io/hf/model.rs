@@ -1,18 +1,23 @@
 //! Any supported family, its stages as [`AnyEmbedder`] + [`AnyContextual`]: BERT-layout
-//! families through [`PretrainedEncoder`], ModernBERT and GPT-2 through their own stages.
+//! families through [`PretrainedEncoder`], ModernBERT, GPT-2 and DeBERTa-v2 through their own
+//! stages.
 
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::prelude::*;
-use transfer_contextual::{AnyContextual, ContextualEmbedder, Gpt2Decoder, ModernBertEncoder};
-use transfer_embedder::{AnyEmbedder, Gpt2Embeddings, ModernBertEmbeddings, TokenEmbedder};
+use transfer_contextual::{
+    AnyContextual, ContextualEmbedder, DebertaV2Encoder, Gpt2Decoder, ModernBertEncoder,
+};
+use transfer_embedder::{
+    AnyEmbedder, DebertaV2Embeddings, Gpt2Embeddings, ModernBertEmbeddings, TokenEmbedder,
+};
 use transfer_predictor::Pooling;
 use transfer_tokenizer::{HfTokenizer, Tokenizer};
 
 use super::{
-    Family, ModelSource, PretrainedEncoder, check_vocabulary, export_encoder, gpt2, modernbert,
-    read_config, sentence, weights, write_export,
+    Family, ModelSource, PretrainedEncoder, check_vocabulary, deberta, export_encoder, gpt2,
+    modernbert, read_config, sentence, weights, write_export,
 };
 use crate::error::{Result, TransferError};
 
@@ -26,6 +31,12 @@ struct HfModernBert {
 struct HfGpt2 {
     embeddings: Gpt2Embeddings,
     encoder: Gpt2Decoder,
+}
+
+#[derive(Module, Debug)]
+struct HfDebertaV2 {
+    embeddings: DebertaV2Embeddings,
+    encoder: DebertaV2Encoder,
 }
 
 /// A pretrained transformer of any family in [`MODEL_TYPES`](super::MODEL_TYPES): its
@@ -82,6 +93,15 @@ impl PretrainedModel {
                 let mut model = HfGpt2 {
                     embeddings: Gpt2Embeddings::from_config(&e, device)?,
                     encoder: Gpt2Decoder::from_config(&c, device)?,
+                };
+                weights::load(&mut model, family, dir)?;
+                (model.embeddings.into(), model.encoder.into())
+            }
+            Family::DebertaV2 => {
+                let (e, c) = deberta::configs(&json).map_err(in_config)?;
+                let mut model = HfDebertaV2 {
+                    embeddings: DebertaV2Embeddings::from_config(&e, device)?,
+                    encoder: DebertaV2Encoder::from_config(&c, device)?,
                 };
                 weights::load(&mut model, family, dir)?;
                 (model.embeddings.into(), model.encoder.into())
@@ -154,6 +174,15 @@ pub fn export_model(
             };
             let limit = e.max_sequence_length();
             write_export(tokenizer, &model, Family::Gpt2, config, limit, dir)
+        }
+        (AnyEmbedder::DebertaV2(e), AnyContextual::DebertaV2(c)) => {
+            let config = deberta::config_json(&e.config(), &c.config(), pad);
+            let model = HfDebertaV2 {
+                embeddings: e.clone(),
+                encoder: c.clone(),
+            };
+            let limit = e.max_sequence_length();
+            write_export(tokenizer, &model, Family::DebertaV2, config, limit, dir)
         }
         _ => Err(TransferError::StageMismatch(
             "only the embeddings and encoder of one pretrained family export to Hugging Face \
