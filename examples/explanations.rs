@@ -55,7 +55,7 @@ fn fine_tuned(
     if let Some(dir) = args
         .cache
         .as_ref()
-        .filter(|d| d.join("manifest.json").exists())
+        .filter(|d| d.join(transfer_nlp::pipeline::MANIFEST).exists())
     {
         eprintln!("reading the fine-tuned pipeline from {}", dir.display());
         return AnyPipeline::load(dir, device);

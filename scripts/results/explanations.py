@@ -8,6 +8,9 @@ higher is better) and sufficiency (drop when only they are kept; lower is better
     python3 scripts/results/explanations.py [--train 500] [--test 500]   (from the repository root)
     python3 scripts/results/explanations.py --check   exit 1 if explanations.md is not what
                                                       explanations.json renders to
+    python3 scripts/results/explanations.py --note-only --note TEXT
+                                                      set the run's note (how the machine was
+                                                      shared) afterwards, and render again
 """
 
 import argparse
@@ -50,6 +53,7 @@ def markdown(doc):
             f"| {r['method']} | {100 * r['k']:g} % | {r['comprehensiveness']:.3f} ± "
             f"{r['comprehensiveness_std']:.3f} | {r['sufficiency']:.3f} ± {r['sufficiency_std']:.3f} | "
             f"{r['ms_per_review']:,.0f} |")
+    lines += ["", verdict(rows)]
     lines += [
         "",
         f"Integrated gradients: {first['ig_steps']} Gauss-Legendre points from the padding "
@@ -62,15 +66,39 @@ def markdown(doc):
     return "\n".join(lines)
 
 
+def verdict(rows):
+    """Whether the app's method (integrated gradients) beats gradient x input and random on
+    comprehensiveness at every k, and how it stands against occlusion, from the rows."""
+    score = {(r["method"], r["k"]): r["comprehensiveness"] for r in rows}
+    ms = {r["method"]: r["ms_per_review"] for r in rows}
+    ks = sorted({r["k"] for r in rows})
+    ig = "integrated-gradients"
+    beats = all(score[(ig, k)] > max(score[("gradient-x-input", k)], score[("random", k)])
+                for k in ks)
+    gap = max(score[("occlusion", k)] - score[(ig, k)] for k in ks)
+    return (f"The app's method, integrated gradients, {'beats' if beats else 'does NOT beat'} "
+            f"gradient × input and random words on comprehensiveness at every k; occlusion is "
+            f"ahead of it by at most {gap:.3f} at {ms['occlusion'] / ms[ig]:.1f}x its time per "
+            "review, so the app keeps integrated gradients (`--explain occlusion` is there when "
+            "time does not matter).")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--train", type=int, default=500)
     ap.add_argument("--test", type=int, default=500)
     ap.add_argument("--note", default="")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--note-only", action="store_true")
     a = ap.parse_args()
     if a.check:
         check_page(MD, markdown(json.load(open(os.path.join(ROOT, JSON)))), COMMAND)
+        return
+    if a.note_only:
+        doc = json.load(open(os.path.join(ROOT, JSON)))
+        doc["note"] = a.note
+        write(JSON, doc)
+        write_text(MD, markdown(doc))
         return
     build(["--example", "explanations", "-p", "transfer-nlp"])
     cache = os.path.join(ROOT, "runs", f"explanations-minilm-{a.train}")
