@@ -5,19 +5,14 @@ use serde_json::{Value, json};
 use transfer_contextual::{DebertaV2EncoderConfig, HiddenAct};
 use transfer_embedder::DebertaV2EmbeddingsConfig;
 
-use super::bert::hidden_act_name;
+use super::bert::{self, hidden_act_name};
 use super::family::{ConfigError, Names, f64_or, usize_field};
 
+/// BERT's renames (`LayerNorm`, `attention.self`) under the `deberta.` prefix.
 pub(super) const NAMES: Names = Names {
     prefixes: &["deberta"],
-    to_ours: &[
-        (r"(^|\.)LayerNorm\.", "${1}layer_norm."),
-        (r"\.attention\.self\.", ".attention.self_attention."),
-    ],
-    to_hf: &[
-        (r"(^|\.)layer_norm\.", "${1}LayerNorm."),
-        (r"\.self_attention\.", ".self."),
-    ],
+    to_ours: bert::NAMES.to_ours,
+    to_hf: bert::NAMES.to_hf,
 };
 
 fn bool_or(json: &Value, name: &str, default: bool) -> Result<bool, ConfigError> {
