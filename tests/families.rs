@@ -232,14 +232,8 @@ fn check_train_step(name: &str, device: &Device) {
     let model = PretrainedModel::load(family_dir(name), &device).unwrap();
     let golden = reference(name);
     let step = Golden::from_parts(vec![], &family_dir(name).join("train_step.safetensors"));
-    let (shape, ids) = golden.i64s("input_ids");
-    let (_, mask) = golden.i64s("attention_mask");
-    let [batch, seq] = [shape[0], shape[1]];
-    let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [batch, seq]), &device);
-    let mask = Tensor::<2, Bool>::from_data(
-        TensorData::new(mask.iter().map(|&m| m == 1).collect(), [batch, seq]),
-        &device,
-    );
+    let (ids, mask) = golden_batch(&golden, &device);
+    let batch = ids.dims()[0];
     let (head_shape, head) = step.f32s("head_weight");
     let head = Tensor::<2>::from_data(TensorData::new(head, [head_shape[0], 2]), &device);
     let (_, labels) = step.i64s("labels");

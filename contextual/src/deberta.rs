@@ -171,7 +171,6 @@ struct Pass {
     /// (key, query) for p2c.
     c2p_rows: Tensor<4, Int>,
     p2c_rows: Tensor<4, Int>,
-    act: HiddenAct,
 }
 
 impl DisentangledSelfAttention {
@@ -185,18 +184,22 @@ impl DisentangledSelfAttention {
         let scale = ((head_dim * factor) as f64).sqrt().recip();
         let mut scores = query.clone().matmul(key.clone().swap_dims(2, 3));
         let table = pass.relative.clone().unsqueeze::<3>();
+        let batch = query.dims()[0];
+        // The relative table as the positions' keys or queries: `[batch, heads, d, rows]`.
         let project = |own: &Option<Linear>, shared: &Linear| {
             let projection = own.as_ref().unwrap_or(shared);
-            split_heads(projection.forward(table.clone()), heads)
+            let positions = split_heads(projection.forward(table.clone()), heads).swap_dims(2, 3);
+            let [_, heads, d, rows] = positions.dims();
+            positions.expand([batch, heads, d, rows])
         };
         if encoder.c2p {
             let positions = project(&self.pos_key_proj, &self.key_proj);
-            let by_row = query.matmul(positions.swap_dims(2, 3).expand_to_batch(&key));
+            let by_row = query.matmul(positions);
             scores = scores + by_row.gather(3, pass.c2p_rows.clone());
         }
         if encoder.p2c {
             let positions = project(&self.pos_query_proj, &self.query_proj);
-            let by_row = key.matmul(positions.swap_dims(2, 3).expand_to_batch(&value));
+            let by_row = key.matmul(positions);
             scores = scores + by_row.gather(3, pass.p2c_rows.clone()).swap_dims(2, 3);
         }
         let mut scores = scores.mul_scalar(scale);
@@ -205,18 +208,6 @@ impl DisentangledSelfAttention {
             scores = scores.mask_fill(masked.clone().expand(shape), f32::MIN);
         }
         merge_heads(softmax(scores, 3).matmul(value))
-    }
-}
-
-/// `[1, heads, d, rows]` broadcast to the batch of `like` (`[batch, heads, seq, d]`).
-trait ExpandToBatch {
-    fn expand_to_batch(self, like: &Tensor<4>) -> Tensor<4>;
-}
-
-impl ExpandToBatch for Tensor<4> {
-    fn expand_to_batch(self, like: &Tensor<4>) -> Tensor<4> {
-        let [_, heads, d, rows] = self.dims();
-        self.expand([like.dims()[0], heads, d, rows])
     }
 }
 
@@ -234,7 +225,9 @@ impl DebertaV2Layer {
             .self_attention
             .forward(x.clone(), encoder, pass);
         let x = self.attention.output.forward(attended, x);
-        let inner = pass.act.apply(self.intermediate.dense.forward(x.clone()));
+        let inner = encoder
+            .hidden_act
+            .apply(self.intermediate.dense.forward(x.clone()));
         self.output.forward(inner, x)
     }
 }
@@ -301,7 +294,6 @@ impl ContextualEmbedder for DebertaV2Encoder {
             relative,
             c2p_rows,
             p2c_rows,
-            act: self.hidden_act,
         };
         self.layer
             .iter()
