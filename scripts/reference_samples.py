@@ -5,7 +5,8 @@ the reference is on the same sample and seeds:
     python3 scripts/reference_samples.py 100 3 2000 docs/results/textflix/reference_samples_n100.json
 
 Usage: reference_samples.py N SEEDS TEST_SIZE OUT.json [FIRST_SEED] (the reference script's own
-N SEEDS TEST_SIZE [FIRST_SEED]); the tarball is $TRANSFER_ASSETS/data/aclImdb_v1.tar.gz
+N SEEDS TEST_SIZE [FIRST_SEED]; N may be a comma-separated list, `10,100,500,1000`, for one file
+holding each size's samples: the reference run once per size draws exactly those); the tarball is $TRANSFER_ASSETS/data/aclImdb_v1.tar.gz
 (default ../shared next to the workspace). Python 3 standard library only; about a minute.
 
 The reference reads aclImdb_v1.tar.gz itself (not the jsonl files of make_jsonl.py): the
@@ -38,7 +39,8 @@ TEST_SEED = 12345
 
 if len(sys.argv) not in (5, 6):
     sys.exit(__doc__)
-n, seeds, test_size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+sizes = [int(n) for n in sys.argv[1].split(",")]
+seeds, test_size = int(sys.argv[2]), int(sys.argv[3])
 out = Path(sys.argv[4])
 first_seed = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 
@@ -67,9 +69,11 @@ for s in data.values():
 rt = random.Random(TEST_SEED)
 test = rt.sample(data["test"]["pos"], test_size // 2) + rt.sample(data["test"]["neg"], test_size // 2)
 train = {}
-for seed in range(first_seed, first_seed + seeds):
-    rng = random.Random(seed)
-    train[str(seed)] = rng.sample(data["train"]["pos"], n // 2) + rng.sample(data["train"]["neg"], n // 2)
+for n in sizes:
+    for seed in range(first_seed, first_seed + seeds):
+        rng = random.Random(seed)
+        drawn = rng.sample(data["train"]["pos"], n // 2) + rng.sample(data["train"]["neg"], n // 2)
+        train.setdefault(str(n), {})[str(seed)] = drawn
 
 # Every drawn review: an id the Rust reader keys unambiguously, and the same text there.
 key = re.compile(r"(train|test)/(pos|neg)/(\d+)_(\d+)\.txt")
@@ -80,7 +84,7 @@ for path, _ in (p for s in data.values() for v in s.values() for p in v):
     assert rust_key not in keys, f"{path} and {keys[rust_key]} are one review to the Rust reader"
     keys[rust_key] = path
 checked = 0
-for path, text in test + [r for rs in train.values() for r in rs]:
+for path, text in test + [r for by_seed in train.values() for rs in by_seed.values() for r in rs]:
     assert strict[path] is not None, f"{path}: not UTF-8, the Rust reader skips it"
     assert strict[path] == text, f"{path}: the reference's text differs from the Rust reader's"
     checked += 1
@@ -94,18 +98,18 @@ result = {
     "source": SOURCE,
     "command": "python3 scripts/reference_samples.py " + " ".join(sys.argv[1:]),
     "test_seed": TEST_SEED,
-    "n": n,
+    "n": sizes[0] if len(sizes) == 1 else sizes,
     "first_seed": first_seed,
     "seeds": seeds,
     "test_size": test_size,
     "test": ids(test),
-    "train": {str(n): {seed: ids(reviews) for seed, reviews in train.items()}},
+    "train": {n: {seed: ids(rs) for seed, rs in by_seed.items()} for n, by_seed in train.items()},
 }
 out.parent.mkdir(parents=True, exist_ok=True)
 out.write_text(json.dumps(result, indent=1) + "\n")
 unreadable = sum(text is None for text in strict.values())
 print(
-    f"{out}: {len(test)} test reviews, {seeds} training samples of {n}; "
+    f"{out}: {len(test)} test reviews, {seeds} training samples of each of {sizes}; "
     f"{checked} drawn reviews checked: the same text as the Rust reader's "
     f"({len(strict)} labelled reviews read, {unreadable} not UTF-8)"
 )

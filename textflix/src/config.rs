@@ -20,6 +20,11 @@ pub struct StudyConfig {
     /// Training sizes and seeds of the transfer models (BERT, ULMFiT), which cost far more.
     pub transfer_sizes: Vec<usize>,
     pub transfer_seeds: u64,
+    /// The first seed of every row: its cells use seeds `first_seed .. first_seed + seeds`
+    /// (`transfer_seeds` for the transfer models), so that a run can add seeds to another
+    /// run's without repeating them.
+    #[serde(default)]
+    pub first_seed: u64,
     /// A balanced, seeded subset of the test set; all 25,000 reviews when `None`.
     pub test_size: Option<usize>,
     /// Score on this many balanced training reviews, held out of every training sample,
@@ -72,6 +77,7 @@ impl StudyConfig {
             seeds: 3,
             transfer_sizes: vec![10, 100, 500, 1000, 10000],
             transfer_seeds: 3,
+            first_seed: 0,
             test_size: None,
             held_out: None,
             samples: None,
@@ -170,7 +176,7 @@ impl StudyConfig {
                 (&self.sizes, self.seeds)
             };
             for &n in sizes {
-                for seed in 0..seeds {
+                for seed in self.first_seed..self.first_seed + seeds {
                     cells.push((model, n, seed));
                 }
             }

@@ -174,6 +174,33 @@ mod tests {
     }
 
     #[test]
+    fn first_seed_shifts_every_rows_seeds() {
+        let config = load(&[
+            "models=[\"nbsvm\",\"bert\"]",
+            "sizes=[10]",
+            "seeds=2",
+            "transfer_sizes=[100]",
+            "transfer_seeds=1",
+            "first_seed=1",
+        ])
+        .unwrap();
+        let plan: Vec<_> = config
+            .plan()
+            .into_iter()
+            .map(|(m, n, s)| (m.name().to_string(), n, s))
+            .collect();
+        let cell = |m: &str, n, s| (m.to_string(), n, s);
+        assert_eq!(
+            plan,
+            [
+                cell("nbsvm", 10, 1),
+                cell("nbsvm", 10, 2),
+                cell("bert", 100, 1)
+            ]
+        );
+    }
+
+    #[test]
     fn unknown_and_mistyped_fields_are_named() {
         let err = load(&["self_training.round=3"]).unwrap_err().to_string();
         assert!(err.contains("unknown field `self_training.round`"), "{err}");
