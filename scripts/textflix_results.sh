@@ -2,7 +2,8 @@
 # Regenerates every table and learning-curve figure under docs/results/textflix/ from the runs'
 # own results.json and run.json (nothing is trained), then the merged full study (full/) from
 # the runs textflix/merges/full.toml names, and the word-vector comparison (word-vectors/) from
-# textflix/merges/word_vectors.toml. Run from the repository root:
+# textflix/merges/word_vectors.toml, and MPNet's CPU curve (mpnet-cpu/) from
+# textflix/merges/mpnet-cpu.toml. Run from the repository root:
 #   scripts/textflix_results.sh            (needs $TRANSFER_ASSETS for the reference curves)
 set -euo pipefail
 cargo build --release --quiet -p transfer-cli
@@ -16,6 +17,7 @@ done < <(find docs/results/textflix -name run.json | sort)
 "$transfer" textflix report "${runs[@]}"
 "$transfer" textflix merge --spec textflix/merges/full.toml --out docs/results/textflix/full
 "$transfer" textflix merge --spec textflix/merges/word_vectors.toml --out docs/results/textflix/word-vectors
+"$transfer" textflix merge --spec textflix/merges/mpnet-cpu.toml --out docs/results/textflix/mpnet-cpu
 # The merged table into the textflix README, between its markers.
 readme=docs/results/textflix/README.md
 awk -v table=docs/results/textflix/full/results.md '

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::check;
 use crate::heads::{merge_heads, split_heads};
 use crate::{ContextualEmbedder, ContextualError, HiddenAct};
+use transfer_kernels as fused;
 
 /// Shape of a [`DebertaV2Encoder`]; field names as in Hugging Face's `config.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -176,9 +177,11 @@ struct Pass {
 impl DisentangledSelfAttention {
     fn forward(&self, x: Tensor<3>, encoder: &DebertaV2Encoder, pass: &Pass) -> Tensor<3> {
         let heads = self.num_heads;
-        let query = split_heads(self.query_proj.forward(x.clone()), heads);
-        let key = split_heads(self.key_proj.forward(x.clone()), heads);
-        let value = split_heads(self.value_proj.forward(x), heads);
+        let project =
+            |layer: &Linear, x: Tensor<3>| split_heads(fused::linear(layer, x, None), heads);
+        let query = project(&self.query_proj, x.clone());
+        let key = project(&self.key_proj, x.clone());
+        let value = project(&self.value_proj, x);
         let head_dim = query.dims()[3];
         let factor = 1 + usize::from(encoder.c2p) + usize::from(encoder.p2c);
         let scale = ((head_dim * factor) as f64).sqrt().recip();
@@ -212,9 +215,9 @@ impl DisentangledSelfAttention {
 }
 
 impl DebertaV2ResidualOutput {
-    fn forward(&self, x: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
-        let projected = self.dropout.forward(self.dense.forward(x));
-        self.layer_norm.forward(projected + residual)
+    fn forward(&self, x: Tensor<3>, residual: Tensor<3>, eps: f64) -> Tensor<3> {
+        let projected = fused::dropout(&self.dropout, fused::linear(&self.dense, x, None));
+        fused::layer_norm(&self.layer_norm, eps, projected + residual)
     }
 }
 
@@ -224,11 +227,10 @@ impl DebertaV2Layer {
             .attention
             .self_attention
             .forward(x.clone(), encoder, pass);
-        let x = self.attention.output.forward(attended, x);
-        let inner = encoder
-            .hidden_act
-            .apply(self.intermediate.dense.forward(x.clone()));
-        self.output.forward(inner, x)
+        let eps = encoder.layer_norm_eps;
+        let x = self.attention.output.forward(attended, x, eps);
+        let inner = fused::linear(&self.intermediate.dense, x.clone(), None);
+        self.output.forward(encoder.hidden_act.apply(inner), x, eps)
     }
 }
 

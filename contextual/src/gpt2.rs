@@ -5,9 +5,11 @@ use burn::nn::{
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::bert::hands_torch_an_allow_mask;
 use crate::error::check;
-use crate::heads::{masked_attention, merge_heads, padded_keys, position_mask, split_heads};
+use crate::heads::{merge_heads, padded_keys, position_mask, split_heads};
 use crate::{ContextualEmbedder, ContextualError, HiddenAct};
+use transfer_kernels as fused;
 
 /// Shape of a [`Gpt2Decoder`]; field names as in Hugging Face's `config.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,19 +91,33 @@ pub struct Gpt2Decoder {
     layer_norm_epsilon: f64,
 }
 
+/// What every block of one pass needs besides its weights.
+struct Pass<'a> {
+    /// `[batch, 1, seq, seq]`: later keys, and padded keys other than the query's own.
+    hidden: Tensor<4, Bool>,
+    libtorch_allow_mask: bool,
+    decoder: &'a Gpt2Decoder,
+}
+
 impl Gpt2Block {
-    fn forward(&self, x: Tensor<3>, hidden: &Tensor<4, Bool>, decoder: &Gpt2Decoder) -> Tensor<3> {
+    fn forward(&self, x: Tensor<3>, pass: &Pass) -> Tensor<3> {
+        let decoder = pass.decoder;
+        let eps = decoder.layer_norm_epsilon;
         let width = x.dims()[2];
-        let qkv = self.attn.c_attn.forward(self.ln_1.forward(x.clone()));
+        let normed = fused::layer_norm(&self.ln_1, eps, x.clone());
+        let qkv = fused::linear(&self.attn.c_attn, normed, None);
         let part =
             |i: usize| split_heads(qkv.clone().narrow(2, i * width, width), self.attn.num_heads);
-        let context = masked_attention(part(0), part(1), part(2), Some(hidden.clone()), None);
-        let attended = self.attn.c_proj.forward(merge_heads(context));
-        let x = x + decoder.dropout.forward(attended);
+        let hidden = Some(pass.hidden.clone());
+        let context = fused::attention(part(0), part(1), part(2), hidden, pass.libtorch_allow_mask);
+        let attended = fused::linear(&self.attn.c_proj, merge_heads(context), None);
+        let x = x + fused::dropout(&decoder.dropout, attended);
+        let normed = fused::layer_norm(&self.ln_2, eps, x.clone());
         let inner = decoder
             .activation
-            .apply(self.mlp.c_fc.forward(self.ln_2.forward(x.clone())));
-        x + decoder.dropout.forward(self.mlp.c_proj.forward(inner))
+            .apply(fused::linear(&self.mlp.c_fc, normed, None));
+        let out = fused::linear(&self.mlp.c_proj, inner, None);
+        x + fused::dropout(&decoder.dropout, out)
     }
 }
 
@@ -111,14 +127,23 @@ impl ContextualEmbedder for Gpt2Decoder {
     fn forward(&self, embedded: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
         let [batch, seq, _] = embedded.dims();
         let device = embedded.device();
+        let shape = [batch, 1, seq, seq];
+        // Each query keeps its own position, so that no row of a padded text is all masked.
+        let itself = position_mask(seq, &device, |q, k| q == k);
         let hidden = padded_keys(mask)
-            .expand([batch, 1, seq, seq])
-            .bool_or(position_mask(seq, &device, |q, k| k > q).expand([batch, 1, seq, seq]));
+            .expand(shape)
+            .bool_and(itself.bool_not().expand(shape))
+            .bool_or(position_mask(seq, &device, |q, k| k > q).expand(shape));
+        let pass = Pass {
+            hidden,
+            libtorch_allow_mask: hands_torch_an_allow_mask(&device),
+            decoder: self,
+        };
         let x = self
             .h
             .iter()
-            .fold(embedded, |x, block| block.forward(x, &hidden, self));
-        self.ln_f.forward(x)
+            .fold(embedded, |x, block| block.forward(x, &pass));
+        fused::layer_norm(&self.ln_f, self.layer_norm_epsilon, x)
     }
 
     fn input_dim(&self) -> usize {

@@ -189,12 +189,13 @@ struct Pass {
     outside_window: Tensor<4, Bool>,
     libtorch_allow_mask: bool,
     act: HiddenAct,
+    norm_eps: f64,
 }
 
 impl ModernBertAttention {
     fn forward(&self, x: Tensor<3>, local: bool, pass: &Pass) -> Tensor<3> {
         let [batch, seq, hidden] = x.dims();
-        let qkv = self.wqkv.forward(x).reshape([batch, seq, 3, hidden]);
+        let qkv = fused::linear(&self.wqkv, x, None).reshape([batch, seq, 3, hidden]);
         let part = |i: usize| {
             split_heads(
                 qkv.clone().narrow(2, i, 1).reshape([batch, seq, hidden]),
@@ -213,29 +214,33 @@ impl ModernBertAttention {
             pass.padded.clone()
         };
         let context = fused::attention(query, key, value, masked, pass.libtorch_allow_mask);
-        self.drop.forward(self.wo.forward(merge_heads(context)))
+        fused::dropout(
+            &self.drop,
+            fused::linear(&self.wo, merge_heads(context), None),
+        )
     }
 }
 
 impl ModernBertMlp {
     fn forward(&self, x: Tensor<3>, act: HiddenAct) -> Tensor<3> {
-        let inner = self.wi.forward(x);
+        let inner = fused::linear(&self.wi, x, None);
         let width = inner.dims()[2] / 2;
         let input = inner.clone().narrow(2, 0, width);
         let gate = inner.narrow(2, width, width);
-        self.wo.forward(self.drop.forward(act.apply(input) * gate))
+        let gated = fused::dropout(&self.drop, act.apply(input) * gate);
+        fused::linear(&self.wo, gated, None)
     }
 }
 
 impl ModernBertLayer {
     fn forward(&self, x: Tensor<3>, pass: &Pass) -> Tensor<3> {
         let normed = match &self.attn_norm {
-            Some(norm) => norm.forward(x.clone()),
+            Some(norm) => fused::layer_norm(norm, pass.norm_eps, x.clone()),
             None => x.clone(),
         };
         let x = x + self.attn.forward(normed, self.local, pass);
-        let mlp = self.mlp.forward(self.mlp_norm.forward(x.clone()), pass.act);
-        x + mlp
+        let normed = fused::layer_norm(&self.mlp_norm, pass.norm_eps, x.clone());
+        x + self.mlp.forward(normed, pass.act)
     }
 }
 
@@ -272,12 +277,13 @@ impl ContextualEmbedder for ModernBertEncoder {
             padded: padded.then_some(padded_keys),
             libtorch_allow_mask: hands_torch_an_allow_mask(&device),
             act: self.hidden_activation,
+            norm_eps: self.norm_eps,
         };
         let x = self
             .layers
             .iter()
             .fold(embedded, |x, layer| layer.forward(x, &pass));
-        self.final_norm.forward(x)
+        fused::layer_norm(&self.final_norm, self.norm_eps, x)
     }
 
     fn input_dim(&self) -> usize {

@@ -53,7 +53,9 @@ pub use merge::{MergeSource, MergeSpec, MergedCell, merge};
 pub use networks::{Bert, Network, Ulmfit};
 pub use plot::Series;
 pub use recipes::{CellScore, Model, Recipe, UnknownModel};
-pub use reference::{ReferenceCurve, reference_curves, reference_series};
+pub use reference::{
+    ReferenceCurve, RunScoring, Scoring, reference_curves, reference_series, references_for,
+};
 pub use report::report;
 pub use results::{Cell, Summary, accuracy_table, summarise};
 pub use run::run;

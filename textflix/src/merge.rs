@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use transfer_nlp::pipeline::{TransferError, write_atomic};
 
-use crate::reference::reference_curves;
+use crate::reference::{RunScoring, references_for};
 use crate::report::write_curves;
 use crate::results::{self, Cell, Summary, accuracy_table, sizes_of, table};
 
@@ -82,8 +82,11 @@ pub fn merge(
     reference: &Path,
 ) -> Result<Vec<MergedCell>, TransferError> {
     let mut merged = Vec::new();
+    let mut runs = Vec::new();
     for source in &spec.sources {
-        merged.extend(take(source, root)?);
+        let (cells, scoring) = take(source, root)?;
+        merged.extend(cells);
+        runs.push(scoring);
     }
     std::fs::create_dir_all(out).map_err(|e| TransferError::io(out, e))?;
     let json = serde_json::to_vec_pretty(&merged).expect("merged cells serialise");
@@ -102,7 +105,7 @@ pub fn merge(
         spec.title,
         scored_on(&merged),
         accuracy_table(&rows),
-        reference_table(&rows, reference),
+        reference_table(&rows, reference, &runs),
         provenance_table(&merged)
     );
     write_atomic(&out.join("results.md"), md.as_bytes())?;
@@ -110,12 +113,12 @@ pub fn merge(
         "IMDB sentiment: accuracy vs labelled examples ({})",
         scored_on(&merged)
     );
-    write_curves(out, &rows, &title, reference)?;
+    write_curves(out, &rows, &title, reference, &runs)?;
     Ok(merged)
 }
 
-/// The cells of one source, with their provenance.
-fn take(source: &MergeSource, root: &Path) -> Result<Vec<MergedCell>, TransferError> {
+/// The cells of one source, with their provenance, and how its run was scored.
+fn take(source: &MergeSource, root: &Path) -> Result<(Vec<MergedCell>, RunScoring), TransferError> {
     let dir = root.join(&source.dir);
     let cells = results::read(&dir.join("results.json"))?;
     let run_path = dir.join("run.json");
@@ -151,7 +154,7 @@ fn take(source: &MergeSource, root: &Path) -> Result<Vec<MergedCell>, TransferEr
             ));
         }
     }
-    Ok(taken)
+    Ok((taken, RunScoring::of(&run, root)))
 }
 
 /// The network family of a recipe, by its name's first word.
@@ -231,10 +234,16 @@ fn csv(cells: &[MergedCell]) -> String {
     csv
 }
 
-/// The reference curves at the merged table's sizes, in the same format.
-fn reference_table(rows: &[Cell], reference: &Path) -> String {
+/// The reference curves scored as every merged run was, at the merged table's sizes, in the
+/// same format.
+fn reference_table(rows: &[Cell], reference: &Path, runs: &[RunScoring]) -> String {
     let sizes = sizes_of(rows);
-    let curves: Vec<(String, Vec<Option<Summary>>)> = reference_curves(reference)
+    let references = references_for(reference, runs);
+    if references.is_empty() {
+        return "No reference (`$TRANSFER_ASSETS/reference/`) was scored on the same test reviews.\n"
+            .into();
+    }
+    let curves: Vec<(String, Vec<Option<Summary>>)> = references
         .into_iter()
         .map(|curve| {
             let row = sizes

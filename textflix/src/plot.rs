@@ -30,10 +30,13 @@ const BOTTOM: f64 = 60.0;
 /// The figure as SVG text.
 pub fn svg(title: &str, series: &[Series]) -> String {
     let axes = Axes::fit(series);
+    // Wider than W where a legend entry needs it (about 8 px a character), so none is cut.
+    let longest = series.iter().map(|s| s.name.chars().count()).max();
+    let width = W.max(W - RIGHT + 60.0 + 8.0 * longest.unwrap_or(0) as f64);
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="DejaVu Sans, sans-serif" font-size="13">
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{H}" viewBox="0 0 {width} {H}" font-family="DejaVu Sans, sans-serif" font-size="13">
 <rect width="100%" height="100%" fill="white"/>
 <text x="{}" y="24" font-size="16" text-anchor="middle">{}</text>
 "#,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use transfer_nlp::pipeline::TransferError;
 
 use crate::plot::{self, Series};
-use crate::reference::reference_series;
+use crate::reference::{RunScoring, reference_series};
 use crate::results::{self, Cell, summarise};
 
 /// What a run's header says about it: where it ran and what it was scored on.
@@ -20,6 +20,8 @@ pub(crate) struct RunFacts {
     /// The samples file the training samples and test reviews came from
     /// ([`crate::StudyConfig::samples`]).
     pub samples: Option<PathBuf>,
+    /// What its cells were scored on and its encoder: which references go beside them.
+    pub scoring: RunScoring,
 }
 
 impl RunFacts {
@@ -28,14 +30,18 @@ impl RunFacts {
         let bytes = std::fs::read(path).map_err(|e| TransferError::io(path, e))?;
         let run: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| TransferError::format(path, e))?;
-        let device = run["device"]
-            .as_str()
-            .ok_or_else(|| TransferError::format(path, "no string field \"device\""))?;
-        Ok(Self {
-            device: device.to_string(),
+        Self::of(&run).ok_or_else(|| TransferError::format(path, "no string field \"device\""))
+    }
+
+    /// The facts of a run's settings (a [`crate::StudyConfig`] as JSON, or an older runner's).
+    pub fn of(run: &serde_json::Value) -> Option<Self> {
+        Some(Self {
+            device: run["device"].as_str()?.to_string(),
             quick: run["quick"].as_bool().unwrap_or(false),
             held_out: run["held_out"].as_u64().is_some(),
             samples: run["samples"].as_str().map(PathBuf::from),
+            // Samples files are named relative to the directory the run started in.
+            scoring: RunScoring::of(run, Path::new("")),
         })
     }
 
@@ -71,15 +77,23 @@ pub(crate) fn write_outputs(
     );
     results::write_tables(out, cells, &header)?;
     let title = format!("IMDB sentiment: accuracy vs labelled examples ({scored})");
-    write_curves(out, cells, &title, reference)
+    write_curves(
+        out,
+        cells,
+        &title,
+        reference,
+        std::slice::from_ref(&facts.scoring),
+    )
 }
 
-/// Writes `learning_curves.svg` and `.png`: one line per model, then the reference curves.
+/// Writes `learning_curves.svg` and `.png`: one line per model, then the reference curves that
+/// fit every run of `runs`.
 pub(crate) fn write_curves(
     out: &Path,
     cells: &[Cell],
     title: &str,
     reference: &Path,
+    runs: &[RunScoring],
 ) -> Result<(), TransferError> {
     let mut series: Vec<Series> = Vec::new();
     for ((model, n), s) in summarise(cells) {
@@ -93,7 +107,7 @@ pub(crate) fn write_curves(
             }),
         }
     }
-    series.extend(reference_series(reference));
+    series.extend(reference_series(reference, runs));
     plot::write(out, "learning_curves", &plot::svg(title, &series))
 }
 

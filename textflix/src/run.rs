@@ -241,12 +241,8 @@ fn check_same_evaluation(out: &Path, config: &StudyConfig) -> Result<(), Transfe
 
 /// What a run's header says about it.
 fn facts(config: &StudyConfig) -> RunFacts {
-    RunFacts {
-        device: config.device.clone(),
-        quick: config.quick,
-        held_out: config.held_out.is_some(),
-        samples: config.samples.clone(),
-    }
+    let settings = serde_json::to_value(config).expect("config");
+    RunFacts::of(&settings).expect("a config has a device")
 }
 
 fn write_outputs(out: &Path, cells: &[Cell], config: &StudyConfig) -> Result<(), TransferError> {

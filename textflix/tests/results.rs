@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use transfer_textflix::{MergeSpec, MergedCell, Summary, merge, report};
+use transfer_textflix::{
+    MergeSpec, MergedCell, RunScoring, Scoring, Summary, merge, references_for, report,
+};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -100,6 +102,30 @@ fn the_full_table_is_the_merge_of_its_runs() {
 }
 
 #[test]
+fn the_mpnet_curve_is_the_merge_of_its_runs() {
+    let spec = MergeSpec::read(&root().join("textflix/merges/mpnet-cpu.toml")).unwrap();
+    let scratch = scratch("merge-mpnet");
+    let merged = merge(&spec, &root(), &scratch, Path::new("/no-reference")).unwrap();
+    let committed: Vec<MergedCell> =
+        serde_json::from_str(&read(&results().join("mpnet-cpu/results.json"))).unwrap();
+    assert_eq!(
+        merged, committed,
+        "mpnet-cpu/results.json: rerun scripts/textflix_results.sh"
+    );
+    // One row, each (n, seed) once.
+    let mut cells: Vec<(usize, u64)> = merged.iter().map(|m| (m.cell.n, m.cell.seed)).collect();
+    let count = cells.len();
+    cells.sort();
+    cells.dedup();
+    assert_eq!(cells.len(), count, "a cell merged twice");
+    assert!(
+        merged
+            .iter()
+            .all(|m| m.row == "mpnet" && m.cell.test_size == 2000)
+    );
+}
+
+#[test]
 fn a_merge_refuses_held_out_runs_and_missing_models() {
     let spec = |dir: &str, model: &str| -> MergeSpec {
         toml::from_str(&format!(
@@ -133,4 +159,62 @@ fn spreads_are_sample_standard_deviations() {
     assert_eq!(s.percent(), "82.0 ± 2.0 (3)");
     assert_eq!(Summary::of(&[0.5]).percent(), "50.0 (1)");
     assert!(Summary::of(&[f64::NAN, 0.5]).std.unwrap().is_nan());
+}
+
+/// A reference goes only beside cells scored on the same test reviews, and a fine-tuning
+/// reference only beside runs of its own encoder: the full-test-set runs of MiniLM get the
+/// scikit-learn and MiniLM curves, MPNet's runs on the PyTorch reference's 2,000 reviews its
+/// cells on those reviews (two files, one seed each), and anything else none.
+#[test]
+fn references_fit_what_a_run_was_scored_on() {
+    let reference = transfer_nlp::pipeline::io::assets::asset_dir()
+        .unwrap()
+        .join("reference");
+    let names = |runs: &[RunScoring]| -> Vec<String> {
+        references_for(&reference, runs)
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
+    };
+    let run = |dir: &str| {
+        let settings = read(&results().join(dir).join("run.json"));
+        RunScoring::of(&serde_json::from_str(&settings).unwrap(), &root())
+    };
+    let (full, mpnet) = (run("gpu-bert"), run("cpu-mpnet-n100"));
+    assert_eq!(full.scoring, Scoring::AllTest);
+    let baselines = ["nbsvm (sklearn ref)", "wvsum (sklearn ref)"];
+    let minilm = "bert (PyTorch ref, first 256 tokens, bf16)";
+    assert_eq!(
+        names(std::slice::from_ref(&full)),
+        [baselines[0], baselines[1], minilm]
+    );
+    let full_mpnet = RunScoring {
+        encoder: Some("all-mpnet-base-v2".into()),
+        ..full.clone()
+    };
+    assert_eq!(names(&[full_mpnet]), baselines);
+
+    let draw = Scoring::ReferenceDraw {
+        size: 2000,
+        test_seed: 12345,
+    };
+    assert_eq!(mpnet.scoring, draw);
+    assert_eq!(mpnet.encoder.as_deref(), Some("all-mpnet-base-v2"));
+    let curves = references_for(&reference, std::slice::from_ref(&mpnet));
+    assert_eq!(curves.len(), 1, "{curves:?}");
+    assert_eq!(
+        curves[0].name,
+        "all-mpnet-base-v2 (PyTorch ref, same reviews)"
+    );
+    // pytorch_mpnet_cpu_n100.json (seed 0) and pytorch_mpnet_cpu_n100_seed1.json.
+    assert_eq!(curves[0].points, [(100, Summary::of(&[0.8645, 0.866]))]);
+
+    assert!(names(&[full, mpnet.clone()]).is_empty());
+    let other_encoder = RunScoring {
+        encoder: Some("all-MiniLM-L6-v2".into()),
+        ..mpnet
+    };
+    assert!(names(&[other_encoder]).is_empty());
+    assert!(names(&[run("quick")]).is_empty(), "a seeded subset of ours");
+    assert!(names(&[run("held-out/bert-nbsvm")]).is_empty());
 }

@@ -269,12 +269,9 @@ fn forward(
 
 /// `layer(x)` on autodiff flex f32 tensors; `None` elsewhere.
 pub(crate) fn layer_norm(layer: &LayerNorm, epsilon: f64, x: &Tensor<3>) -> Option<Tensor<3>> {
-    let beta = layer.beta.as_ref()?;
-    let (x, gamma, beta) = (
-        primitive(x)?,
-        primitive(&layer.gamma.val())?,
-        primitive(&beta.val())?,
-    );
+    let gamma = layer.gamma.val();
+    let beta = super::bias_or_zeros(layer.beta.as_ref(), gamma.dims()[0], &gamma.device());
+    let (x, gamma, beta) = (primitive(x)?, primitive(&gamma)?, primitive(&beta)?);
     let shape = x.primitive().layout().shape().to_vec();
     let rows_shape = shape[..shape.len() - 1].to_vec();
     let run = |keep: bool| {

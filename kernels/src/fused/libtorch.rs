@@ -125,8 +125,9 @@ pub(super) fn linear(
     half: Option<FloatDType>,
     forced: Option<Route>,
 ) -> Option<Tensor<3>> {
-    let bias = layer.bias.as_ref()?.val();
-    linear_of(&layer.weight.val(), &bias, x, half, forced)
+    let weight = layer.weight.val();
+    let bias = super::bias_or_zeros(layer.bias.as_ref(), weight.dims()[1], &weight.device());
+    linear_of(&weight, &bias, x, half, forced)
 }
 
 /// `x · weight + bias` (`weight`: `[d_input, d_output]`) as [`linear`].
@@ -285,12 +286,9 @@ pub(super) fn layer_norm(
     x: &Tensor<3>,
     forced: Option<Route>,
 ) -> Option<Tensor<3>> {
-    let beta = layer.beta.as_ref()?;
-    let inputs = [
-        Prim::of(x)?,
-        Prim::of(&layer.gamma.val())?,
-        Prim::of(&beta.val())?,
-    ];
+    let gamma = layer.gamma.val();
+    let beta = super::bias_or_zeros(layer.beta.as_ref(), gamma.dims()[0], &gamma.device());
+    let inputs = [Prim::of(x)?, Prim::of(&gamma)?, Prim::of(&beta)?];
     let width = inputs[1].tch().size()[0];
     dispatch(
         inputs,

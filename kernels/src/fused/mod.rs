@@ -17,6 +17,7 @@ use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::ops::{Backward, OpsKind};
 use burn::backend::{Backend, BackendTypes};
+use burn::module::Param;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Dropout, LayerNorm, Linear};
 use burn::prelude::*;
@@ -29,6 +30,12 @@ use crate::Kernels;
 /// Whether the fused ops run ([`Kernels::fused_ops`] of the current setting).
 fn enabled() -> bool {
     Kernels::current().fused_ops()
+}
+
+/// `bias`, or for a layer without one (ModernBERT's) `width` zeros on `device`, untracked: the
+/// fused kernels take a bias, and a zero one changes nothing and gets no gradient.
+fn bias_or_zeros(bias: Option<&Param<Tensor<1>>>, width: usize, device: &Device) -> Tensor<1> {
+    bias.map_or_else(|| Tensor::zeros([width], device), Param::val)
 }
 
 /// `layer(x)`, in `half` when given (mixed precision: the result in `half`), else in f32.
@@ -303,25 +310,34 @@ mod tests {
     }
 
     /// `fused` against `LayerNorm::forward` on `device`, over more rows than one parallel task
-    /// of the flex kernel holds.
+    /// of the flex kernel holds, with a bias and without one (ModernBERT's).
     pub(super) fn check_layer_norm(
         device: &Device,
         fused: impl Fn(&LayerNorm, f64, &Tensor<3>) -> Option<Tensor<3>>,
     ) {
-        let mut layer = LayerNormConfig::new(48).with_epsilon(1e-12).init(device);
-        layer.gamma = Param::from_tensor(random(device, [48], 1));
-        layer.beta = Some(Param::from_tensor(random(device, [48], 2)));
-        let x = random(device, [3, 70, 48], 3);
-        let y = fused(&layer, 1e-12, &x).expect("the fused path");
-        let plain = layer.forward(x.clone());
-        assert_close("output", y.clone(), plain.clone());
-        let (g1, g2) = backward_both(y, plain, 4);
-        assert_close("d input", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
-        let gamma = layer.gamma.val();
-        let (a, b) = (gamma.grad(&g1).unwrap(), gamma.grad(&g2).unwrap());
-        assert_close("d gamma", a, b);
-        let beta = layer.beta.as_ref().unwrap().val();
-        assert_close("d beta", beta.grad(&g1).unwrap(), beta.grad(&g2).unwrap());
+        for with_beta in [true, false] {
+            let mut layer = LayerNormConfig::new(48)
+                .with_epsilon(1e-12)
+                .with_bias(with_beta)
+                .init(device);
+            layer.gamma = Param::from_tensor(random(device, [48], 1));
+            if with_beta {
+                layer.beta = Some(Param::from_tensor(random(device, [48], 2)));
+            }
+            let x = random(device, [3, 70, 48], 3);
+            let y = fused(&layer, 1e-12, &x).expect("the fused path");
+            let plain = layer.forward(x.clone());
+            assert_close("output", y.clone(), plain.clone());
+            let (g1, g2) = backward_both(y, plain, 4);
+            assert_close("d input", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+            let gamma = layer.gamma.val();
+            let (a, b) = (gamma.grad(&g1).unwrap(), gamma.grad(&g2).unwrap());
+            assert_close("d gamma", a, b);
+            if let Some(beta) = &layer.beta {
+                let beta = beta.val();
+                assert_close("d beta", beta.grad(&g1).unwrap(), beta.grad(&g2).unwrap());
+            }
+        }
     }
 
     #[cfg(feature = "tch")]
@@ -378,10 +394,17 @@ mod tests {
             layer
         }
 
+        /// With a bias and without one (ModernBERT's).
         #[test]
         fn linear_matches_burn() {
-            for route in BOTH_ROUTES {
-                let layer = layer(&device());
+            for (route, with_bias) in BOTH_ROUTES
+                .into_iter()
+                .flat_map(|r| [(r, true), (r, false)])
+            {
+                let mut layer = layer(&device());
+                if !with_bias {
+                    layer.bias = None;
+                }
                 let x = random([3, 5, 24], 1);
                 let fused = libtorch::linear(&layer, &x, None, Some(route)).expect("not fused");
                 let plain = layer.forward(x.clone());
@@ -390,8 +413,10 @@ mod tests {
                 assert_close("d input", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
                 let w = layer.weight.val();
                 assert_close("d weight", w.grad(&g1).unwrap(), w.grad(&g2).unwrap());
-                let b = layer.bias.as_ref().unwrap().val();
-                assert_close("d bias", b.grad(&g1).unwrap(), b.grad(&g2).unwrap());
+                if let Some(b) = &layer.bias {
+                    let b = b.val();
+                    assert_close("d bias", b.grad(&g1).unwrap(), b.grad(&g2).unwrap());
+                }
             }
         }
 
@@ -581,7 +606,13 @@ mod tests {
             let layer = layer(&device);
             let x = fresh([3, 5, 24], 21);
             let y = libtorch::linear(&layer, &x, None, None).expect("not fused");
-            assert_close("linear", y, layer.forward(x));
+            assert_close("linear", y, layer.forward(x.clone()));
+            let unbiased = Linear {
+                bias: None,
+                ..layer.clone()
+            };
+            let y = libtorch::linear(&unbiased, &x, None, None).expect("not fused");
+            assert_close("linear without bias", y, unbiased.forward(x));
 
             let mut norm = LayerNormConfig::new(24).with_epsilon(1e-12).init(&device);
             norm.beta = Some(Param::from_tensor(super::random(&device, [24], 22)));
