@@ -64,21 +64,28 @@ fn every_committed_table_is_what_report_writes() {
     }
 }
 
-#[test]
-fn the_full_table_is_the_merge_of_its_runs() {
-    let spec = MergeSpec::read(&root().join("textflix/merges/full.toml")).unwrap();
-    let scratch = scratch("merge");
+/// `textflix/merges/{spec}.toml` merged afresh: its cells, checked to be the committed
+/// `docs/results/textflix/{dir}/`'s, JSON and CSV alike.
+fn merged_as_committed(spec: &str, dir: &str) -> Vec<MergedCell> {
+    let spec = MergeSpec::read(&root().join(format!("textflix/merges/{spec}.toml"))).unwrap();
+    let scratch = scratch(dir);
     let merged = merge(&spec, &root(), &scratch, Path::new("/no-reference")).unwrap();
     let committed: Vec<MergedCell> =
-        serde_json::from_str(&read(&results().join("full/results.json"))).unwrap();
+        serde_json::from_str(&read(&results().join(dir).join("results.json"))).unwrap();
     assert_eq!(
         merged, committed,
-        "full/results.json: rerun scripts/textflix_results.sh"
+        "{dir}/results.json: rerun scripts/textflix_results.sh"
     );
     assert_eq!(
         read(&scratch.join("results.csv")),
-        read(&results().join("full/results.csv"))
+        read(&results().join(dir).join("results.csv"))
     );
+    merged
+}
+
+#[test]
+fn the_full_table_is_the_merge_of_its_runs() {
+    let merged = merged_as_committed("full", "full");
     // Every cell says where it came from; the two BERT truncations are separate rows.
     assert!(
         merged
@@ -103,15 +110,7 @@ fn the_full_table_is_the_merge_of_its_runs() {
 
 #[test]
 fn the_mpnet_curve_is_the_merge_of_its_runs() {
-    let spec = MergeSpec::read(&root().join("textflix/merges/mpnet-cpu.toml")).unwrap();
-    let scratch = scratch("merge-mpnet");
-    let merged = merge(&spec, &root(), &scratch, Path::new("/no-reference")).unwrap();
-    let committed: Vec<MergedCell> =
-        serde_json::from_str(&read(&results().join("mpnet-cpu/results.json"))).unwrap();
-    assert_eq!(
-        merged, committed,
-        "mpnet-cpu/results.json: rerun scripts/textflix_results.sh"
-    );
+    let merged = merged_as_committed("mpnet-cpu", "mpnet-cpu");
     // One row, each (n, seed) once.
     let mut cells: Vec<(usize, u64)> = merged.iter().map(|m| (m.cell.n, m.cell.seed)).collect();
     let count = cells.len();
