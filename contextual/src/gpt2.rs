@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bert::hands_torch_an_allow_mask;
 use crate::error::check;
-use crate::heads::{merge_heads, padded_keys, position_mask, split_heads};
+use crate::heads::{merge_heads, padded_keys_but_own, position_mask, split_heads};
 use crate::{ContextualEmbedder, ContextualError, HiddenAct};
 use transfer_kernels as fused;
 
@@ -127,13 +127,8 @@ impl ContextualEmbedder for Gpt2Decoder {
     fn forward(&self, embedded: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
         let [batch, seq, _] = embedded.dims();
         let device = embedded.device();
-        let shape = [batch, 1, seq, seq];
-        // Each query keeps its own position, so that no row of a padded text is all masked.
-        let itself = position_mask(seq, &device, |q, k| q == k);
-        let hidden = padded_keys(mask)
-            .expand(shape)
-            .bool_and(itself.bool_not().expand(shape))
-            .bool_or(position_mask(seq, &device, |q, k| k > q).expand(shape));
+        let later = position_mask(seq, &device, |q, k| k > q);
+        let hidden = padded_keys_but_own(mask).bool_or(later.expand([batch, 1, seq, seq]));
         let pass = Pass {
             hidden,
             libtorch_allow_mask: hands_torch_an_allow_mask(&device),

@@ -50,6 +50,18 @@ pub(crate) fn padded_keys(mask: Tensor<2, Bool>) -> Tensor<4, Bool> {
     mask.bool_not().reshape([batch, 1, 1, seq])
 }
 
+/// `[batch, 1, seq, seq]`: the padded keys of `mask`, each query's own position excepted, so
+/// that with a window or causal mask on top no row of a padded text is all masked (the fused
+/// attention would give NaN there).
+pub(crate) fn padded_keys_but_own(mask: Tensor<2, Bool>) -> Tensor<4, Bool> {
+    let [batch, seq] = mask.dims();
+    let shape = [batch, 1, seq, seq];
+    let itself = position_mask(seq, &mask.device(), |q, k| q == k);
+    padded_keys(mask)
+        .expand(shape)
+        .bool_and(itself.bool_not().expand(shape))
+}
+
 /// `[1, 1, seq, seq]`: true where `hidden(query, key)` says the key is out of sight.
 pub(crate) fn position_mask(
     seq: usize,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bert::hands_torch_an_allow_mask;
 use crate::error::check;
-use crate::heads::{merge_heads, padded_keys, position_mask, split_heads};
+use crate::heads::{merge_heads, padded_keys, padded_keys_but_own, position_mask, split_heads};
 use crate::{ContextualEmbedder, ContextualError, HiddenAct};
 use transfer_kernels as fused;
 
@@ -263,18 +263,12 @@ impl ContextualEmbedder for ModernBertEncoder {
         let head_dim = hidden / self.layers[0].attn.num_heads;
         let reach = self.local_attention / 2;
         let window = position_mask(seq, &device, |q, k| q.abs_diff(k) > reach);
-        // Each query keeps its own position, so that no row of a padded text is all masked.
-        let itself = position_mask(seq, &device, |q, k| q == k);
-        let padded_keys = padded_keys(mask);
         let pass = Pass {
             global_rope: rotary_tables(seq, head_dim, self.global_rope_theta, &device),
             local_rope: rotary_tables(seq, head_dim, self.local_rope_theta, &device),
-            outside_window: padded_keys
-                .clone()
-                .expand([batch, 1, seq, seq])
-                .bool_and(itself.bool_not().expand([batch, 1, seq, seq]))
+            outside_window: padded_keys_but_own(mask.clone())
                 .bool_or(window.expand([batch, 1, seq, seq])),
-            padded: padded.then_some(padded_keys),
+            padded: padded.then(|| padded_keys(mask)),
             libtorch_allow_mask: hands_torch_an_allow_mask(&device),
             act: self.hidden_activation,
             norm_eps: self.norm_eps,
