@@ -194,41 +194,64 @@ struct Pass {
 
 impl ModernBertAttention {
     fn forward(&self, x: Tensor<3>, local: bool, pass: &Pass) -> Tensor<3> {
-        let [batch, seq, hidden] = x.dims();
-        let qkv = fused::linear(&self.wqkv, x, None).reshape([batch, seq, 3, hidden]);
+        let qkv = fused::linear(&self.wqkv, x, None);
+        let rope = if local {
+            &pass.local_rope
+        } else {
+            &pass.global_rope
+        };
+        let masked = if local {
+            Some(pass.outside_window.clone())
+        } else {
+            pass.padded.clone()
+        };
+        let context = fused::rotary_self_attention(&qkv, self.num_heads, rope, masked.as_ref())
+            .unwrap_or_else(|| self.attention(qkv, rope, masked, pass.libtorch_allow_mask));
+        fused::dropout(&self.drop, fused::linear(&self.wo, context, None))
+    }
+
+    /// [`fused::rotary_self_attention`] where it does not run: the packed projections split,
+    /// the queries and keys rotated, then attention; heads merged.
+    fn attention(
+        &self,
+        qkv: Tensor<3>,
+        rope: &[Tensor<4>; 2],
+        masked: Option<Tensor<4, Bool>>,
+        libtorch_allow_mask: bool,
+    ) -> Tensor<3> {
+        let [batch, seq, width] = qkv.dims();
+        let hidden = width / 3;
+        let qkv = qkv.reshape([batch, seq, 3, hidden]);
         let part = |i: usize| {
             split_heads(
                 qkv.clone().narrow(2, i, 1).reshape([batch, seq, hidden]),
                 self.num_heads,
             )
         };
-        let rope = if local {
-            &pass.local_rope
-        } else {
-            &pass.global_rope
-        };
         let (query, key, value) = (rotate(part(0), rope), rotate(part(1), rope), part(2));
-        let masked = if local {
-            Some(pass.outside_window.clone())
-        } else {
-            pass.padded.clone()
-        };
-        let context = fused::attention(query, key, value, masked, pass.libtorch_allow_mask);
-        fused::dropout(
-            &self.drop,
-            fused::linear(&self.wo, merge_heads(context), None),
-        )
+        merge_heads(fused::attention(
+            query,
+            key,
+            value,
+            masked,
+            libtorch_allow_mask,
+        ))
     }
 }
 
 impl ModernBertMlp {
     fn forward(&self, x: Tensor<3>, act: HiddenAct) -> Tensor<3> {
         let inner = fused::linear(&self.wi, x, None);
-        let width = inner.dims()[2] / 2;
-        let input = inner.clone().narrow(2, 0, width);
-        let gate = inner.narrow(2, width, width);
-        let gated = fused::dropout(&self.drop, act.apply(input) * gate);
-        fused::linear(&self.wo, gated, None)
+        let gated = match act {
+            HiddenAct::Gelu => fused::gelu_gated(inner, false),
+            HiddenAct::GeluApproximate => fused::gelu_gated(inner, true),
+            HiddenAct::Relu => {
+                let width = inner.dims()[2] / 2;
+                let input = inner.clone().narrow(2, 0, width);
+                act.apply(input) * inner.narrow(2, width, width)
+            }
+        };
+        fused::linear(&self.wo, fused::dropout(&self.drop, gated), None)
     }
 }
 

@@ -5,6 +5,7 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
+use transfer_kernels as fused;
 
 use crate::{EmbedderError, TokenEmbedder};
 
@@ -161,7 +162,8 @@ impl TokenEmbedder for BertEmbeddings {
             let type_zero = types.weight.val().narrow(0, 0, 1).unsqueeze::<3>();
             x = x + type_zero.expand([batch, seq, width]);
         }
-        let x = self.dropout.forward(self.layer_norm.forward(x));
+        let normed = fused::layer_norm(&self.layer_norm, self.layer_norm_eps, x);
+        let x = fused::dropout(&self.dropout, normed);
         match &self.projection {
             Some(projection) => projection.forward(x),
             None => x,

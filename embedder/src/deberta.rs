@@ -5,6 +5,7 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
+use transfer_kernels as fused;
 
 use crate::{EmbedderError, TokenEmbedder};
 
@@ -62,7 +63,8 @@ impl TokenEmbedder for DebertaV2Embeddings {
         if let Some(projection) = &self.embed_proj {
             x = projection.forward(x);
         }
-        self.dropout.forward(self.layer_norm.forward(x))
+        let normed = fused::layer_norm(&self.layer_norm, self.layer_norm_eps, x);
+        fused::dropout(&self.dropout, normed)
     }
 
     fn dim(&self) -> usize {

@@ -4,6 +4,7 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
+use transfer_kernels as fused;
 
 use crate::{EmbedderError, TokenEmbedder};
 
@@ -33,8 +34,11 @@ impl TokenEmbedder for ModernBertEmbeddings {
     type Config = ModernBertEmbeddingsConfig;
 
     fn forward(&self, ids: Tensor<2, Int>) -> Tensor<3> {
-        self.drop
-            .forward(self.norm.forward(self.tok_embeddings.forward(ids)))
+        let words = self.tok_embeddings.forward(ids);
+        fused::dropout(
+            &self.drop,
+            fused::layer_norm(&self.norm, self.norm_eps, words),
+        )
     }
 
     fn dim(&self) -> usize {

@@ -70,6 +70,11 @@ impl Prim {
             Self::Plain(p) => &p.tensor,
         }
     }
+
+    /// The values, off any autodiff graph.
+    fn untracked(&self) -> tch::Tensor {
+        self.tch().shallow_clone()
+    }
 }
 
 /// The route for ops on `x` unless the caller or `[`crate::Kernels::Autograd`]` forces one: ours
@@ -422,6 +427,77 @@ pub(super) fn dropout<const D: usize>(x: &Tensor<D>, prob: f64) -> Option<Tensor
     Some(Tensor::from_primitive::<Ad>(out))
 }
 
+/// `GELU(a) · b` over the halves `[a b]` of `x`'s last dimension (a GeGLU feed-forward's
+/// gate), with GELU's `approximate` (`"none"` or `"tanh"`); one op whose backward writes the
+/// gradients of both halves into one tensor.
+pub(super) fn gelu_gated(
+    x: &Tensor<3>,
+    approximate: &'static str,
+    forced: Option<Route>,
+) -> Option<Tensor<3>> {
+    dispatch(
+        [Prim::of(x)?],
+        own_route(forced),
+        |[x]| Some(own_gelu_gated(x, approximate)),
+        |[x]| {
+            let [a, b] = halves(x);
+            a.gelu(approximate) * b
+        },
+    )
+}
+
+/// The two halves of the last dimension, as views.
+fn halves(x: &tch::Tensor) -> [tch::Tensor; 2] {
+    let mut halves = x.chunk(2, -1).into_iter();
+    [(); 2].map(|_| halves.next().expect("two halves"))
+}
+
+#[derive(Debug)]
+struct GeluGatedBackward;
+
+#[derive(Debug, Clone)]
+struct GeluGatedState {
+    input: TchTensor,
+    /// `GELU(a)`.
+    activated: TchTensor,
+    approximate: &'static str,
+}
+
+impl Backward<LibTorch, 1> for GeluGatedBackward {
+    type State = GeluGatedState;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [Some(node)] = ops.parents else {
+            return;
+        };
+        let s = ops.state;
+        let dy = grads.consume::<LibTorch>(&ops.node).tensor;
+        let [a, b] = halves(&s.input.tensor);
+        let da = a.gelu_backward(&(&dy * b), s.approximate);
+        let db = dy * &s.activated.tensor;
+        grads.register::<LibTorch>(node.id, TchTensor::new(tch::Tensor::cat(&[da, db], -1)));
+    }
+}
+
+fn own_gelu_gated(x: &AdTensor, approximate: &'static str) -> AdTensor {
+    let [a, b] = halves(&x.primitive().tensor);
+    record(
+        GeluGatedBackward,
+        [x],
+        || {
+            let activated = a.gelu(approximate);
+            let out = TchTensor::new(&activated * &b);
+            let state = GeluGatedState {
+                input: x.primitive().clone(),
+                activated: TchTensor::new(activated),
+                approximate,
+            };
+            (state, out)
+        },
+        || TchTensor::new(a.gelu(approximate) * &b),
+    )
+}
+
 /// Scaled dot-product attention; `masked` (`[batch, 1, 1, seq]`) is true where a key may not be
 /// looked at.
 pub(super) fn attention(
@@ -476,7 +552,38 @@ pub(super) fn packed_self_attention(
         1,
     );
     let qkv = linear_of(&weight, &Tensor::cat(vec![bq, bk, bv], 0), x, half, forced)?;
-    let inputs = [Prim::of(&qkv)?];
+    attention_over_packed(&qkv, heads, masked, None, forced)
+}
+
+/// Self-attention over packed projections `[batch, seq, 3 · hidden]` whose queries and keys
+/// are rotated first by the rotary tables `[cos, signed_sin]` (`[1, 1, seq, head]`, constants):
+/// `x · cos + swap_halves(x) · signed_sin`. Heads merged: `[batch, seq, hidden]`.
+pub(super) fn rotary_self_attention(
+    qkv: &Tensor<3>,
+    heads: usize,
+    [cos, signed_sin]: &[Tensor<4>; 2],
+    masked: Option<&Tensor<4, Bool>>,
+    forced: Option<Route>,
+) -> Option<Tensor<3>> {
+    let kind = Prim::of(qkv)?.tch().kind();
+    let table = |t: &Tensor<4>| Some(TchTensor::new(in_kind(&Prim::of(t)?.untracked(), kind)));
+    let rotary = Rotary {
+        cos: table(cos)?,
+        signed_sin: table(signed_sin)?,
+    };
+    attention_over_packed(qkv, heads, masked, Some(rotary), forced)
+}
+
+/// Attention over the three parts of a packed `[batch, seq, 3 · hidden]` tensor with `heads`
+/// heads, the queries and keys rotated first where `rotary` is given; heads merged.
+fn attention_over_packed(
+    qkv: &Tensor<3>,
+    heads: usize,
+    masked: Option<&Tensor<4, Bool>>,
+    rotary: Option<Rotary>,
+    forced: Option<Route>,
+) -> Option<Tensor<3>> {
+    let inputs = [Prim::of(qkv)?];
     let packed = inputs[0].tch();
     let [batch, seq, width] = packed.size()[..] else {
         return None;
@@ -492,9 +599,20 @@ pub(super) fn packed_self_attention(
     dispatch(
         inputs,
         route,
-        |[qkv]| Some(own_packed_attention(qkv, parts, bias.as_ref())),
+        |[qkv]| {
+            Some(own_packed_attention(
+                qkv,
+                parts,
+                bias.as_ref(),
+                rotary.clone(),
+            ))
+        },
         |[qkv]| {
             let [q, k, v] = split_heads(qkv, parts);
+            let [q, k] = match &rotary {
+                Some(r) => [r.apply(&q), r.apply(&k)],
+                None => [q, k],
+            };
             let out = tch::Tensor::scaled_dot_product_attention(
                 &q,
                 &k,
@@ -508,6 +626,32 @@ pub(super) fn packed_self_attention(
             merge_heads(&out, parts)
         },
     )
+}
+
+/// Rotary position tables (see [`rotary_self_attention`]).
+#[derive(Debug, Clone)]
+struct Rotary {
+    cos: TchTensor,
+    signed_sin: TchTensor,
+}
+
+impl Rotary {
+    /// `x · cos + swap_halves(x) · signed_sin`.
+    fn apply(&self, x: &tch::Tensor) -> tch::Tensor {
+        x * &self.cos.tensor + swap_halves(x) * &self.signed_sin.tensor
+    }
+
+    /// The gradient of [`Self::apply`]'s input for its output's `dy` (swapping halves is its
+    /// own transpose).
+    fn backward(&self, dy: &tch::Tensor) -> tch::Tensor {
+        dy * &self.cos.tensor + swap_halves(&(dy * &self.signed_sin.tensor))
+    }
+}
+
+/// The two halves of the last dimension swapped.
+fn swap_halves(x: &tch::Tensor) -> tch::Tensor {
+    let last = x.dim() as i64 - 1;
+    x.roll([x.size()[last as usize] / 2], [last])
 }
 
 /// The queries, keys and values of a packed `[batch, seq, 3 · hidden]` tensor as
@@ -551,16 +695,20 @@ fn attention_bias(
 struct PackedAttentionBackward;
 
 impl Backward<LibTorch, 1> for PackedAttentionBackward {
-    type State = (FlashAttentionState, [i64; 5]);
+    type State = (FlashAttentionState, [i64; 5], Option<Rotary>);
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [Some(node)] = ops.parents else {
             return;
         };
-        let (s, [batch, seq, three, heads, head]) = ops.state;
+        let (s, [batch, seq, three, heads, head], rotary) = ops.state;
         let dy = grads.consume::<LibTorch>(&ops.node).tensor;
         let dy = dy.reshape([batch, seq, heads, head]).transpose(1, 2);
         let (dq, dk, dv) = s.gradients(&dy);
+        let (dq, dk) = match &rotary {
+            Some(r) => (r.backward(&dq), r.backward(&dk)),
+            None => (dq, dk),
+        };
         // `[batch, heads, seq, head]` each, into one `[batch, seq, 3, heads, head]`.
         let grad = tch::Tensor::stack(&[dq, dk, dv], 1)
             .permute([0, 3, 1, 2, 4])
@@ -570,13 +718,32 @@ impl Backward<LibTorch, 1> for PackedAttentionBackward {
     }
 }
 
-/// [`own_attention`] on a packed input: the flash kernel reads the three parts in place.
-fn own_packed_attention(qkv: &AdTensor, parts: [i64; 5], bias: Option<&tch::Tensor>) -> AdTensor {
+/// [`own_attention`] on a packed input: the flash kernel reads the three parts in place (the
+/// queries and keys rotated first where `rotary` is given).
+fn own_packed_attention(
+    qkv: &AdTensor,
+    parts: [i64; 5],
+    bias: Option<&tch::Tensor>,
+    rotary: Option<Rotary>,
+) -> AdTensor {
     let packed = &qkv.primitive().tensor;
     let [q, k, v] = split_heads(packed, parts);
+    let view = |t: &tch::Tensor| {
+        TchTensor::from_existing(t.shallow_clone(), qkv.primitive().storage.clone())
+    };
+    let [query, key] = match &rotary {
+        Some(r) => [TchTensor::new(r.apply(&q)), TchTensor::new(r.apply(&k))],
+        None => [view(&q), view(&k)],
+    };
     let forward = || {
         tch::Tensor::internal_scaled_dot_product_flash_attention_for_cpu(
-            &q, &k, &v, 0.0, false, bias, None,
+            &query.tensor,
+            &key.tensor,
+            &v,
+            0.0,
+            false,
+            bias,
+            None,
         )
     };
     record(
@@ -585,18 +752,15 @@ fn own_packed_attention(qkv: &AdTensor, parts: [i64; 5], bias: Option<&tch::Tens
         || {
             let (out, logsumexp) = forward();
             let merged = TchTensor::new(merge_heads(&out, parts));
-            let view = |t: &tch::Tensor| {
-                TchTensor::from_existing(t.shallow_clone(), qkv.primitive().storage.clone())
-            };
             let state = FlashAttentionState {
-                query: view(&q),
-                key: view(&k),
+                query: query.clone(),
+                key: key.clone(),
                 value: view(&v),
                 out: TchTensor::new(out),
                 logsumexp: TchTensor::new(logsumexp),
                 bias: bias.map(|b| TchTensor::new(b.shallow_clone())),
             };
-            ((state, parts), merged)
+            ((state, parts, rotary.clone()), merged)
         },
         || TchTensor::new(merge_heads(&forward().0, parts)),
     )

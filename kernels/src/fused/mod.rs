@@ -193,6 +193,64 @@ pub fn packed_self_attention(
     }
 }
 
+/// Self-attention over packed projections `qkv` (`[batch, seq, 3 · hidden]`: queries, keys and
+/// values side by side, as ModernBERT's `Wqkv` makes them) with `heads` heads, the queries and
+/// keys rotated first by the rotary tables `[cos, signed_sin]` (`[1, 1, seq, head]`):
+/// `x · cos + swap_halves(x) · signed_sin`. Heads merged: `[batch, seq, hidden]`. `masked`
+/// (`[batch, 1, 1 or seq, seq]`) is true where a key may not be looked at. One op on libtorch,
+/// with one backward for all three parts (see `libtorch::rotary_self_attention`); `None`
+/// elsewhere or with the fused ops off.
+pub fn rotary_self_attention(
+    qkv: &Tensor<3>,
+    heads: usize,
+    rotary: &[Tensor<4>; 2],
+    masked: Option<&Tensor<4, Bool>>,
+) -> Option<Tensor<3>> {
+    if !enabled() {
+        return None;
+    }
+    #[cfg(feature = "tch")]
+    return libtorch::rotary_self_attention(qkv, heads, rotary, masked, None);
+    #[cfg(not(feature = "tch"))]
+    {
+        let _ = (qkv, heads, rotary, masked);
+        None
+    }
+}
+
+/// `GELU(a) · b` over the halves `[a b]` of `x`'s last dimension (a GeGLU feed-forward's gate,
+/// ModernBERT's), with exact GELU or its tanh approximation. On libtorch one op whose backward
+/// writes both halves' gradients at once (see `libtorch::gelu_gated`); elsewhere, or with the
+/// fused ops off, burn's ops on the two halves ([`exact_gelu`](crate::exact_gelu) for exact
+/// GELU).
+///
+/// # Example
+/// ```
+/// use burn::prelude::*;
+///
+/// let x = Tensor::<3>::from_data([[[1.0, -1.0, 2.0, 3.0]]], &Device::flex());
+/// let y = transfer_kernels::gelu_gated(x, false).into_data().to_vec::<f32>().unwrap();
+/// // GELU(1) · 2 and GELU(−1) · 3
+/// assert!((y[0] - 1.6827).abs() < 1e-4 && (y[1] + 0.4759).abs() < 1e-4);
+/// ```
+pub fn gelu_gated(x: Tensor<3>, tanh_approximation: bool) -> Tensor<3> {
+    #[cfg(feature = "tch")]
+    if enabled()
+        && let Some(y) =
+            libtorch::gelu_gated(&x, if tanh_approximation { "tanh" } else { "none" }, None)
+    {
+        return y;
+    }
+    let width = x.dims()[2] / 2;
+    let (a, b) = (x.clone().narrow(2, 0, width), x.narrow(2, width, width));
+    let activated = if tanh_approximation {
+        burn::tensor::activation::gelu_approximate(a)
+    } else {
+        crate::exact_gelu(a)
+    };
+    activated * b
+}
+
 /// burn's own attention; `masked` (`[batch, 1, 1, seq]`) expanded over heads and queries.
 fn burn_masked_attention(
     query: Tensor<4>,
@@ -557,6 +615,78 @@ mod tests {
             }
         }
 
+        /// The rotated packed attention against the parts split, rotated and attended by
+        /// burn's ops: values and the packed input's gradient, with no mask, padded keys, and a
+        /// window over padded keys (`[batch, 1, seq, seq]`, ModernBERT's local layers).
+        #[test]
+        fn rotary_self_attention_matches_burn() {
+            let device = device();
+            let qkv = random([2, 6, 72], 50);
+            let rotary = [51, 52].map(|seed| random([1, 1, 6, 8], seed).detach());
+            let padded = Tensor::<2, Bool>::from_data(
+                [[false; 6], [false, false, false, false, true, true]],
+                &device,
+            )
+            .reshape([2, 1, 1, 6]);
+            let far: Vec<bool> = (0..36usize).map(|i| (i / 6).abs_diff(i % 6) > 2).collect();
+            let window = Tensor::<1, Bool>::from_data(far.as_slice(), &device)
+                .reshape([1, 1, 6, 6])
+                .expand([2, 1, 6, 6])
+                .bool_or(padded.clone().expand([2, 1, 6, 6]));
+            let rotate = |x: Tensor<4>| {
+                let swapped = Tensor::cat(
+                    vec![x.clone().narrow(3, 4, 4), x.clone().narrow(3, 0, 4)],
+                    3,
+                );
+                let [cos, sin] = rotary.clone().map(|t| t.expand([2, 3, 6, 8]));
+                x * cos + swapped * sin
+            };
+            let part = |i| {
+                let part = qkv.clone().reshape([2, 6, 3, 24]).narrow(2, i, 1);
+                part.reshape([2, 6, 3, 8]).swap_dims(1, 2)
+            };
+            for (route, masked) in routes().into_iter().flat_map(|r| {
+                [
+                    (r, None),
+                    (r, Some(padded.clone())),
+                    (r, Some(window.clone())),
+                ]
+            }) {
+                let fused =
+                    libtorch::rotary_self_attention(&qkv, 3, &rotary, masked.as_ref(), Some(route))
+                        .expect("not fused");
+                let plain = burn_reference(rotate(part(0)), rotate(part(1)), part(2), masked)
+                    .swap_dims(1, 2)
+                    .reshape([2, 6, 24]);
+                assert_close("output", fused.clone(), plain.clone());
+                let (g1, g2) = backward_both(fused, plain, 53);
+                assert_close("d qkv", qkv.grad(&g1).unwrap(), qkv.grad(&g2).unwrap());
+            }
+        }
+
+        /// Exact and tanh-approximated, against burn's GELU on one half times the other.
+        #[test]
+        fn gelu_gated_matches_burn() {
+            for (route, tanh) in BOTH_ROUTES
+                .into_iter()
+                .flat_map(|r| [(r, false), (r, true)])
+            {
+                let x = random([3, 5, 16], 60);
+                let approximate = if tanh { "tanh" } else { "none" };
+                let fused = libtorch::gelu_gated(&x, approximate, Some(route)).expect("not fused");
+                let (a, b) = (x.clone().narrow(2, 0, 8), x.clone().narrow(2, 8, 8));
+                let activated = if tanh {
+                    burn::tensor::activation::gelu_approximate(a)
+                } else {
+                    burn::tensor::activation::gelu(a)
+                };
+                let plain = activated * b;
+                assert_close("output", fused.clone(), plain.clone());
+                let (g1, g2) = backward_both(fused, plain, 61);
+                assert_close("d input", x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
+            }
+        }
+
         #[test]
         fn cross_entropy_matches_burn() {
             for device in [device(), plain_device()] {
@@ -630,6 +760,11 @@ mod tests {
             // burn's libtorch attention takes the mask as "may attend" (see `attention`).
             let expected = burn_reference(q, k, v, Some(masked.bool_not()));
             assert_close("attention", y, expected);
+
+            let x = fresh([3, 5, 24], 27);
+            let y = libtorch::gelu_gated(&x, "none", None).expect("not fused");
+            let expected = burn::tensor::activation::gelu(x.clone().narrow(2, 0, 12));
+            assert_close("gelu gated", y, expected * x.narrow(2, 12, 12));
         }
     }
 }
