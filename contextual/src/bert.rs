@@ -9,7 +9,7 @@ use burn::tensor::activation::{gelu_approximate, relu};
 use serde::{Deserialize, Serialize};
 
 use crate::error::check;
-use crate::heads::{masked_attention, merge_heads, split_heads};
+use crate::heads::{merge_heads, split_heads};
 use crate::{ContextualEmbedder, ContextualError};
 use transfer_kernels as fused;
 use transfer_kernels::exact_gelu;
@@ -285,22 +285,17 @@ impl BertSelfAttention {
         context.swap_dims(1, 2).reshape([batch, seq, hidden])
     }
 
-    /// Attention with an additive `[1, heads, seq, seq]` score bias (MPNet), in plain tensor
-    /// operations so that the bias gets its gradient.
+    /// Attention with an additive `[1, heads, seq, seq]` score bias (MPNet) that takes its
+    /// gradient.
     fn biased_forward(&self, x: Tensor<3>, bias: Tensor<4>, pass: &Pass) -> Tensor<3> {
         let p = pass.precision;
         let project = |layer: &Linear| split_heads(p.linear(layer, x.clone()), self.num_heads);
-        let (query, key, value) = (
+        merge_heads(fused::biased_attention(
             project(&self.query),
             project(&self.key),
             project(&self.value),
-        );
-        merge_heads(masked_attention(
-            query,
-            key,
-            value,
+            bias,
             pass.masked.clone(),
-            Some(bias),
         ))
     }
 }

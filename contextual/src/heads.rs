@@ -1,8 +1,7 @@
-//! Attention helpers shared by the encoders that do not use the fused kernels everywhere
-//! (MPNet's biased attention, ModernBERT's local layers, GPT-2).
+//! Attention helpers shared by the encoders: heads split and merged, and the masks of
+//! ModernBERT's local layers and GPT-2.
 
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
 
 /// `[batch, seq, heads · head_dim]` → `[batch, heads, seq, head_dim]`.
 pub(crate) fn split_heads(x: Tensor<3>, heads: usize) -> Tensor<4> {
@@ -15,33 +14,6 @@ pub(crate) fn split_heads(x: Tensor<3>, heads: usize) -> Tensor<4> {
 pub(crate) fn merge_heads(x: Tensor<4>) -> Tensor<3> {
     let [batch, heads, seq, dim] = x.dims();
     x.swap_dims(1, 2).reshape([batch, seq, heads * dim])
-}
-
-/// Scaled dot-product attention in plain tensor operations, with an optional additive score
-/// `bias` (MPNet's relative positions) and an optional `masked` (both broadcast to
-/// `[batch, heads, seq, seq]`; true where a query may not look at a key). Masked scores are
-/// the lowest finite value (as transformers' `finfo.min`), not −∞: a padded query whose window
-/// holds only padding then averages it instead of turning NaN, and a NaN at a padded key
-/// cannot reach a real query through a zero weight.
-pub(crate) fn masked_attention(
-    query: Tensor<4>,
-    key: Tensor<4>,
-    value: Tensor<4>,
-    masked: Option<Tensor<4, Bool>>,
-    bias: Option<Tensor<4>>,
-) -> Tensor<4> {
-    let [batch, heads, seq, dim] = query.dims();
-    let shape = [batch, heads, seq, seq];
-    let mut scores = query
-        .matmul(key.swap_dims(2, 3))
-        .mul_scalar((dim as f64).sqrt().recip());
-    if let Some(bias) = bias {
-        scores = scores + bias.expand(shape).cast(value.dtype());
-    }
-    if let Some(masked) = masked {
-        scores = scores.mask_fill(masked.expand(shape), f32::MIN);
-    }
-    softmax(scores, 3).matmul(value)
 }
 
 /// `[batch, 1, 1, seq]`: true at the padded keys of `mask` (`[batch, seq]`, true = real).

@@ -1,7 +1,7 @@
 //! The fast paths under the stages: what runs a BERT layer, an LSTM layer, a loss and an
 //! optimizer step in fewer, faster kernels than burn's generic ops, on each backend.
 //!
-//! - **Ops** ([`linear`], [`layer_norm`], [`dropout`], [`attention`],
+//! - **Ops** ([`linear`], [`layer_norm`], [`dropout`], [`attention`], [`biased_attention`],
 //!   [`packed_self_attention`], [`rotary_self_attention`], [`gelu_gated`], [`lstm`],
 //!   [`reverse_padded`], [`cross_entropy`]): on libtorch
 //!   (CPU and CUDA, with and without autodiff) each is one libtorch kernel with a fused backward
@@ -31,8 +31,8 @@ pub use adamw::{AdamW, adamw};
 pub use clip::clip_global_norm;
 pub use compare::max_relative_difference;
 pub use fused::{
-    attention, cross_entropy, dropout, gelu_gated, layer_norm, linear, lstm, packed_self_attention,
-    reverse_padded, rotary_self_attention,
+    attention, biased_attention, cross_entropy, dropout, gelu_gated, layer_norm, linear, lstm,
+    packed_self_attention, reverse_padded, rotary_self_attention,
 };
 pub use gelu::exact_gelu;
 pub use settings::{Kernels, KernelsError};

@@ -530,6 +530,41 @@ pub(super) fn attention(
     )
 }
 
+/// Attention with an additive score bias that takes a gradient (MPNet's relative positions,
+/// `[1 or batch, heads, seq, seq]`): `softmax(q · kᵀ / √d + bias) · v`, the `masked` keys
+/// (`[batch, 1, 1, seq]`) at the lowest finite score. As PyTorch eager runs it (its fused attention kernels give
+/// no gradient to a bias): libtorch's matrix products, softmax and their backward, through
+/// its autograd.
+pub(super) fn biased_attention(
+    [query, key, value]: [&Tensor<4>; 3],
+    bias: &Tensor<4>,
+    masked: Option<&Tensor<4, Bool>>,
+) -> Option<Tensor<4>> {
+    let inputs = [
+        Prim::of(query)?,
+        Prim::of(key)?,
+        Prim::of(value)?,
+        Prim::of(bias)?,
+    ];
+    let mask = bool_mask(masked)?;
+    let scale = 1.0 / (query.dims()[3] as f64).sqrt();
+    dispatch(
+        inputs,
+        Route::Autograd,
+        |_| None,
+        |[q, k, v, bias]| {
+            let scores = q.matmul(&k.transpose(-2, -1)) * scale + in_kind(bias, q.kind());
+            let scores = match &mask {
+                // The lowest finite score, as transformers' `finfo.min` (see
+                // `burn_biased_attention`).
+                Some(mask) => scores.masked_fill(mask, f64::from(f32::MIN)),
+                None => scores,
+            };
+            scores.softmax(-1, q.kind()).matmul(v)
+        },
+    )
+}
+
 /// Self-attention from one packed projection: `x · [Wq Wk Wv] + [bq bk bv]` (one product
 /// instead of three), then attention over its three parts with `heads` heads, the heads merged
 /// again: `[batch, seq, hidden]`. `masked` as in [`attention`].
@@ -676,19 +711,19 @@ fn attention_bias(
     masked: Option<&Tensor<4, Bool>>,
     like: &tch::Tensor,
 ) -> Option<Option<tch::Tensor>> {
+    Some(bool_mask(masked)?.map(|m| {
+        tch::Tensor::zeros(m.size(), (like.kind(), like.device()))
+            .masked_fill(&m, f64::NEG_INFINITY)
+    }))
+}
+
+/// `masked` as a libtorch bool tensor.
+fn bool_mask(masked: Option<&Tensor<4, Bool>>) -> Option<Option<tch::Tensor>> {
     let Some(m) = masked else {
         return Some(None);
     };
-    let m = m
-        .clone()
-        .inner()
-        .try_into_primitive::<LibTorch>()
-        .ok()?
-        .tensor;
-    Some(Some(
-        tch::Tensor::zeros(m.size(), (like.kind(), like.device()))
-            .masked_fill(&m, f64::NEG_INFINITY),
-    ))
+    let m = m.clone().inner().try_into_primitive::<LibTorch>().ok()?;
+    Some(Some(m.tensor))
 }
 
 #[derive(Debug)]

@@ -171,6 +171,50 @@ pub fn attention(
     burn_masked_attention(query, key, value, masked)
 }
 
+/// Attention of `[batch, heads, seq, head_dim]` queries, keys and values with an additive score
+/// `bias` (`[1 or batch, heads, seq, seq]`) that takes a gradient, as MPNet's relative position
+/// bias does; `masked` (`[batch, 1, 1, seq]`) is true at the keys no query may look at. On
+/// libtorch the scores, softmax and products are libtorch's, with its backward (see
+/// `libtorch::biased_attention`); elsewhere, or with the fused ops off, burn's ops.
+pub fn biased_attention(
+    query: Tensor<4>,
+    key: Tensor<4>,
+    value: Tensor<4>,
+    bias: Tensor<4>,
+    masked: Option<Tensor<4, Bool>>,
+) -> Tensor<4> {
+    #[cfg(feature = "tch")]
+    if enabled()
+        && let Some(y) = libtorch::biased_attention([&query, &key, &value], &bias, masked.as_ref())
+    {
+        return y;
+    }
+    burn_biased_attention(query, key, value, bias, masked)
+}
+
+/// `softmax(q · kᵀ / √d + bias) · v` in burn's ops. Masked scores are the lowest finite value
+/// (as transformers' `finfo.min`), not −∞: a NaN at a padded key cannot reach a real query
+/// through a zero weight.
+fn burn_biased_attention(
+    query: Tensor<4>,
+    key: Tensor<4>,
+    value: Tensor<4>,
+    bias: Tensor<4>,
+    masked: Option<Tensor<4, Bool>>,
+) -> Tensor<4> {
+    let [batch, heads, seq, dim] = query.dims();
+    let shape = [batch, heads, seq, seq];
+    let scores = query
+        .matmul(key.swap_dims(2, 3))
+        .mul_scalar((dim as f64).sqrt().recip())
+        + bias.expand(shape).cast(value.dtype());
+    let scores = match masked {
+        Some(masked) => scores.mask_fill(masked.expand(shape), f32::MIN),
+        None => scores,
+    };
+    burn::tensor::activation::softmax(scores, 3).matmul(value)
+}
+
 /// Self-attention's three projections as one packed product and the attention over its parts,
 /// heads merged (`[batch, seq, hidden]`), on libtorch (see `libtorch::packed_self_attention`);
 /// `None` elsewhere, with the fused ops off, or with [`Kernels::Unpacked`].
@@ -612,6 +656,39 @@ mod tests {
                     Tensor::cat(each.map(|b| b.grad(g).unwrap()).to_vec(), 0)
                 };
                 assert_close("d biases", biases(&g1), biases(&g2));
+            }
+        }
+
+        /// With and without padding, every input's gradient, the bias's summed over the batch.
+        #[test]
+        fn biased_attention_matches_burn() {
+            let [q, k, v] = [70, 71, 72].map(|seed| random([2, 3, 6, 8], seed));
+            let bias = random([1, 3, 6, 6], 73);
+            let padded = Tensor::<2, Bool>::from_data(
+                [[false; 6], [false, false, false, false, true, true]],
+                &device(),
+            )
+            .reshape([2, 1, 1, 6]);
+            for masked in [None, Some(padded)] {
+                let fused = libtorch::biased_attention([&q, &k, &v], &bias, masked.as_ref())
+                    .expect("not fused");
+                let plain = super::super::burn_biased_attention(
+                    q.clone(),
+                    k.clone(),
+                    v.clone(),
+                    bias.clone(),
+                    masked,
+                );
+                assert_close("output", fused.clone(), plain.clone());
+                let (g1, g2) = backward_both(fused, plain, 74);
+                for (name, t) in [
+                    ("d query", &q),
+                    ("d key", &k),
+                    ("d value", &v),
+                    ("d bias", &bias),
+                ] {
+                    assert_close(name, t.grad(&g1).unwrap(), t.grad(&g2).unwrap());
+                }
             }
         }
 
