@@ -123,7 +123,8 @@ fn dispatch<const D: usize, const N: usize>(
     Some(Tensor::from_primitive::<Ad>(out))
 }
 
-/// `layer(x)` with `addmm`, in `half` when given (the result then in `half`).
+/// `layer(x)` with `addmm` (`mm` for a layer without a bias), in `half` when given (the
+/// result then in `half`).
 pub(super) fn linear(
     layer: &Linear,
     x: &Tensor<3>,
@@ -132,18 +133,30 @@ pub(super) fn linear(
 ) -> Option<Tensor<3>> {
     let weight = layer.weight.val();
     let bias = super::bias_or_zeros(layer.bias.as_ref(), weight.dims()[1], &weight.device());
-    linear_of(&weight, &bias, x, half, forced)
+    let bias = Bias {
+        values: &bias,
+        zero: layer.bias.is_none(),
+    };
+    linear_of(&weight, bias, x, half, forced)
+}
+
+/// A linear layer's bias: a zero one (a layer without a bias, an untracked input) is not added.
+#[derive(Clone, Copy)]
+struct Bias<'a> {
+    values: &'a Tensor<1>,
+    zero: bool,
 }
 
 /// `x · weight + bias` (`weight`: `[d_input, d_output]`) as [`linear`].
 fn linear_of(
     weight: &Tensor<2>,
-    bias: &Tensor<1>,
+    bias: Bias,
     x: &Tensor<3>,
     half: Option<FloatDType>,
     forced: Option<Route>,
 ) -> Option<Tensor<3>> {
-    let inputs = [Prim::of(x)?, Prim::of(weight)?, Prim::of(bias)?];
+    let inputs = [Prim::of(x)?, Prim::of(weight)?, Prim::of(bias.values)?];
+    let zero_bias = bias.zero;
     let kind = match half {
         None => tch::Kind::Float,
         Some(FloatDType::BF16) => tch::Kind::BFloat16,
@@ -153,17 +166,32 @@ fn linear_of(
     dispatch(
         inputs,
         own_route(forced),
-        |inputs| own_linear(inputs, kind),
+        |inputs| own_linear(inputs, zero_bias, kind),
         move |[x, w, b]| {
             let mut shape = x.size();
             let d_input = shape.pop().unwrap_or(1);
             shape.push(w.size()[1]);
             let x = x.reshape([-1, d_input]);
-            in_kind(b, kind)
-                .addmm(&in_kind(&x, kind), &in_kind(w, kind))
+            product(b, zero_bias, &in_kind(&x, kind), &in_kind(w, kind), kind)
                 .reshape(shape.as_slice())
         },
     )
+}
+
+/// `input · w + bias` in `kind`: `addmm`, or `mm` where the bias is zero (no output-sized copy
+/// of it for `addmm` to add to).
+fn product(
+    bias: &tch::Tensor,
+    zero_bias: bool,
+    input: &tch::Tensor,
+    w: &tch::Tensor,
+    kind: tch::Kind,
+) -> tch::Tensor {
+    if zero_bias {
+        input.mm(w)
+    } else {
+        in_kind(bias, kind).addmm(input, w)
+    }
 }
 
 /// `t` in `kind`: a cast only when it is in another (no libtorch call otherwise).
@@ -220,9 +248,14 @@ impl Backward<LibTorch, 3> for LinearBackward {
     }
 }
 
-/// `x · W + b` with `addmm` in `kind` (the inputs cast to it, as autocast does) and our
-/// backward: two `mm`s and a row sum, the gradients cast back to the inputs' types.
-fn own_linear([x, weight, bias]: &[AdTensor; 3], kind: tch::Kind) -> Option<AdTensor> {
+/// `x · W + b` with `addmm` (`mm` where the bias is zero) in `kind` (the inputs cast to it,
+/// as autocast does) and our backward: two `mm`s and a row sum, the gradients cast back to the
+/// inputs' types.
+fn own_linear(
+    [x, weight, bias]: &[AdTensor; 3],
+    zero_bias: bool,
+    kind: tch::Kind,
+) -> Option<AdTensor> {
     let (x_tensor, w_tensor) = (&x.primitive().tensor, &weight.primitive().tensor);
     let floats = [tch::Kind::Float, tch::Kind::BFloat16, tch::Kind::Half];
     if !floats.contains(&x_tensor.kind()) || !floats.contains(&w_tensor.kind()) {
@@ -234,9 +267,7 @@ fn own_linear([x, weight, bias]: &[AdTensor; 3], kind: tch::Kind) -> Option<AdTe
     let input = in_kind(&x_tensor.reshape([-1, d_input]), kind);
     let w = in_kind(w_tensor, kind);
     let forward = |input: &tch::Tensor, w: &tch::Tensor| {
-        in_kind(&bias.primitive().tensor, kind)
-            .addmm(input, w)
-            .reshape(shape.as_slice())
+        product(&bias.primitive().tensor, zero_bias, input, w, kind).reshape(shape.as_slice())
     };
     let (x_tracked, weight_tracked) = (x.is_tracked(), weight.is_tracked());
     Some(record(
@@ -586,7 +617,12 @@ pub(super) fn packed_self_attention(
         vec![query.weight.val(), key.weight.val(), value.weight.val()],
         1,
     );
-    let qkv = linear_of(&weight, &Tensor::cat(vec![bq, bk, bv], 0), x, half, forced)?;
+    let bias = Tensor::cat(vec![bq, bk, bv], 0);
+    let bias = Bias {
+        values: &bias,
+        zero: false,
+    };
+    let qkv = linear_of(&weight, bias, x, half, forced)?;
     attention_over_packed(&qkv, heads, masked, None, forced)
 }
 
