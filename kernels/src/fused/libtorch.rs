@@ -707,15 +707,34 @@ struct Rotary {
 }
 
 impl Rotary {
-    /// `x · cos + swap_halves(x) · signed_sin`.
+    /// `x · cos + swap_halves(x) · signed_sin`, differentiable by libtorch's autograd.
     fn apply(&self, x: &tch::Tensor) -> tch::Tensor {
         x * &self.cos.tensor + swap_halves(x) * &self.signed_sin.tensor
     }
 
-    /// The gradient of [`Self::apply`]'s input for its output's `dy` (swapping halves is its
-    /// own transpose).
-    fn backward(&self, dy: &tch::Tensor) -> tch::Tensor {
-        dy * &self.cos.tensor + swap_halves(&(dy * &self.signed_sin.tensor))
+    /// [`Self::apply`] of a `[batch, heads, seq, head]` part, laid out as `[batch, seq, heads,
+    /// head]` (the packed input's order).
+    fn rotated(&self, x: &tch::Tensor, [batch, seq, _, heads, head]: [i64; 5]) -> tch::Tensor {
+        let out = tch::Tensor::empty([batch, seq, heads, head], (x.kind(), x.device()))
+            .permute([0, 2, 1, 3]);
+        self.rotate_into(x, &out, false);
+        out
+    }
+
+    /// Into `out`: `x` rotated, or with `transposed` the gradient of the rotation's input for
+    /// its output's `x` (`x · cos + swap_halves(x · signed_sin)`: swapping halves is its own
+    /// transpose). Half by half, each half one product and one `addcmul`: no swapped copy.
+    fn rotate_into(&self, x: &tch::Tensor, out: &tch::Tensor, transposed: bool) {
+        let [x1, x2] = halves(x);
+        let [mut o1, mut o2] = halves(out);
+        let [c1, c2] = halves(&self.cos.tensor);
+        let [s1, s2] = halves(&self.signed_sin.tensor);
+        let (s_first, s_second) = if transposed { (s2, s1) } else { (s1, s2) };
+        // Each returns a handle on the `out` it wrote.
+        let _ = x1.mul_out(&o1, &c1);
+        let _ = o1.addcmul_(&x2, &s_first);
+        let _ = x2.mul_out(&o2, &c2);
+        let _ = o2.addcmul_(&x1, &s_second);
     }
 }
 
@@ -776,15 +795,18 @@ impl Backward<LibTorch, 1> for PackedAttentionBackward {
         let dy = grads.consume::<LibTorch>(&ops.node).tensor;
         let dy = dy.reshape([batch, seq, heads, head]).transpose(1, 2);
         let (dq, dk, dv) = s.gradients(&dy);
-        let (dq, dk) = match &rotary {
-            Some(r) => (r.backward(&dq), r.backward(&dk)),
-            None => (dq, dk),
-        };
-        // `[batch, heads, seq, head]` each, into one `[batch, seq, 3, heads, head]`.
-        let grad = tch::Tensor::stack(&[dq, dk, dv], 1)
-            .permute([0, 3, 1, 2, 4])
-            .contiguous()
-            .view([batch, seq, three * heads * head]);
+        // Written in place into one `[batch, seq, 3, heads, head]` tensor, each part through a
+        // `[batch, heads, seq, head]` view.
+        let grad = tch::Tensor::empty([batch, seq, three, heads, head], (dv.kind(), dv.device()));
+        let part = |i: i64| grad.select(2, i).permute([0, 2, 1, 3]);
+        for (i, d) in [(0, &dq), (1, &dk)] {
+            match &rotary {
+                Some(r) => r.rotate_into(d, &part(i), true),
+                None => part(i).copy_(d),
+            }
+        }
+        part(2).copy_(&dv);
+        let grad = grad.view([batch, seq, three * heads * head]);
         grads.register::<LibTorch>(node.id, TchTensor::new(grad));
     }
 }
@@ -803,7 +825,7 @@ fn own_packed_attention(
         TchTensor::from_existing(t.shallow_clone(), qkv.primitive().storage.clone())
     };
     let [query, key] = match &rotary {
-        Some(r) => [TchTensor::new(r.apply(&q)), TchTensor::new(r.apply(&k))],
+        Some(r) => [r.rotated(&q, parts), r.rotated(&k, parts)].map(TchTensor::new),
         None => [view(&q), view(&k)],
     };
     let forward = || {
