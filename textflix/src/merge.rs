@@ -260,20 +260,30 @@ fn reference_table(rows: &[Cell], reference: &Path, runs: &[RunScoring]) -> Stri
 }
 
 /// One line per (row, source): what made the row's cells.
-fn provenance_table(cells: &[MergedCell]) -> String {
+fn provenance_table<'a>(cells: &'a [MergedCell]) -> String {
     let mut md = String::from(
         "Where each row comes from:\n\n| row | recipe | n | run | device | precision | truncation | commit | machine | note |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
-    let mut seen: Vec<(&str, &str, &str)> = Vec::new();
+    // One line per source entry: a run split by size over several entries gets one line each.
+    let key = |m: &'a MergedCell| {
+        let note = m.note.as_deref().unwrap_or("");
+        (
+            m.row.as_str(),
+            m.cell.model.as_str(),
+            m.source.as_str(),
+            m.commit.as_str(),
+            note,
+        )
+    };
+    let mut seen = Vec::new();
     for m in cells {
-        let key = (m.row.as_str(), m.cell.model.as_str(), m.source.as_str());
-        if seen.contains(&key) {
+        if seen.contains(&key(m)) {
             continue;
         }
-        seen.push(key);
+        seen.push(key(m));
         let mut sizes: Vec<usize> = cells
             .iter()
-            .filter(|o| (o.row.as_str(), o.cell.model.as_str(), o.source.as_str()) == key)
+            .filter(|o| key(o) == key(m))
             .map(|o| o.cell.n)
             .collect();
         sizes.sort_unstable();
