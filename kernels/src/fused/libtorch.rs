@@ -70,11 +70,6 @@ impl Prim {
             Self::Plain(p) => &p.tensor,
         }
     }
-
-    /// The values, off any autodiff graph.
-    fn untracked(&self) -> tch::Tensor {
-        self.tch().shallow_clone()
-    }
 }
 
 /// The route for ops on `x` unless the caller or `[`crate::Kernels::Autograd`]` forces one: ours
@@ -637,7 +632,7 @@ pub(super) fn rotary_self_attention(
     forced: Option<Route>,
 ) -> Option<Tensor<3>> {
     let kind = Prim::of(qkv)?.tch().kind();
-    let table = |t: &Tensor<4>| Some(TchTensor::new(in_kind(&Prim::of(t)?.untracked(), kind)));
+    let table = |t: &Tensor<4>| Some(TchTensor::new(in_kind(Prim::of(t)?.tch(), kind)));
     let rotary = Rotary {
         cos: table(cos)?,
         signed_sin: table(signed_sin)?,
