@@ -18,7 +18,7 @@ PY=/opt/torch/.venv/bin/python3
 bash .dev/setup.sh || exit 1
 T=/tmp/transfer
 
-bash .dev/cuda_tests.sh  # every kernels and contextual unit test on CUDA; $OUT/cuda_tests.log
+bash scripts/device/cuda_tests.sh  # every kernels and contextual unit test on CUDA; $OUT/cuda_tests.log
 
 for f in 0 1; do
   TRANSFER_FUSED=$f $T train --data .dev/data/train.jsonl --arch bert --pretrained /tmp/m \
