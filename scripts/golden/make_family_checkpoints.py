@@ -8,7 +8,10 @@ Everything is offline: each tokenizer is trained with the `tokenizers` library o
 entries, following the family's real tokenizer.json layout), and each model is built from a
 tiny config (hidden 32, 4 heads, intermediate 64, 128 positions, no dropout, eager attention)
 with a fixed seed. Parameters that the initialisation leaves at exactly 0 or 1 (biases,
-LayerNorm) are perturbed, so a loader that silently skips one of them is caught.
+LayerNorm) are perturbed, so a loader that silently skips one of them is caught, and every query
+and key weight (and MPNet's relative position bias, ELECTRA's embedding projection) is scaled by 16, so attention is far from uniform (mean largest probability about
+0.5 instead of 0.03) and an error in what acts inside the scores (relative positions, rotary,
+disentangled attention, masks) shows in the outputs.
 
 Writes tests/data/families/<family>/:
   config.json, model.safetensors (fp32)      the base model (AutoModel, no head)
@@ -193,6 +196,50 @@ def perturb_constant_parameters(model, generator):
                 p.add_(0.02 * torch.randn(p.shape, generator=generator))
                 changed.append(name)
     return changed
+
+
+# Query and key weights of every attention layer, and how each family lays them out: at the
+# initialisation's scale (std 0.02) attention is uniform, which hides errors in whatever acts
+# inside the scores (relative positions, rotary, disentangled, causal or local masks).
+QUERY_KEY = {
+    "modernbert": (r"attn\.Wqkv\.weight$", "rows"),  # [3H, H]: query and key rows first
+    "gpt2": (r"attn\.c_attn\.weight$", "columns"),  # Conv1D [H, 3H]
+    "deberta-v2": (r"attention\.self\.(query_proj|key_proj)\.weight$", None),
+    # and MPNet's relative position bias, added to the scores
+    "mpnet": (r"attention\.attn\.(q|k)\.weight$|^encoder\.relative_attention_bias\.weight$", None),
+    "distilbert": (r"attention\.(q_lin|k_lin)\.weight$", None),
+}
+BERT_QUERY_KEY = (r"attention\.self\.(query|key)\.weight$", None)
+# ELECTRA's first layer reads the embeddings through a projection at that scale too.
+ELECTRA_QUERY_KEY = (r"attention\.self\.(query|key)\.weight$|^embeddings_project\.weight$", None)
+SHARPEN = 16.0  # mean largest attention probability about 0.5 (uniform: 0.03)
+
+
+def sharpen_attention(name, model):
+    """Multiplies every query and key weight by SHARPEN; returns the names scaled."""
+    pattern, layout = QUERY_KEY.get(name, ELECTRA_QUERY_KEY if name == "electra" else BERT_QUERY_KEY)
+    scaled = []
+    with torch.no_grad():
+        for pname, p in model.named_parameters():
+            if not re.search(pattern, pname):
+                continue
+            if layout == "rows":
+                p[: 2 * (p.shape[0] // 3)].mul_(SHARPEN)
+            elif layout == "columns":
+                p[:, : 2 * (p.shape[1] // 3)].mul_(SHARPEN)
+            else:
+                p.mul_(SHARPEN)
+            scaled.append(pname)
+    assert scaled, name
+    return scaled
+
+
+def attention_peaks(model, ids, mask):
+    """Per layer, the mean over real query positions of the largest attention probability."""
+    with torch.no_grad():
+        attentions = model(input_ids=ids, attention_mask=mask, output_attentions=True).attentions
+    real = mask.bool()
+    return [round(a.max(-1).values.permute(0, 2, 1)[real].mean().item(), 3) for a in attentions]
 
 
 def run_batch(tok, model, texts, pad_as_eos=False):
@@ -389,6 +436,7 @@ def build(name, corpus):
     torch.manual_seed(SEED)
     model = AutoModel.from_config(config, attn_implementation="eager", dtype=torch.float32)
     perturbed = perturb_constant_parameters(model, torch.Generator().manual_seed(SEED + 1))
+    sharpened = sharpen_attention(name, model)
     model.eval()
     save_model(model, directory)
 
@@ -416,6 +464,9 @@ def build(name, corpus):
         "vocab_size": vocab,
         "sequence_lengths": mask.sum(1).tolist(),
         "perturbed_parameters": perturbed,
+        "query_key_scaled_by": SHARPEN,
+        "query_key_parameters": sharpened,
+        "attention_peaks": attention_peaks(model, ids, mask),
         "weights_names_equal_named_parameters": sorted(weights) == sorted(param_names),
         "weights": {k: list(weights[k].shape) for k in sorted(weights)},
     }
@@ -495,6 +546,9 @@ def verify(name, record):
         window_effect = (wide_hidden - ref["last_hidden_state"])[real].abs().max().item()
         print(f"modernbert: local window 8 vs {4 * MAX_LENGTH}: max diff {window_effect:.3f}")
         assert window_effect > 1e-3
+    peaks = attention_peaks(model, ids, mask)
+    print(f"{name}: mean largest attention probability per layer {peaks}")
+    assert peaks[-1] > 0.3, (name, peaks)  # far from uniform, so the scores' terms show
     sizes = {f.name: f.stat().st_size for f in sorted(directory.iterdir())}
     params = sum(p.numel() for p in model.parameters())
     return dict(family=name, model_type=record["model_type"], params=params,
@@ -514,7 +568,10 @@ def write_readme(records):
         f"{tokenizers.__version__}, seed {SEED}). Each directory holds a randomly initialised base "
         "model (`AutoModel`, no head) with hidden size 32, 4 heads, intermediate 64, 128 "
         "positions, all dropout 0 (eager attention), whose all-0 / all-1 initial tensors (biases, "
-        "LayerNorm) were perturbed, and a tokenizer trained with `tokenizers` on the first 2,000 "
+        "LayerNorm) were perturbed and whose query and key weights (and MPNet's relative position "
+        "bias, ELECTRA's embedding projection) were scaled by 16 (so attention "
+        "is far from uniform: an error in relative positions, rotary, disentangled attention or a "
+        "mask shows; `attention_peaks` in reference.json), and a tokenizer trained with `tokenizers` on the first 2,000 "
         "reviews of aclImdb/train/unsup/ (about 1,000 entries) in the family's real "
         "tokenizer.json layout.",
         "",
@@ -528,13 +585,13 @@ def write_readme(records):
         "`<|endoftext|>`). Padded positions hold whatever transformers computed there; compare "
         "the real (mask 1) positions.",
         "- `reference.json`: texts, versions, seed, sequence lengths, the perturbed parameters, "
+        "the scaled query and key parameters, each layer's mean largest attention probability, "
         "and under `weights` every tensor name of `model.safetensors` with its shape.",
         "- `train_step.safetensors` (roberta, mpnet, deberta-v2, modernbert only): `head_weight` [H, 2], `labels` [4], "
         "`loss` [1] = cross_entropy(mean_pool(last_hidden_state over attention_mask) @ "
         "head_weight, labels), and `grad.<name>` for every parameter, named as in the base "
         "model's `named_parameters()` (the same names as the keys of `model.safetensors`); the "
         "pooler gets no gradient and is stored as zeros (listed in reference.json).",
-        "",
         "- `gpt2/lm_reference.safetensors`, `gpt2/lm_reference.json`: what transformers'",
         "  `GPT2LMHeadModel` (head tied to `wte`) computes on the same batch — the scores at each "
         "text's",
