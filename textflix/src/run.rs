@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use transfer_nlp::pipeline::data::imdb::{Imdb, ImdbParts, Review, balanced_sample};
+use transfer_nlp::pipeline::runtime::allocator;
 use transfer_nlp::pipeline::runtime::device::parse_device;
 use transfer_nlp::pipeline::runtime::progress;
 use transfer_nlp::pipeline::write_atomic;
@@ -155,6 +156,8 @@ fn run_cells(
         bar.set_message(format!("{} n={n} seed={seed}", model.name()));
         let sample = examples(&selection.train(train, n, seed)?);
         let score = model.recipe().run_cell(ctx, &sample, seed)?;
+        // The cell's freed buffers back to the system, so they do not add to the next one's peak.
+        allocator::release_freed_memory();
         let cell = Cell {
             model: model.name().into(),
             n,

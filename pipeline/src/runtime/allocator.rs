@@ -12,10 +12,16 @@
 //! it before the first tensor, or set
 //! `GLIBC_TUNABLES=glibc.malloc.mmap_threshold=2147483647:glibc.malloc.trim_threshold=2147483647`.
 //!
+//! What it keeps stays in the process until [`release_freed_memory`] hands it back, which a
+//! program that runs several models in turn (the study runner, between cells) calls between
+//! them, so one's leftovers do not add to the next one's peak.
+//!
 //! ```
 //! // true on glibc (Linux), false where there is nothing to tune.
 //! let tuned = transfer_pipeline::runtime::allocator::keep_freed_memory();
 //! assert_eq!(tuned, cfg!(all(target_os = "linux", target_env = "gnu")));
+//! let released = transfer_pipeline::runtime::allocator::release_freed_memory();
+//! assert_eq!(released, tuned);
 //! ```
 
 /// Raises glibc's mmap and trim thresholds to 2 GiB; returns whether both were set (false on
@@ -33,6 +39,26 @@ pub fn keep_freed_memory() -> bool {
         unsafe {
             mallopt(M_MMAP_THRESHOLD, c_int::MAX) == 1 && mallopt(M_TRIM_THRESHOLD, c_int::MAX) == 1
         }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
+    }
+}
+
+/// Returns the heap's free memory to the operating system (glibc's `malloc_trim(0)`); true on
+/// glibc, where it always runs, false elsewhere (it does nothing). Costs a pass over the heap:
+/// call it between models, not between steps.
+pub fn release_freed_memory() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::raw::c_int;
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> c_int;
+        }
+        // SAFETY: malloc_trim only releases free heap pages; glibc documents it.
+        unsafe { malloc_trim(0) };
+        true
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     {
