@@ -68,6 +68,10 @@ if tok.pad_token is None:
         tok.pad_token = tok.convert_ids_to_tokens(pad_id)
         tokenizer_note = (tokenizer_note + "; " if tokenizer_note else "") + \
             f"no pad token in the export's tokenizer; set from config.json pad_token_id {pad_id}"
+    elif tok.eos_token is not None:  # GPT-2's own checkpoint: padded as its reference was
+        tok.pad_token = tok.eos_token
+        tokenizer_note = (tokenizer_note + "; " if tokenizer_note else "") + \
+            f"no pad token anywhere; padded with the end-of-text token {tok.eos_token}"
 
 # The model, keeping what transformers reports about the weights it did not use or did not find.
 with warnings.catch_warnings():
