@@ -13,14 +13,13 @@ PY=/opt/torch/.venv/bin/python3
 LIMIT=${1:-480}
 start=$(date +%s)
 bash scripts/device/mpnet_piece.sh > /dev/null || exit 1
-cd /tmp/pieces
-cat part-* > all.tar
-[ "$(sha256sum all.tar | cut -d' ' -f1)" = "$(cat all.sha256)" ] || { echo "pieces missing or damaged:"; ls -l; exit 1; }
-mkdir -p /tmp/assets/data && tar -xf all.tar -C /tmp && mv /tmp/aclImdb_v1.tar.gz /tmp/assets/data/
-$PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('/tmp/mpnet/model.fp16.safetensors.xz'), open('/tmp/m16.safetensors', 'wb'))" || exit 1
-$PY /tmp/to_fp32.py /tmp/m16.safetensors /tmp/mpnet/model.safetensors && rm /tmp/m16.safetensors /tmp/mpnet/model.fp16.safetensors.xz || exit 1
+p=/tmp/pieces
+cat $p/part-* > $p/all.tar
+[ "$(sha256sum $p/all.tar | cut -d' ' -f1)" = "$(cat $p/all.sha256)" ] || { echo "pieces missing or damaged:"; ls -l $p; exit 1; }
+mkdir -p /tmp/assets/data && tar -xf $p/all.tar -C /tmp && mv /tmp/aclImdb_v1.tar.gz /tmp/assets/data/
+$PY scripts/device/cast_floats.py /tmp/mpnet/model.fp16.safetensors.xz /tmp/mpnet/model.safetensors float32 \
+    && rm /tmp/mpnet/model.fp16.safetensors.xz || exit 1
 $PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('/tmp/transfer.xz'), open('/tmp/transfer', 'wb'))" && chmod +x /tmp/transfer
-cd - > /dev/null
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee $OUT/gpu.txt
 for d in cpu cuda; do /tmp/transfer embed --model /tmp/mpnet --device $d "A wonderful, moving film." | cut -c1-100; done
 export TRANSFER_ASSETS=/tmp/assets

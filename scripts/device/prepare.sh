@@ -2,7 +2,7 @@
 # Builds and assembles what the device calls carry, on this (development) machine, in one go:
 #   .dev-tests: the kernels and contextual crates' test binaries (xz; cuda_tests.sh runs them);
 #   .dev: the `transfer` binary, the MiniLM weights as fp16, its tokenizer and config, the
-#         PyTorch reference scripts, the CUDA tracing shim, setup.sh and to_fp32.py;
+#         PyTorch reference scripts, the CUDA tracing shim, setup.sh and cast_floats.py;
 #   .dev2: the IMDB tarball and the curve scripts (whole.sh, whole_parallel.sh, ensemble.sh,
 #         curve.sh, variants.sh).
 # All are listed in .git/info/exclude, and each is checked to fit one call beside the working
@@ -39,17 +39,16 @@ cp "$contextual_tests" .dev-tests/contextual_tests && strip .dev-tests/contextua
 cp "$TRANSFER_ASSETS"/reference/*.py .dev/reference/
 M="$TRANSFER_ASSETS/models/all-MiniLM-L6-v2"
 cp "$M"/*.json "$M/vocab.txt" .dev/model/
-# fp16 (45 MB) to fit the carry; to_fp32.py widens it back there, for both sides.
-"$VENV/bin/python" scripts/device/to_fp16.py "$M/model.safetensors" .dev/model/model.fp16.safetensors
+# fp16 (45 MB) to fit the carry; cast_floats.py widens it back there, for both sides.
+"$VENV/bin/python" scripts/device/cast_floats.py "$M/model.safetensors" .dev/model/model.fp16.safetensors float16
 g++ -O2 -shared -fPIC -std=c++17 -D_GLIBCXX_USE_CXX11_ABI=1 scripts/profile/torch_trace.cpp \
   -I"$TORCH/include" -I"$TORCH/include/torch/csrc/api/include" -L"$TORCH/lib" \
   -Wl,--no-as-needed -ltorch_cuda -ltorch_cpu -lc10 -o .dev/torch_trace.so
-cp scripts/device/{setup.sh,to_fp32.py} .dev/
+cp scripts/device/{setup.sh,cast_floats.py} .dev/
 cp "$TRANSFER_ASSETS/data/aclImdb_v1.tar.gz" .dev2/
 cp scripts/device/{whole.sh,whole_parallel.sh,ensemble.sh,curve.sh,variants.sh} .dev2/
 du -sh .dev .dev2 .dev-tests
-# A call carries the working tree too (tracked files, untracked ones git does not ignore).
-tree=$( (git ls-files -z; git ls-files -z --others --exclude-standard) | du -cb --files0-from=- | tail -1 | cut -f1)
+tree=$(bash scripts/device/tree_bytes.sh)
 for d in .dev .dev2 .dev-tests; do
   [ $(( $(du -sb $d | cut -f1) + tree )) -le $((64 * 1024 * 1024)) ] ||
     echo "$d does not fit a call beside the working tree ($tree bytes): carry less" >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds what the MPNet curve on CUDA needs on the device machine (issue 33) and cuts it into
 # pieces that each fit one call beside the working tree: the `transfer` binary (xz),
-# all-mpnet-base-v2 with its weights as fp16 and xz (to_fp32.py widens them back there) and the IMDB
+# all-mpnet-base-v2 with its weights as fp16 and xz (cast_floats.py widens them back there) and the IMDB
 # tarball without the unlabelled reviews, as one tar stream split into .mpnet-00, .mpnet-01, …
 # (listed in .git/info/exclude) with the stream's sha256 in each. Then, in one session, one
 # call per piece, each within 30 s of the last (the machine stays warm that long):
@@ -24,18 +24,15 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/mpnet"
 cp "$TARGET/release/transfer" "$stage/" && strip "$stage/transfer" && xz -T1 -f "$stage/transfer"
 cp "$MODEL"/*.json "$MODEL/vocab.txt" "$stage/mpnet/"
-"$VENV/bin/python" scripts/device/to_fp16.py "$MODEL/model.safetensors" "$stage/mpnet/model.fp16.safetensors"
+"$VENV/bin/python" scripts/device/cast_floats.py "$MODEL/model.safetensors" "$stage/mpnet/model.fp16.safetensors" float16
 xz -T1 -3 "$stage/mpnet/model.fp16.safetensors"  # 9 % less: five pieces instead of six
 "$VENV/bin/python" scripts/device/imdb_labelled.py "$TRANSFER_ASSETS/data/aclImdb_v1.tar.gz" \
     "$stage/aclImdb_v1.tar.gz"
-cp scripts/device/to_fp32.py "$stage/"
 
 grep -qx '.mpnet-*' .git/info/exclude 2>/dev/null || echo '.mpnet-*' >> .git/info/exclude
 rm -rf .mpnet-*
-# What travels besides a piece: tracked files and untracked ones git does not ignore.
-tree=$( (git ls-files -z; git ls-files -z --others --exclude-standard) | du -cb --files0-from=- | tail -1 | cut -f1)
-piece=$(( 64 * 1024 * 1024 - tree - 1024 * 1024 ))
-tar -C "$stage" -cf "$stage/all.tar" transfer.xz mpnet aclImdb_v1.tar.gz to_fp32.py
+piece=$(( 64 * 1024 * 1024 - $(bash scripts/device/tree_bytes.sh) - 1024 * 1024 ))
+tar -C "$stage" -cf "$stage/all.tar" transfer.xz mpnet aclImdb_v1.tar.gz
 sum=$(sha256sum "$stage/all.tar" | cut -d' ' -f1)
 split -b "$piece" -d -a 2 "$stage/all.tar" "$stage/part-"
 for p in "$stage"/part-*; do

@@ -4,7 +4,7 @@ export LD_LIBRARY_PATH=/opt/torch/.venv/lib/python3.12/site-packages/torch/lib
 PY=/opt/torch/.venv/bin/python3
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee $OUT/gpu.txt
 nproc
-rm -rf /tmp/m && mkdir /tmp/m && cp .dev/model/*.json .dev/model/vocab.txt /tmp/m/ && $PY .dev/to_fp32.py .dev/model/model.fp16.safetensors /tmp/m/model.safetensors || exit 1
+rm -rf /tmp/m && mkdir /tmp/m && cp .dev/model/*.json .dev/model/vocab.txt /tmp/m/ && $PY .dev/cast_floats.py .dev/model/model.fp16.safetensors /tmp/m/model.safetensors float32 || exit 1
 $PY -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.dev/transfer.xz'), open('/tmp/transfer', 'wb'))" && chmod +x /tmp/transfer
 ldd /tmp/transfer | grep "not found"
 T1="A wonderful, moving film."

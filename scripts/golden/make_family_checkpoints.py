@@ -9,9 +9,10 @@ entries, following the family's real tokenizer.json layout), and each model is b
 tiny config (hidden 32, 4 heads, intermediate 64, 128 positions, no dropout, eager attention)
 with a fixed seed. Parameters that the initialisation leaves at exactly 0 or 1 (biases,
 LayerNorm) are perturbed, so a loader that silently skips one of them is caught, and every query
-and key weight (and MPNet's relative position bias, ELECTRA's embedding projection) is scaled by 16, so attention is far from uniform (mean largest probability about
-0.5 instead of 0.03) and an error in what acts inside the scores (relative positions, rotary,
-disentangled attention, masks) shows in the outputs.
+and key weight (and MPNet's relative position bias, ELECTRA's embedding projection) is scaled by
+16, so attention is far from uniform (mean largest probability about 0.5 instead of 0.03) and an
+error in what acts inside the scores (relative positions, rotary, disentangled attention, masks)
+shows in the outputs.
 
 Writes tests/data/families/<family>/:
   config.json, model.safetensors (fp32)      the base model (AutoModel, no head)
@@ -208,16 +209,16 @@ QUERY_KEY = {
     # and MPNet's relative position bias, added to the scores
     "mpnet": (r"attention\.attn\.(q|k)\.weight$|^encoder\.relative_attention_bias\.weight$", None),
     "distilbert": (r"attention\.(q_lin|k_lin)\.weight$", None),
+    # and ELECTRA's embedding projection, at that scale too, which its first layer reads
+    "electra": (r"attention\.self\.(query|key)\.weight$|^embeddings_project\.weight$", None),
 }
 BERT_QUERY_KEY = (r"attention\.self\.(query|key)\.weight$", None)
-# ELECTRA's first layer reads the embeddings through a projection at that scale too.
-ELECTRA_QUERY_KEY = (r"attention\.self\.(query|key)\.weight$|^embeddings_project\.weight$", None)
 SHARPEN = 16.0  # mean largest attention probability about 0.5 (uniform: 0.03)
 
 
 def sharpen_attention(name, model):
     """Multiplies every query and key weight by SHARPEN; returns the names scaled."""
-    pattern, layout = QUERY_KEY.get(name, ELECTRA_QUERY_KEY if name == "electra" else BERT_QUERY_KEY)
+    pattern, layout = QUERY_KEY.get(name, BERT_QUERY_KEY)
     scaled = []
     with torch.no_grad():
         for pname, p in model.named_parameters():
@@ -571,7 +572,8 @@ def write_readme(records):
         "LayerNorm) were perturbed and whose query and key weights (and MPNet's relative position "
         "bias, ELECTRA's embedding projection) were scaled by 16 (so attention "
         "is far from uniform: an error in relative positions, rotary, disentangled attention or a "
-        "mask shows; `attention_peaks` in reference.json), and a tokenizer trained with `tokenizers` on the first 2,000 "
+        "mask shows; `attention_peaks` in reference.json), and a tokenizer trained with "
+        "`tokenizers` on the first 2,000 "
         "reviews of aclImdb/train/unsup/ (about 1,000 entries) in the family's real "
         "tokenizer.json layout.",
         "",

@@ -50,6 +50,18 @@ def model_type(directory):
         return json.load(f).get("model_type")
 
 
+def run_checker(command, name):
+    """Runs check_family_exports.py; its process and the JSON object it printed."""
+    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True)
+    try:
+        return done, json.loads(done.stdout)
+    except json.JSONDecodeError:
+        sys.stderr.write(done.stderr)
+        sys.stderr.write(done.stdout)
+        raise SystemExit(f"{CHECKER} printed no result for {name} (exit {done.returncode})")
+
+
 def measure():
     build(["--example", "export_encoder"])
     exporter = binary("export_encoder", example=True)
@@ -77,21 +89,12 @@ def measure():
             export = [exporter, model_dir, out]
             printed, wall, peak = run(export)
             check = [python, CHECKER, out, reference_dir]
-            done = subprocess.run(check, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True)
-            try:
-                result = json.loads(done.stdout)
-            except json.JSONDecodeError:
-                sys.stderr.write(done.stderr)
-                sys.stderr.write(done.stdout)
-                raise SystemExit(f"{CHECKER} printed no result for {name} (exit {done.returncode})")
+            done, result = run_checker(check, name)
             result.pop("tensor_names")
             # The control: transformers on the original checkpoint against the same reference
             # (a reference made on another machine can differ by rounding alone).
             control = [python, CHECKER, model_dir, reference_dir]
-            original = subprocess.run(control, cwd=ROOT, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL, text=True)
-            original_diff = json.loads(original.stdout)["max_abs_diff"]
+            original_diff = run_checker(control, f"{name} (original)")[1]["max_abs_diff"]
             result = {k: v.replace(tmp, "$TMP").replace(home, "~") if isinstance(v, str) else v
                       for k, v in result.items()}
             commands += [shown(export), shown(check), shown(control)]
