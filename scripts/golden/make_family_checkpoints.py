@@ -570,11 +570,10 @@ def write_readme(records):
         "model (`AutoModel`, no head) with hidden size 32, 4 heads, intermediate 64, 128 "
         "positions, all dropout 0 (eager attention), whose all-0 / all-1 initial tensors (biases, "
         "LayerNorm) were perturbed and whose query and key weights (and MPNet's relative position "
-        "bias, ELECTRA's embedding projection) were scaled by 16 (so attention "
-        "is far from uniform: an error in relative positions, rotary, disentangled attention or a "
-        "mask shows; `attention_peaks` in reference.json), and a tokenizer trained with "
-        "`tokenizers` on the first 2,000 "
-        "reviews of aclImdb/train/unsup/ (about 1,000 entries) in the family's real "
+        "bias, ELECTRA's embedding projection) were scaled by 16 (so attention is far from "
+        "uniform: an error in relative positions, rotary, disentangled attention or a mask shows; "
+        "`attention_peaks` in reference.json), and a tokenizer trained with `tokenizers` on the "
+        "first 2,000 reviews of aclImdb/train/unsup/ (about 1,000 entries) in the family's real "
         "tokenizer.json layout.",
         "",
         "Files in `<family>/`:",
