@@ -51,10 +51,15 @@ pub struct StudyConfig {
     pub ulmfit: UlmfitSettings,
     #[serde(default)]
     pub bilstm: BilstmSettings,
-    /// The ensembles (`*-nbsvm`, `*-nbsvm-st`) centre each model's scores on unlabelled
-    /// reviews before adding them ([`combine_scores`]).
+    /// The ensembles (`*-nbsvm`, `*-nbsvm-st`, `*-cotrain`) centre each model's scores on
+    /// unlabelled reviews before adding them ([`combine_scores`]): when self-training picks
+    /// its guesses, and when a cell is scored unless `centre_ensemble` says otherwise.
     #[serde(default)]
     pub centre_scores: bool,
+    /// Whether the ensemble that scores a cell centres the scores; `centre_scores` when unset
+    /// ([`StudyConfig::centres_ensemble`]).
+    #[serde(default)]
+    pub centre_ensemble: Option<bool>,
     pub quick: bool,
 }
 
@@ -119,6 +124,7 @@ impl StudyConfig {
             },
             bilstm: BilstmSettings::default(),
             centre_scores: false,
+            centre_ensemble: None,
             quick: false,
         }
     }
@@ -164,6 +170,21 @@ impl StudyConfig {
             ..config.ulmfit
         };
         config
+    }
+
+    /// Whether the ensemble that scores a cell centres each model's scores: `centre_ensemble`,
+    /// else `centre_scores`.
+    ///
+    /// ```
+    /// # use transfer_textflix::StudyConfig;
+    /// let mut config = StudyConfig::quick("assets".as_ref());
+    /// config.centre_scores = true;
+    /// assert!(config.centres_ensemble());
+    /// config.centre_ensemble = Some(false); // guesses picked centred, the cell scored uncentred
+    /// assert!(!config.centres_ensemble());
+    /// ```
+    pub fn centres_ensemble(&self) -> bool {
+        self.centre_ensemble.unwrap_or(self.centre_scores)
     }
 
     /// Every (model, n, seed) cell of the run, in order.

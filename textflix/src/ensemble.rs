@@ -48,7 +48,7 @@ where
 /// weighed on [`ENSEMBLE_SCALE_REVIEWS`] unlabelled reviews); `network` holds the
 /// network's log-odds on the test set and on those reviews. Logs each model's own
 /// accuracy, the share of test reviews each calls positive, and the ensemble's accuracy
-/// with the other centring (`centre_scores`).
+/// with the other centring ([`crate::StudyConfig::centres_ensemble`]).
 pub fn ensemble_accuracy(
     ctx: &Context,
     cell: EnsembleCell,
@@ -61,7 +61,7 @@ pub fn ensemble_accuracy(
         n,
         seed,
     } = cell;
-    let centre_scores = ctx.config.centre_scores;
+    let centre_scores = ctx.config.centres_ensemble();
     let unlabelled = ctx.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed);
     let reference = [network_unlabelled, nbsvm.decisions(&unlabelled)];
     let test = [network_test, nbsvm.decisions(&texts(ctx.test))];

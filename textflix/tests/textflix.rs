@@ -322,6 +322,22 @@ fn bert_cotraining_options_run_at_toy_sizes() {
     config.self_training.student_alone = false;
     config.self_training.teachers = 1;
 
+    // Guesses picked on centred scores, the cell scored by the uncentred ensemble; run.json
+    // keeps both settings.
+    let uncentred = out_dir("bert-cotrain-uncentred-ensemble");
+    config.centre_ensemble = Some(false);
+    let cells = run(&config, &uncentred, false).unwrap();
+    assert_eq!(cells_of(&cells, "bert-nbsvm-cotrain").len(), 1, "{cells:?}");
+    let settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(uncentred.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        (&settings["centre_scores"], &settings["centre_ensemble"]),
+        (&serde_json::json!(true), &serde_json::json!(false)),
+        "{settings}"
+    );
+    std::fs::remove_dir_all(&uncentred).unwrap();
+    config.centre_ensemble = None;
+
     // A MiniLM student of the last NB-SVM, scored with it; not with `student_alone`.
     let minilm_student = out_dir("bert-cotrain-minilm-student");
     config.self_training.minilm_student_per_class = 3;

@@ -217,7 +217,7 @@ impl SelfTraining for CoTraining<'_> {
             let added = combine_scores(
                 &[network_test.to_vec(), linear_test],
                 &[self.network_scale.to_vec(), linear_scale],
-                self.ctx.config.centre_scores,
+                self.ctx.config.centres_ensemble(),
             );
             format!(
                 ", together {:.4}",
