@@ -10,10 +10,7 @@
 # n = 100, seed 0 cell is cpu-mpnet-n100/'s (the same reviews and settings). Each invocation's
 # time and peak memory are appended to run.log; the merged table is the last step.
 set -euo pipefail
-export LIBTORCH_USE_PYTORCH=1 LIBTORCH_BYPASS_VERSION_CHECK=1
-cargo build --release --quiet -p transfer-cli --features transfer-nlp/tch
-transfer="${CARGO_TARGET_DIR:-target}/release/transfer"
-model="${TRANSFER_MODELS:-$HOME/.cache/transfer-models}/all-mpnet-base-v2"
+source "$(dirname "$0")/mpnet_common.sh"
 out=docs/results/textflix/cpu-mpnet-curve
 mkdir -p "$out"
 for n in ${@:-10 100 500 1000}; do
