@@ -61,12 +61,12 @@ pub fn ensemble_accuracy(
         n,
         seed,
     } = cell;
-    let centre_scores = ctx.config.centres_ensemble();
+    let centred = ctx.config.centres_ensemble();
     let unlabelled = ctx.unlabelled_pool(ENSEMBLE_SCALE_REVIEWS, seed);
     let reference = [network_unlabelled, nbsvm.decisions(&unlabelled)];
     let test = [network_test, nbsvm.decisions(&texts(ctx.test))];
-    let combined = combine_scores(&test, &reference, centre_scores);
-    let other = combine_scores(&test, &reference, !centre_scores);
+    let combined = combine_scores(&test, &reference, centred);
+    let other = combine_scores(&test, &reference, !centred);
     // Each model's accuracy and share called positive (far from half on the balanced test
     // set: a shifted threshold).
     let [of_network, of_nbsvm, of_both, of_other] =
@@ -93,11 +93,7 @@ pub fn ensemble_accuracy(
         of_network.1,
         of_nbsvm.1,
         of_both.1,
-        if centre_scores {
-            "uncentred"
-        } else {
-            "centred"
-        },
+        if centred { "uncentred" } else { "centred" },
         of_other.0,
         of_other.1,
     );
