@@ -6,8 +6,9 @@
 # (mpnet_curve.sh); libtorch on the CPU. Run from the repository root with $TRANSFER_ASSETS set
 # and all-mpnet-base-v2 under $TRANSFER_MODELS (fetch_mpnet.sh):
 #   scripts/results/mpnet_cotrain.sh
-# About an hour a cell on the 2-core machine: each invocation resumes, the cells already in
-# results.json skipped. Each invocation's time and peak memory are appended to run.log.
+# About 45 minutes a cell on the 2-core machine: each invocation resumes, the cells already in
+# results.json skipped. Each invocation's time and peak memory are appended to run.log; the
+# merged MPNet table (mpnet-cpu/, with the curve) is the last step.
 set -euo pipefail
 source "$(dirname "$0")/mpnet_common.sh"
 out=docs/results/textflix/cpu-mpnet-cotrain
@@ -16,3 +17,4 @@ echo "== $(date -u +%FT%TZ)" >> "$out/run.log"
 /usr/bin/time -v -a -o "$out/run.log" "$transfer" textflix \
     --config textflix/configs/cpu-mpnet-cotrain.toml --set "bert.model_dir=$model" \
     --out "$out" --quiet 2>> "$out/run.log"
+"$transfer" textflix merge --spec textflix/merges/mpnet-cpu.toml --out docs/results/textflix/mpnet-cpu

@@ -111,17 +111,24 @@ fn the_full_table_is_the_merge_of_its_runs() {
 #[test]
 fn the_mpnet_curve_is_the_merge_of_its_runs() {
     let merged = merged_as_committed("mpnet-cpu", "mpnet-cpu");
-    // One row, each (n, seed) once.
-    let mut cells: Vec<(usize, u64)> = merged.iter().map(|m| (m.cell.n, m.cell.seed)).collect();
+    // Two rows, each (row, n, seed) once; the co-trained one at n = 100 only.
+    let mut cells: Vec<(&str, usize, u64)> = merged
+        .iter()
+        .map(|m| (m.row.as_str(), m.cell.n, m.cell.seed))
+        .collect();
     let count = cells.len();
     cells.sort();
     cells.dedup();
     assert_eq!(cells.len(), count, "a cell merged twice");
-    assert!(
-        merged
-            .iter()
-            .all(|m| m.row == "mpnet" && m.cell.test_size == 2000)
-    );
+    assert!(merged.iter().all(|m| m.cell.test_size == 2000));
+    let sizes = |row: &str| {
+        let mut n: Vec<usize> = cells.iter().filter(|c| c.0 == row).map(|c| c.1).collect();
+        n.dedup();
+        n
+    };
+    assert_eq!(sizes("mpnet"), [10, 100, 500, 1000]);
+    assert_eq!(sizes("mpnet + NB-SVM co-trained"), [100]);
+    assert_eq!(count, 15);
 }
 
 #[test]
